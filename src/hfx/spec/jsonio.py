@@ -1,0 +1,91 @@
+"""Reading and writing JSON files with errors that name the file and the place."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+from hfx.errors import SpecError
+
+PathLike = str | os.PathLike
+
+
+def source_name(path: PathLike | IO[str]) -> str:
+    """A short name for ``path`` to use in messages (``<stdin>`` for ``-``)."""
+    if isinstance(path, (str, os.PathLike)):
+        return "<stdin>" if str(path) == "-" else str(path)
+    return getattr(path, "name", "<stream>")
+
+
+def parse_json(text: str | bytes, *, source: str = "<string>") -> Any:
+    """Parse JSON text; a syntax error names ``source``, the line and the column."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"not UTF-8 text (byte {exc.start})", source=source) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", source=source
+        ) from None
+    except RecursionError:
+        raise SpecError("JSON nested too deeply", source=source) from None
+
+
+def load_json(path: PathLike | IO[str]) -> Any:
+    """Load JSON from a path, ``-`` (stdin) or an open text stream."""
+    source = source_name(path)
+    if isinstance(path, (str, os.PathLike)):
+        if str(path) == "-":
+            return parse_json(sys.stdin.read(), source=source)
+        p = Path(path)
+        try:
+            data = p.read_bytes()
+        except FileNotFoundError:
+            raise SpecError("no such file", source=source) from None
+        except IsADirectoryError:
+            raise SpecError("is a directory, expected a JSON file", source=source) from None
+        except OSError as exc:
+            raise SpecError(f"cannot read file: {exc.strerror}", source=source) from None
+        return parse_json(data, source=source)
+    return parse_json(path.read(), source=source)
+
+
+def dumps(obj: Any, *, indent: int | None = 2, sort_keys: bool = False) -> str:
+    """Serialise ``obj`` (numpy scalars and arrays included) as JSON text."""
+    return json.dumps(obj, indent=indent, sort_keys=sort_keys, default=_to_builtin)
+
+
+def _to_builtin(obj: Any) -> Any:
+    tolist = getattr(obj, "tolist", None)
+    if tolist is not None:
+        return tolist()
+    raise TypeError(f"cannot serialise {type(obj).__name__} as JSON")
+
+
+def write_json_atomic(path: PathLike, obj: Any, *, indent: int | None = 2) -> None:
+    """Write ``obj`` to ``path`` so that the file is either complete or untouched."""
+    text = dumps(obj, indent=indent) + "\n"
+    write_text_atomic(path, text)
+
+
+def write_text_atomic(path: PathLike, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise SpecError("output directory does not exist", source=str(directory))
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
