@@ -1,0 +1,236 @@
+"""The immutable :class:`Workspace`: a validated HistFactory JSON 1.0.0 document."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from hfx.errors import SpecError
+from hfx.spec import operations
+from hfx.spec.jsonio import PathLike, load_json, source_name
+from hfx.spec.validate import validate_workspace
+
+if TYPE_CHECKING:
+    from hfx.likelihood.model import Model
+
+_UNSET: Any = object()
+
+
+class Workspace:
+    """A HistFactory workspace: channels, samples, modifiers, observations, measurements.
+
+    The spec is validated (schema and semantics) on construction and never changes;
+    every operation returns a new workspace.
+    """
+
+    def __init__(
+        self,
+        spec: Mapping[str, Any],
+        *,
+        source: str | None = None,
+        validate: bool = True,
+        allow_negative: bool = False,
+    ):
+        if not isinstance(spec, Mapping):
+            raise SpecError("a workspace must be a JSON object", source=source, pointer="")
+        if validate:
+            validate_workspace(spec, source=source, allow_negative=allow_negative)
+        self._spec = copy.deepcopy(dict(spec))
+        self.source = source
+
+    @classmethod
+    def load(cls, path: PathLike, **kwargs: Any) -> Workspace:
+        """Read and validate a workspace JSON file (``-`` reads stdin)."""
+        return cls(load_json(path), source=source_name(path), **kwargs)
+
+    # --- read access -----------------------------------------------------------------
+    @property
+    def spec(self) -> dict[str, Any]:
+        """A deep copy of the workspace document."""
+        return copy.deepcopy(self._spec)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The workspace document as plain JSON-compatible data (a copy)."""
+        return self.spec
+
+    def __getitem__(self, key: str) -> Any:
+        return copy.deepcopy(self._spec[key])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Workspace) and self._spec == other._spec
+
+    def __hash__(self) -> int:
+        return hash(self.digest())
+
+    def __repr__(self) -> str:
+        return (
+            f"<Workspace {len(self.channels)} channels, {len(self.samples)} samples, "
+            f"{len(self.modifiers)} modifiers, {len(self.measurement_names)} measurements>"
+        )
+
+    @property
+    def version(self) -> str | None:
+        return self._spec.get("version")
+
+    @cached_property
+    def channels(self) -> tuple[str, ...]:
+        """Channel names, sorted."""
+        return tuple(sorted(c["name"] for c in self._spec["channels"]))
+
+    @cached_property
+    def channel_nbins(self) -> dict[str, int]:
+        """Number of bins of each channel."""
+        return {c["name"]: len(c["samples"][0]["data"]) for c in self._spec["channels"]}
+
+    @cached_property
+    def samples(self) -> tuple[str, ...]:
+        """Sample names over all channels, sorted and unique."""
+        return tuple(sorted({s["name"] for c in self._spec["channels"] for s in c["samples"]}))
+
+    @cached_property
+    def modifiers(self) -> tuple[tuple[str, str], ...]:
+        """Unique (modifier name, modifier type) pairs, sorted."""
+        return tuple(
+            sorted(
+                {
+                    (m["name"], m["type"])
+                    for c in self._spec["channels"]
+                    for s in c["samples"]
+                    for m in s["modifiers"]
+                }
+            )
+        )
+
+    @cached_property
+    def parameters(self) -> tuple[str, ...]:
+        """Names of the parameters the modifiers declare, sorted."""
+        return tuple(sorted({name for name, _ in self.modifiers}))
+
+    @cached_property
+    def measurement_names(self) -> tuple[str, ...]:
+        return tuple(m["name"] for m in self._spec["measurements"])
+
+    @cached_property
+    def observations(self) -> dict[str, list[float]]:
+        """Observed counts of each channel."""
+        return {o["name"]: list(o["data"]) for o in self._spec["observations"]}
+
+    def get_measurement(self, name: str | None = None) -> dict[str, Any]:
+        """The named measurement, or the first one when ``name`` is None."""
+        measurements = self._spec["measurements"]
+        if not measurements:
+            raise SpecError("workspace has no measurement", source=self.source, pointer="/measurements")
+        if name is None:
+            return copy.deepcopy(measurements[0])
+        for meas in measurements:
+            if meas["name"] == name:
+                return copy.deepcopy(meas)
+        raise SpecError(
+            f"no measurement named {name!r}; available: {', '.join(self.measurement_names)}",
+            source=self.source,
+            pointer="/measurements",
+        )
+
+    # --- models and data -------------------------------------------------------------
+    def model(
+        self,
+        measurement_name: str | None = None,
+        patches: Sequence[Any] = (),
+        modifier_settings: Mapping[str, Mapping[str, str]] | None = None,
+        backend: Any = "numpy",
+        *,
+        poi_name: str | None = _UNSET,
+    ) -> Model:
+        """Compile this workspace (plus optional JSON patches) into a :class:`Model`.
+
+        ``poi_name`` defaults to the measurement's POI; pass ``None`` for a model without one.
+        """
+        from hfx.compile.compiled import compile_model
+
+        workspace = self.apply_patches(patches) if patches else self
+        measurement = workspace.get_measurement(measurement_name)
+        return compile_model(
+            workspace,
+            measurement,
+            modifier_settings=modifier_settings,
+            backend=backend,
+            poi_name=measurement["config"].get("poi") if poi_name is _UNSET else poi_name,
+        )
+
+    def data(self, model: Model, include_auxdata: bool = True) -> list[float]:
+        """Observed counts in the model's channel order, followed by its auxiliary data."""
+        observed: list[float] = []
+        for channel in model.config.channels:
+            if channel not in self.observations:
+                raise SpecError(
+                    f"no observation for channel {channel!r}", source=self.source, pointer="/observations"
+                )
+            observed.extend(self.observations[channel])
+        if include_auxdata:
+            observed.extend(model.config.auxdata)
+        return observed
+
+    def apply_patches(self, patches: Iterable[Any]) -> Workspace:
+        """Apply JSON patches (lists of operations, or objects with ``.patch``) in order."""
+        from hfx.spec.patches import apply_patch
+
+        spec = self._spec
+        for patch in patches:
+            ops = getattr(patch, "patch", patch)
+            spec = apply_patch(spec, ops, source=getattr(patch, "name", None))
+        return Workspace(spec, source=self.source)
+
+    # --- operations ------------------------------------------------------------------
+    def combine(self, other: Workspace, join: str = "none", merge_channels: bool = False) -> Workspace:
+        """Combine with another workspace; ``join`` is none, outer, left outer or right outer."""
+        return Workspace(
+            operations.combine_specs(self._spec, other._spec, join=join, merge_channels=merge_channels)
+        )
+
+    def prune(
+        self,
+        channels: Iterable[str] = (),
+        samples: Iterable[str] = (),
+        modifiers: Iterable[str] = (),
+        modifier_types: Iterable[str] = (),
+        measurements: Iterable[str] = (),
+    ) -> Workspace:
+        """A new workspace without the named channels, samples, modifiers or measurements."""
+        return Workspace(
+            operations.prune_spec(
+                self._spec,
+                channels=channels,
+                samples=samples,
+                modifiers=modifiers,
+                modifier_types=modifier_types,
+                measurements=measurements,
+            )
+        )
+
+    def rename(
+        self,
+        channels: Mapping[str, str] | None = None,
+        samples: Mapping[str, str] | None = None,
+        modifiers: Mapping[str, str] | None = None,
+        measurements: Mapping[str, str] | None = None,
+    ) -> Workspace:
+        """A new workspace with channels, samples, modifiers or measurements renamed."""
+        return Workspace(
+            operations.rename_spec(
+                self._spec,
+                channels=channels,
+                samples=samples,
+                modifiers=modifiers,
+                measurements=measurements,
+            )
+        )
+
+    def sorted(self) -> Workspace:
+        """A new workspace with every list sorted by name (a canonical form)."""
+        return Workspace(operations.sort_spec(self._spec), source=self.source, validate=False)
+
+    def digest(self, algorithm: str = "sha256") -> str:
+        """Hex digest of the canonical JSON form of this workspace."""
+        return operations.digest(self._spec, algorithm=algorithm)
