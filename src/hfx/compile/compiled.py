@@ -1,0 +1,160 @@
+"""``compile_model``: workspace + measurement + settings → :class:`~hfx.likelihood.model.Model`.
+
+All string handling, sorting, masks and index arrays are made here, once, as NumPy
+arrays (:class:`CompiledArrays`); the model moves them to its backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hfx.compile.layout import Layout, build_layout
+from hfx.compile.measurement import apply_measurement
+from hfx.compile.modifiers import Terms, build_terms, declare_parameters, finalize_constraints
+from hfx.compile.parameters import CONSTRAINT_NORMAL, CONSTRAINT_POISSON, ParameterTable
+from hfx.errors import ModelError
+from hfx.likelihood.interpolation import INTERP_CODES, normalize_code
+
+if TYPE_CHECKING:
+    from hfx.likelihood.model import Model
+    from hfx.spec.workspace import Workspace
+
+DEFAULT_MODIFIER_SETTINGS = {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}
+# Codes a type falls back to when settings are given but do not mention it (as pyhf does).
+_FALLBACK_CODES = {"normsys": "code1", "histosys": "code0"}
+
+
+def resolve_modifier_settings(settings: Mapping[str, Any] | None) -> dict[str, str]:
+    """Interpolation code per interpolated modifier type, e.g. ``{"normsys": "code4", ...}``."""
+    if settings is None:
+        settings = DEFAULT_MODIFIER_SETTINGS
+    if not isinstance(settings, Mapping):
+        raise ModelError("modifier_settings must be a mapping like {'normsys': {'interpcode': 'code4'}}")
+    unknown = set(settings) - set(_FALLBACK_CODES)
+    if unknown:
+        raise ModelError(
+            f"modifier_settings: unknown modifier type(s) {sorted(unknown)}; "
+            "only normsys and histosys take an interpolation code"
+        )
+    codes = {}
+    for kind, fallback in _FALLBACK_CODES.items():
+        entry = settings.get(kind, {"interpcode": fallback})
+        raw = entry.get("interpcode", fallback) if isinstance(entry, Mapping) else entry
+        code = normalize_code(raw)
+        if code is None:
+            raise ModelError(
+                f"modifier_settings: unknown interpcode {raw!r} for {kind}; "
+                f"choose one of {', '.join(INTERP_CODES)}"
+            )
+        codes[kind] = code
+    return codes
+
+
+@dataclass(frozen=True)
+class CompiledArrays:
+    """Everything the likelihood needs, as flat NumPy arrays."""
+
+    nbins: int
+    nentries: int
+    nslots: int
+    entry_bin: np.ndarray
+    entry_sample: np.ndarray
+    nominal: np.ndarray
+    terms: Terms
+    codes: dict[str, str]
+    gauss_par: np.ndarray
+    gauss_aux: np.ndarray  # position in the aux data vector
+    gauss_sigma: np.ndarray
+    pois_par: np.ndarray
+    pois_aux: np.ndarray
+    pois_tau: np.ndarray
+    nauxdata: int
+
+
+def _constraint_arrays(table: ParameterTable) -> dict[str, Any]:
+    g_par, g_aux, g_sigma, p_par, p_aux, p_tau = [], [], [], [], [], []
+    aux_pos = 0
+    for spec in table:
+        if spec.constraint is None:
+            continue
+        idx = range(spec.slice.start, spec.slice.stop)
+        pos = range(aux_pos, aux_pos + spec.n)
+        aux_pos += spec.n
+        if spec.constraint == CONSTRAINT_NORMAL:
+            g_par.extend(idx)
+            g_aux.extend(pos)
+            g_sigma.extend(spec.sigmas)
+        elif spec.constraint == CONSTRAINT_POISSON:
+            p_par.extend(idx)
+            p_aux.extend(pos)
+            p_tau.extend(spec.factors)
+
+    def ints(x: list) -> np.ndarray:
+        return np.asarray(x, dtype=np.int64)
+
+    return {
+        "gauss_par": ints(g_par),
+        "gauss_aux": ints(g_aux),
+        "gauss_sigma": np.asarray(g_sigma, dtype=np.float64),
+        "pois_par": ints(p_par),
+        "pois_aux": ints(p_aux),
+        "pois_tau": np.asarray(p_tau, dtype=np.float64),
+        "nauxdata": aux_pos,
+    }
+
+
+def compile_model(
+    workspace: Workspace,
+    measurement: Mapping[str, Any],
+    *,
+    modifier_settings: Mapping[str, Any] | None = None,
+    backend: Any = "numpy",
+    poi_name: str | None = None,
+) -> Model:
+    """Compile ``workspace`` under ``measurement`` into a model on ``backend``."""
+    from hfx.likelihood.model import Model, ModelConfig
+
+    source = workspace.source
+    channels_spec = workspace._spec["channels"]
+    codes = resolve_modifier_settings(modifier_settings)
+    layout: Layout = build_layout(channels_spec)
+    specs = declare_parameters(layout, channels_spec)
+    finalize_constraints(layout, specs)
+    apply_measurement(specs, measurement, source=source)
+    table = ParameterTable(specs)
+    if poi_name is not None:
+        if poi_name not in table:
+            normfactors = [s.name for s in table if s.kind == "normfactor"]
+            raise ModelError(
+                f"measurement {measurement.get('name')!r}: POI {poi_name!r} is not a parameter of "
+                f"the model (normfactors: {', '.join(normfactors) or 'none'}); "
+                "a background-only workspace needs its signal patch",
+                source=source,
+            )
+        if table[poi_name].n != 1:
+            raise ModelError(f"POI {poi_name!r} must be a single parameter, not per-bin", source=source)
+    terms = build_terms(layout, table)
+    arrays = CompiledArrays(
+        nbins=layout.nbins,
+        nentries=layout.nentries,
+        nslots=terms.nslots,
+        entry_bin=layout.entry_bin,
+        entry_sample=layout.entry_sample,
+        nominal=layout.nominal,
+        terms=terms,
+        codes=codes,
+        **_constraint_arrays(table),
+    )
+    config = ModelConfig(
+        table=table,
+        layout=layout,
+        poi_name=poi_name,
+        measurement_name=measurement.get("name"),
+        modifier_settings={k: {"interpcode": v} for k, v in codes.items()},
+        modifiers=workspace.modifiers,
+    )
+    return Model(config, arrays, backend=backend)

@@ -1,0 +1,97 @@
+"""Lay a workspace's channels and samples out as flat (sample, bin) entries.
+
+Channels are sorted by name and concatenated into one global bin axis; within a channel
+each sample contributes one entry per bin.  Only entries that exist are laid out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Block:
+    """One sample in one channel: a contiguous run of entries."""
+
+    channel: str
+    sample: str
+    sample_index: int  # index into the sorted global sample list
+    entries: np.ndarray  # entry indices, one per bin
+    bins: np.ndarray  # global bin indices
+    nominal: np.ndarray
+    modifiers: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    channels: tuple[str, ...]
+    channel_nbins: dict[str, int]
+    channel_slices: dict[str, slice]
+    samples: tuple[str, ...]
+    blocks: tuple[Block, ...]
+    nbins: int
+    entry_bin: np.ndarray
+    entry_sample: np.ndarray
+    nominal: np.ndarray
+
+    @property
+    def nentries(self) -> int:
+        return int(self.entry_bin.size)
+
+
+def build_layout(channels_spec: list[Mapping[str, Any]]) -> Layout:
+    """Flat entry layout of the channels of a (validated) workspace spec."""
+    by_name = {c["name"]: c for c in channels_spec}
+    channels = tuple(sorted(by_name))
+    samples = tuple(sorted({s["name"] for c in channels_spec for s in c["samples"]}))
+    sample_index = {name: i for i, name in enumerate(samples)}
+
+    channel_nbins: dict[str, int] = {}
+    channel_slices: dict[str, slice] = {}
+    blocks: list[Block] = []
+    offset = 0
+    next_entry = 0
+    for cname in channels:
+        channel = by_name[cname]
+        nbins = len(channel["samples"][0]["data"])
+        channel_nbins[cname] = nbins
+        channel_slices[cname] = slice(offset, offset + nbins)
+        bins = np.arange(offset, offset + nbins)
+        for sample in sorted(channel["samples"], key=lambda s: s["name"]):
+            entries = np.arange(next_entry, next_entry + nbins)
+            next_entry += nbins
+            blocks.append(
+                Block(
+                    channel=cname,
+                    sample=sample["name"],
+                    sample_index=sample_index[sample["name"]],
+                    entries=entries,
+                    bins=bins,
+                    nominal=np.asarray(sample["data"], dtype=np.float64),
+                    modifiers=tuple(sample["modifiers"]),
+                )
+            )
+        offset += nbins
+
+    if blocks:
+        entry_bin = np.concatenate([b.bins for b in blocks])
+        entry_sample = np.concatenate([np.full(b.bins.size, b.sample_index) for b in blocks])
+        nominal = np.concatenate([b.nominal for b in blocks])
+    else:
+        entry_bin = entry_sample = np.zeros(0, dtype=np.int64)
+        nominal = np.zeros(0)
+    return Layout(
+        channels=channels,
+        channel_nbins=channel_nbins,
+        channel_slices=channel_slices,
+        samples=samples,
+        blocks=tuple(blocks),
+        nbins=offset,
+        entry_bin=entry_bin,
+        entry_sample=entry_sample,
+        nominal=nominal,
+    )

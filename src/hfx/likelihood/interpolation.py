@@ -1,0 +1,161 @@
+"""Interpolation of systematic variations between the -1σ, nominal and +1σ templates.
+
+Every code maps a nuisance parameter α to a shift ``d(α)`` of the nominal value I⁰ given
+the up (I⁺) and down (I⁻) templates, with ``d(0) = 0``, ``d(1) = I⁺ - I⁰`` and
+``d(-1) = I⁻ - I⁰``.  normsys applies them to factors (I⁰ = 1, κ = 1 + d), histosys to
+yields (Δ = d).  Each function also returns ``∂d/∂α`` for the analytic gradient.
+
+Codes (HistFactory numbering):
+- ``code0``: piecewise linear;
+- ``code1``: piecewise exponential, I⁰·(I^±/I⁰)^|α|;
+- ``code2``: quadratic for |α| ≤ 1, linear beyond;
+- ``code4``: sixth-order polynomial for |α| < 1 matched (value, first and second derivative)
+  to the exponential of code1 outside;
+- ``code4p``: sixth-order polynomial for |α| < 1, linear (code0) outside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+INTERP_CODES = ("code0", "code1", "code2", "code4", "code4p")
+
+_CODE_ALIASES = {
+    "0": "code0",
+    "1": "code1",
+    "2": "code2",
+    "4": "code4",
+    "4p": "code4p",
+}
+
+
+def normalize_code(code: str | int) -> str | None:
+    """``code4p``, ``4p``, 4 … → canonical name, or None when unknown."""
+    key = str(code).strip().lower()
+    if key in INTERP_CODES:
+        return key
+    return _CODE_ALIASES.get(key)
+
+
+@dataclass(frozen=True)
+class InterpConstants:
+    """Per-term constants of one interpolation code, computed once at compile time (NumPy)."""
+
+    code: str
+    nominal: np.ndarray
+    up: np.ndarray  # I⁺ − I⁰
+    down: np.ndarray  # I⁰ − I⁻
+    extra: dict[str, np.ndarray]
+
+
+def prepare(code: str, nominal: Any, high: Any, low: Any) -> InterpConstants:
+    """Precompute the constants ``code`` needs for templates (nominal, high, low)."""
+    nom = np.asarray(nominal, dtype=np.float64)
+    hi = np.asarray(high, dtype=np.float64)
+    lo = np.asarray(low, dtype=np.float64)
+    up = hi - nom
+    down = nom - lo
+    extra: dict[str, np.ndarray] = {}
+    if code in ("code1", "code4"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_up = np.where(nom != 0, np.log(hi / nom), 0.0)
+            log_down = np.where(nom != 0, np.log(lo / nom), 0.0)
+        extra["log_up"] = log_up
+        extra["log_down"] = log_down
+        if code == "code4":
+            extra["coef"] = _code4_coefficients(hi / np.where(nom != 0, nom, 1.0),
+                                                lo / np.where(nom != 0, nom, 1.0),
+                                                log_up, log_down)
+    elif code == "code2":
+        extra["a"] = 0.5 * (hi + lo) - nom
+        extra["b"] = 0.5 * (hi - lo)
+    elif code == "code4p":
+        extra["s"] = 0.5 * (up + down)
+        extra["a"] = (up - down) / 16.0
+    return InterpConstants(code, nom, up, down, extra)
+
+
+def _code4_coefficients(
+    ratio_up: np.ndarray, ratio_down: np.ndarray, log_up: np.ndarray, log_down: np.ndarray
+) -> np.ndarray:
+    """Coefficients a₁…a₆ of p(α) = 1 + Σ aᵢ αⁱ matching the exponential at α = ±1."""
+    powers = np.arange(1, 7)
+    sign = (-1.0) ** powers
+    system = np.stack(
+        [
+            np.ones(6),  # p(1)
+            sign,  # p(-1)
+            powers.astype(float),  # p'(1)
+            powers * (-sign),  # p'(-1)
+            powers * (powers - 1.0),  # p''(1)
+            powers * (powers - 1.0) * sign,  # p''(-1)
+        ]
+    )
+    rhs = np.stack(
+        [
+            ratio_up - 1.0,
+            ratio_down - 1.0,
+            ratio_up * log_up,
+            -ratio_down * log_down,
+            ratio_up * log_up**2,
+            ratio_down * log_down**2,
+        ],
+        axis=-1,
+    )
+    return rhs @ np.linalg.inv(system).T
+
+
+def interpolate(xp: Any, alpha: Any, c: dict[str, Any], code: str) -> tuple[Any, Any]:
+    """Shift d(α) and ∂d/∂α for arrays ``alpha[..., T]`` with backend constants ``c``.
+
+    ``xp`` is the array namespace (numpy, jax.numpy or torch); ``c`` holds the fields of
+    :class:`InterpConstants` (``nominal``, ``up``, ``down`` and the ``extra`` entries) as
+    backend arrays.
+    """
+    positive = alpha >= 0
+    if code == "code0":
+        slope = xp.where(positive, c["up"], c["down"])
+        return alpha * slope, slope + 0.0 * alpha
+    if code == "code1":
+        log_ratio = xp.where(positive, c["log_up"], -c["log_down"])
+        value = c["nominal"] * xp.exp(alpha * log_ratio)
+        return value - c["nominal"], value * log_ratio
+    if code == "code2":
+        a, b = c["a"], c["b"]
+        inside = a * alpha * alpha + b * alpha
+        d_inside = 2.0 * a * alpha + b
+        above = c["up"] + (b + 2.0 * a) * (alpha - 1.0)
+        below = -c["down"] + (b - 2.0 * a) * (alpha + 1.0)
+        value = xp.where(alpha > 1, above, xp.where(alpha < -1, below, inside))
+        deriv = xp.where(alpha > 1, b + 2.0 * a, xp.where(alpha < -1, b - 2.0 * a, d_inside))
+        return value, deriv + 0.0 * alpha
+    if code == "code4p":
+        s, a = c["s"], c["a"]
+        a2 = alpha * alpha
+        inside = alpha * s + a2 * a * (15.0 + a2 * (3.0 * a2 - 10.0))
+        d_inside = s + alpha * a * (30.0 + a2 * (18.0 * a2 - 40.0))
+        slope = xp.where(positive, c["up"], c["down"])
+        outside = xp.abs(alpha) > 1
+        return xp.where(outside, alpha * slope, inside), xp.where(outside, slope, d_inside)
+    if code == "code4":
+        nom = c["nominal"]
+        log_ratio = xp.where(positive, c["log_up"], -c["log_down"])
+        # keep the exponent finite on the branch that is not selected
+        outside = xp.abs(alpha) >= 1
+        safe_alpha = xp.where(outside, alpha, 0.0 * alpha)
+        expo = nom * xp.exp(safe_alpha * log_ratio)
+        coef = c["coef"]
+        poly = 0.0 * alpha
+        dpoly = 0.0 * alpha
+        for i in range(6, 0, -1):
+            poly = (poly + coef[..., i - 1]) * alpha
+        for i in range(6, 1, -1):
+            dpoly = (dpoly + i * coef[..., i - 1]) * alpha
+        dpoly = dpoly + coef[..., 0]
+        value = xp.where(outside, expo - nom, nom * poly)
+        deriv = xp.where(outside, expo * log_ratio, nom * dpoly)
+        return value, deriv
+    raise ValueError(f"unknown interpolation code {code!r}")

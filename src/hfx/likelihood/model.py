@@ -1,0 +1,323 @@
+"""The compiled :class:`Model`: expected rates, log-likelihood and its exact gradient.
+
+Evaluation is a fixed sequence of array operations on flat (sample, bin) entries; it
+broadcasts over any leading batch axes of ``pars`` [..., npars] and ``data`` [..., ndata].
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from hfx.compile.compiled import CompiledArrays
+from hfx.compile.layout import Layout
+from hfx.compile.parameters import ParameterSpec, ParameterTable
+from hfx.errors import ModelError
+from hfx.likelihood.backends import Backend, SegmentIndex, get_backend
+from hfx.likelihood.interpolation import interpolate, prepare
+
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+class ModelConfig:
+    """Static description of a model: parameters, channels, samples and settings."""
+
+    def __init__(
+        self,
+        *,
+        table: ParameterTable,
+        layout: Layout,
+        poi_name: str | None,
+        measurement_name: str | None,
+        modifier_settings: dict[str, dict[str, str]],
+        modifiers: tuple[tuple[str, str], ...],
+    ):
+        self.table = table
+        self.layout = layout
+        self.poi_name = poi_name
+        self.measurement_name = measurement_name
+        self.modifier_settings = modifier_settings
+        self.modifiers = list(modifiers)
+
+    npars = property(lambda self: self.table.npars, doc="Number of parameters.")
+    channels = property(lambda self: list(self.layout.channels), doc="Channel names, sorted.")
+    samples = property(lambda self: list(self.layout.samples), doc="Sample names, sorted.")
+    channel_nbins = property(lambda self: dict(self.layout.channel_nbins))
+    channel_slices = property(lambda self: dict(self.layout.channel_slices))
+    nmaindata = property(lambda self: self.layout.nbins, doc="Number of observed bins.")
+    par_order = property(lambda self: self.table.order, doc="Parameter set names in vector order.")
+
+    @cached_property
+    def par_names(self) -> list[str]:
+        """One label per vector component (``name`` or ``name[i]``)."""
+        return self.table.par_names()
+
+    @property
+    def parameters(self) -> list[str]:
+        return sorted(self.table.order)
+
+    def par_slice(self, name: str) -> slice:
+        return self.table[name].slice
+
+    def param_set(self, name: str) -> ParameterSpec:
+        return self.table[name]
+
+    @property
+    def poi_index(self) -> int | None:
+        return None if self.poi_name is None else self.table[self.poi_name].slice.start
+
+    def suggested_init(self) -> np.ndarray:
+        return self.table.inits()
+
+    def suggested_bounds(self) -> np.ndarray:
+        return self.table.bounds()
+
+    def suggested_fixed(self) -> np.ndarray:
+        return self.table.fixed()
+
+    @cached_property
+    def _auxdata(self) -> np.ndarray:
+        return self.table.auxdata()
+
+    @property
+    def auxdata(self) -> np.ndarray:
+        return self._auxdata.copy()
+
+    @property
+    def nauxdata(self) -> int:
+        return int(self._auxdata.size)
+
+    def pars_from_dict(self, values: dict[str, Any], base: Any = None) -> np.ndarray:
+        """Parameter vector from ``{name: value or [values]}``, starting from ``base`` or the inits."""
+        pars = np.array(self.suggested_init() if base is None else base, dtype=np.float64)
+        for name, value in values.items():
+            sl = self.par_slice(name)
+            arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
+            if arr.size != sl.stop - sl.start:
+                raise ModelError(f"parameter {name!r} takes {sl.stop - sl.start} values, got {arr.size}")
+            pars[sl] = arr
+        return pars
+
+
+class Model:
+    """A compiled HistFactory model bound to one array backend."""
+
+    def __init__(self, config: ModelConfig, arrays: CompiledArrays, backend: Any = "numpy"):
+        self.config = config
+        self.arrays = arrays
+        self.backend: Backend = get_backend(backend)
+        self._prepare()
+
+    def to(self, backend: Any) -> Model:
+        """The same model on another backend (arrays are moved once)."""
+        return Model(self.config, self.arrays, backend=backend)
+
+    def __repr__(self) -> str:
+        c = self.config
+        return (
+            f"<Model {c.npars} parameters, {c.nmaindata} bins in {len(c.channels)} channels, "
+            f"{len(c.samples)} samples, poi={c.poi_name!r}, backend={self.backend.name}>"
+        )
+
+    # --- set-up ---------------------------------------------------------------------
+    def _prepare(self) -> None:
+        a, B = self.arrays, self.backend
+        t = a.terms
+        self._E, self._K, self._nb = a.nentries, a.nslots, a.nbins
+        self._nominal = B.asarray(a.nominal)
+        self._entry_bin = B.index(a.entry_bin)
+        self._seg_bins = SegmentIndex(a.entry_bin, a.nbins)
+        # multiplicative terms: linear ones then normsys ones, in one padded [E, K] table
+        self._lin_par = B.index(t.linear.par)
+        self._ns_par = B.index(t.normsys.par)
+        self._n_lin = t.linear.size
+        flat = np.concatenate([t.linear.entry * a.nslots + t.linear.slot,
+                               t.normsys.entry * a.nslots + t.normsys.slot])
+        self._mult_flat = B.index(flat)
+        self._mult_entry = B.index(np.concatenate([t.linear.entry, t.normsys.entry]))
+        self._ns_consts = self._backend_consts(
+            prepare(a.codes["normsys"], t.normsys.nominal, t.normsys.high, t.normsys.low)
+        )
+        # additive histosys terms
+        self._hs_par = B.index(t.histosys.par)
+        self._hs_entry = B.index(t.histosys.entry)
+        self._seg_hs = SegmentIndex(t.histosys.entry, a.nentries)
+        self._hs_consts = self._backend_consts(
+            prepare(a.codes["histosys"], t.histosys.nominal, t.histosys.high, t.histosys.low)
+        )
+        # constraints
+        self._g_par, self._g_aux = B.index(a.gauss_par), B.index(a.gauss_aux + a.nbins)
+        self._g_sigma = B.asarray(a.gauss_sigma)
+        self._g_norm = float(-np.sum(np.log(a.gauss_sigma)) - _HALF_LOG_2PI * a.gauss_sigma.size)
+        self._p_par, self._p_aux = B.index(a.pois_par), B.index(a.pois_aux + a.nbins)
+        self._p_tau = B.asarray(a.pois_tau)
+        # gradient: one segment sum over every (term → parameter) contribution
+        grad_ids = np.concatenate(
+            [t.linear.par, t.normsys.par, t.histosys.par, a.gauss_par, a.pois_par]
+        )
+        self._seg_grad = SegmentIndex(grad_ids, self.config.npars)
+        self._sample_flat = B.index(a.entry_sample * a.nbins + a.entry_bin)
+
+    def _backend_consts(self, consts: Any) -> dict[str, Any]:
+        B = self.backend
+        out = {"nominal": B.asarray(consts.nominal), "up": B.asarray(consts.up),
+               "down": B.asarray(consts.down)}
+        out.update({k: B.asarray(v) for k, v in consts.extra.items()})
+        return out
+
+    def _errstate(self) -> Any:
+        if self.backend.name == "numpy":
+            return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+        return contextlib.nullcontext()
+
+    # --- building blocks ------------------------------------------------------------
+    def _asarray(self, x: Any) -> Any:
+        return self.backend.asarray(x)
+
+    def _mult_table(self, pars: Any, with_derivs: bool) -> tuple[Any, Any]:
+        """Padded factor table [..., E, K] and per-term dκ/dθ (None without derivatives)."""
+        B = self.backend
+        lin = pars[..., self._lin_par]
+        d, dd = interpolate(B.xp, pars[..., self._ns_par], self._ns_consts, self.arrays.codes["normsys"])
+        values = B.concat([lin, 1.0 + d])
+        table = B.full((*pars.shape[:-1], self._E * self._K), 1.0)
+        table = B.scatter_into(table, self._mult_flat, values)
+        table = table.reshape((*pars.shape[:-1], self._E, self._K))
+        if not with_derivs:
+            return table, None
+        return table, B.concat([1.0 + 0.0 * lin, dd])
+
+    def _shifts(self, pars: Any) -> tuple[Any, Any]:
+        """Summed histosys shift per entry [..., E] and per-term ∂Δ/∂α."""
+        d, dd = interpolate(
+            self.backend.xp, pars[..., self._hs_par], self._hs_consts, self.arrays.codes["histosys"]
+        )
+        return self.backend.segment_sum(d, self._seg_hs), dd
+
+    def _entry_rates(self, pars: Any) -> Any:
+        B = self.backend
+        table, _ = self._mult_table(pars, with_derivs=False)
+        shift, _ = self._shifts(pars)
+        return B.prod(table) * (self._nominal + shift)
+
+    # --- public evaluation ----------------------------------------------------------
+    def expected_actualdata(self, pars: Any) -> Any:
+        """Expected counts in every bin, [..., nbins]."""
+        with self._errstate():
+            pars = self._asarray(pars)
+            return self.backend.segment_sum(self._entry_rates(pars), self._seg_bins)
+
+    def expected_auxdata(self, pars: Any) -> Any:
+        """Expected auxiliary data (the constraint means), [..., nauxdata]."""
+        B = self.backend
+        pars = self._asarray(pars)
+        gauss = pars[..., self._g_par]
+        pois = pars[..., self._p_par] * self._p_tau
+        # assemble in aux order: positions are a permutation of range(nauxdata)
+        out = B.full((*pars.shape[:-1], self.config.nauxdata), 0.0)
+        out = B.scatter_into(out, self.arrays.gauss_aux, gauss)
+        out = B.scatter_into(out, self.arrays.pois_aux, pois)
+        return out
+
+    def expected_data(self, pars: Any, include_auxdata: bool = True) -> Any:
+        """Expected main data followed (by default) by the expected auxiliary data."""
+        main = self.expected_actualdata(pars)
+        if not include_auxdata:
+            return main
+        return self.backend.concat([main, self.expected_auxdata(pars)])
+
+    def expected_by_sample(self, pars: Any) -> Any:
+        """Expected counts per sample, [..., nsamples, nbins] (samples sorted by name)."""
+        B = self.backend
+        with self._errstate():
+            pars = self._asarray(pars)
+            rates = self._entry_rates(pars)
+            nsamples = len(self.config.samples)
+            out = B.full((*pars.shape[:-1], nsamples * self._nb), 0.0)
+            out = B.scatter_into(out, self._sample_flat, rates)
+            return out.reshape((*pars.shape[:-1], nsamples, self._nb))
+
+    def _split(self, data: Any) -> tuple[Any, Any]:
+        data = self._asarray(data)
+        ndata = self._nb + self.config.nauxdata
+        if data.shape[-1] != ndata:
+            raise ModelError(
+                f"data has {data.shape[-1]} values per dataset, the model expects {ndata} "
+                f"({self._nb} bins + {self.config.nauxdata} auxiliary)"
+            )
+        return data, data[..., : self._nb]
+
+    def logpdf(self, pars: Any, data: Any) -> Any:
+        """log L(pars | data): Poisson main terms plus constraint terms, shape [...]."""
+        B = self.backend
+        xp = B.xp
+        with self._errstate():
+            pars = self._asarray(pars)
+            data, observed = self._split(data)
+            rates = B.segment_sum(self._entry_rates(pars), self._seg_bins)
+            main = xp.sum(B.xlogy(observed, rates) - rates - B.lgamma(observed + 1.0), -1)
+            return main + self._constraint_logpdf(pars, data)
+
+    def _constraint_logpdf(self, pars: Any, data: Any) -> Any:
+        B, xp = self.backend, self.backend.xp
+        gauss_aux = data[..., self._g_aux]
+        z = (gauss_aux - pars[..., self._g_par]) / self._g_sigma
+        total = -0.5 * xp.sum(z * z, -1) + self._g_norm
+        pois_aux = data[..., self._p_aux]
+        lam = pars[..., self._p_par] * self._p_tau
+        return total + xp.sum(B.xlogy(pois_aux, lam) - lam - B.lgamma(pois_aux + 1.0), -1)
+
+    def nll(self, pars: Any, data: Any) -> Any:
+        """Negative log-likelihood, −log L."""
+        return -self.logpdf(pars, data)
+
+    def twice_nll(self, pars: Any, data: Any) -> Any:
+        """−2 log L."""
+        return -2.0 * self.logpdf(pars, data)
+
+    def nll_and_grad(self, pars: Any, data: Any) -> tuple[Any, Any]:
+        """−log L and its exact gradient with respect to every parameter, [...] and [..., npars]."""
+        B, xp = self.backend, self.backend.xp
+        with self._errstate():
+            pars = self._asarray(pars)
+            data, observed = self._split(data)
+            table, dkappa = self._mult_table(pars, with_derivs=True)
+            shift, dshift = self._shifts(pars)
+            base = self._nominal + shift
+            batch = table.shape[:-1]
+            ones = B.full((*batch[:-1], self._E, 1), 1.0)
+            prefix = B.cumprod(table)
+            factor = prefix[..., -1]
+            rates = B.segment_sum(factor * base, self._seg_bins)
+            main = xp.sum(B.xlogy(observed, rates) - rates - B.lgamma(observed + 1.0), -1)
+            nll = -(main + self._constraint_logpdf(pars, data))
+
+            safe_rates = xp.where(observed == 0, 1.0 + 0.0 * rates, rates)
+            weight = 1.0 - xp.where(observed == 0, 0.0 * rates, observed / safe_rates)
+            w_entry = weight[..., self._entry_bin]
+            if self._K > 1:
+                suffix = B.flip(B.cumprod(B.flip(table)))
+                others = B.concat([ones, prefix[..., :-1]]) * B.concat([suffix[..., 1:], ones])
+            else:
+                others = 1.0 + 0.0 * table
+            others = others.reshape((*batch[:-1], self._E * self._K))[..., self._mult_flat]
+            coeff = (w_entry * base)[..., self._mult_entry]
+            g_mult = coeff * others * dkappa
+            g_add = (w_entry * factor)[..., self._hs_entry] * dshift
+            g_gauss = (pars[..., self._g_par] - data[..., self._g_aux]) / (self._g_sigma**2)
+            p_theta = pars[..., self._p_par]
+            g_pois = self._p_tau - data[..., self._p_aux] / p_theta
+            shape = B.broadcast_shapes(tuple(g_mult.shape[:-1]), tuple(g_add.shape[:-1]),
+                                       tuple(g_gauss.shape[:-1]), tuple(g_pois.shape[:-1]))
+            parts = [xp.broadcast_to(g, (*shape, g.shape[-1])) for g in
+                     (g_mult, g_add, g_gauss, g_pois)]
+            grad = B.segment_sum(B.concat(parts), self._seg_grad)
+            return nll, grad
+
+    def grad_nll(self, pars: Any, data: Any) -> Any:
+        """Exact gradient of −log L, [..., npars]."""
+        return self.nll_and_grad(pars, data)[1]
