@@ -1,0 +1,46 @@
+"""logpdf and expected data on the published ATLAS workspaces vs pyhf 0.7.6 references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import ATLAS_NAMES
+from tests.likelihood.helpers import atlas_model
+
+pytestmark = pytest.mark.skipif(not ATLAS_NAMES, reason="../shared/data not present")
+
+
+@pytest.mark.parametrize("name", ATLAS_NAMES)
+def test_logpdf_and_expected_data_match_reference(name):
+    model, data, ref = atlas_model(name)
+    config = model.config
+    assert config.npars == ref["npars"]
+    assert config.poi_name == ref["poi"]
+    assert set(config.par_order) == set(ref["parameters"])
+
+    init = config.pars_from_dict(ref["parameters"])
+    np.testing.assert_allclose(init, config.suggested_init(), rtol=0, atol=0)
+    assert float(model.logpdf(init, data)) == pytest.approx(ref["logpdf_init"], rel=1e-9)
+
+    point = config.pars_from_dict(ref["point"])
+    assert float(model.logpdf(point, data)) == pytest.approx(ref["logpdf_point"], rel=1e-9)
+    np.testing.assert_allclose(
+        model.expected_actualdata(point), ref["expected_actualdata_point"], rtol=1e-9
+    )
+    np.testing.assert_allclose(data[: config.nmaindata], ref["observed_data"], rtol=0)
+    np.testing.assert_allclose(config.auxdata, ref["auxdata"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ATLAS_NAMES)
+def test_expected_data_is_main_then_aux_and_sums_samples(name):
+    model, _, ref = atlas_model(name)
+    point = model.config.pars_from_dict(ref["point"])
+    full = np.asarray(model.expected_data(point))
+    main = np.asarray(model.expected_actualdata(point))
+    aux = np.asarray(model.expected_auxdata(point))
+    np.testing.assert_array_equal(full, np.concatenate([main, aux]))
+    by_sample = np.asarray(model.expected_by_sample(point))
+    assert by_sample.shape == (len(model.config.samples), model.config.nmaindata)
+    np.testing.assert_allclose(by_sample.sum(axis=0), main, rtol=1e-12)
+    np.testing.assert_array_equal(model.expected_data(point, include_auxdata=False), main)
