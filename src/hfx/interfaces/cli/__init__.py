@@ -1,0 +1,1 @@
+"""The ``hfx`` command-line interface (click); the entry point is :func:`main.cli`."""

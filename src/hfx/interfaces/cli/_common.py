@@ -1,0 +1,240 @@
+"""What every hfx command shares: the error contract, reading inputs and writing results.
+
+The contract: JSON results go to stdout (or atomically to ``--output-file``), messages go
+to stderr, and any failure caused by the inputs ends with exactly one line
+``hfx: error: <file>: <pointer>: <message>`` on stderr and exit status 2.  ``--debug``
+prints the traceback first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from hfx.errors import HfxError
+
+EXIT_FAILURE = 2
+
+# Keys of ``ctx.meta`` (shared by a context and all its children).
+_DEBUG = "hfx.debug"
+_INPUTS = "hfx.inputs"
+
+
+class CliFailure(click.ClickException):
+    """A failure reported as one line on stderr, with exit status 2."""
+
+    exit_code = EXIT_FAILURE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"hfx: error: {self.format_message()}", err=True)
+
+
+def one_line(text: str) -> str:
+    """Collapse a (possibly multi-line) message onto a single line."""
+    return " ".join(text.split())
+
+
+def info(message: str) -> None:
+    """A progress or information message: always on stderr, so pipes stay clean."""
+    click.echo(f"hfx: {message}", err=True)
+
+
+def warn(message: str) -> None:
+    click.echo(f"hfx: warning: {message}", err=True)
+
+
+class HfxGroup(click.Group):
+    """A click group that turns failures of its subcommands into the one-line contract.
+
+    Only the root group needs to be of this class: it wraps the invocation of every
+    subcommand below it, nested groups included.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _usage_failure(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _usage_failure(exc) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise
+        except KeyboardInterrupt:
+            raise
+        except HfxError as exc:
+            raise _failure(ctx, exc, str(exc)) from None
+        except OSError as exc:
+            raise _failure(ctx, exc, _describe_oserror(exc)) from None
+        except RecursionError as exc:
+            raise _failure(ctx, exc, _name_inputs(ctx, "input nested too deeply")) from None
+        except Exception as exc:
+            message = f"unexpected {type(exc).__name__}: {exc}"
+            if not ctx.meta.get(_DEBUG):
+                message += " (rerun with --debug for the traceback)"
+            raise _failure(ctx, exc, _name_inputs(ctx, message)) from None
+
+
+def _usage_failure(exc: click.UsageError) -> click.ClickException:
+    """A usage error as one line, naming the command and where to find its help."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: click shows its help
+        return exc
+    command = exc.ctx.command_path if exc.ctx is not None else "hfx"
+    return CliFailure(f"{command}: {one_line(exc.format_message())} (see '{command} --help')")
+
+
+def _failure(ctx: click.Context, exc: BaseException, message: str) -> CliFailure:
+    if ctx.meta.get(_DEBUG):
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        sys.stderr.flush()
+    return CliFailure(one_line(message))
+
+
+def _describe_oserror(exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None:
+        return f"{os.fsdecode(exc.filename)}: {reason}"
+    return reason
+
+
+def _name_inputs(ctx: click.Context, message: str) -> str:
+    inputs = ctx.meta.get(_INPUTS) or []
+    return f"{', '.join(inputs)}: {message}" if inputs else message
+
+
+def set_debug(ctx: click.Context, debug: bool) -> None:
+    ctx.meta[_DEBUG] = bool(debug)
+
+
+@contextlib.contextmanager
+def naming(source: str | None) -> Iterator[None]:
+    """Make library errors raised inside the block name ``source`` when they name no file."""
+    try:
+        yield
+    except HfxError as exc:
+        named = exc.with_source(source)
+        if named is exc:
+            raise
+        raise named.with_traceback(exc.__traceback__) from None
+
+
+def _register_input(path: str) -> str:
+    """Record an input for messages; refuse reading stdin twice or from a terminal."""
+    from hfx.spec.jsonio import source_name
+
+    ctx = click.get_current_context()
+    inputs: list[str] = ctx.meta.setdefault(_INPUTS, [])
+    name = source_name(path)
+    if path == "-":
+        if "<stdin>" in inputs:
+            raise click.UsageError("standard input ('-') can be read only once per command")
+        stdin = click.get_text_stream("stdin")
+        if stdin.isatty():
+            raise click.UsageError(
+                "no input: give a file name, or pipe JSON in and use '-' for standard input"
+            )
+    inputs.append(name)
+    return name
+
+
+def load_workspace(path: str) -> Any:
+    """Read and validate a workspace from ``path`` (``-`` for stdin)."""
+    from hfx.spec.workspace import Workspace
+
+    name = _register_input(path)
+    with naming(name):
+        return Workspace.load(path)
+
+
+def load_patchset(path: str) -> Any:
+    """Read and validate a HEPData patchset from ``path`` (``-`` for stdin)."""
+    from hfx.spec.patches import PatchSet
+
+    name = _register_input(path)
+    with naming(name):
+        return PatchSet.load(path)
+
+
+def emit_json(obj: Any, output_file: str | None = None) -> None:
+    """Write a JSON result to ``output_file`` atomically, or to stdout (``None`` or ``-``)."""
+    from hfx.spec.jsonio import dumps, write_json_atomic
+
+    if output_file is None or output_file == "-":
+        click.echo(dumps(obj, indent=2))
+        return
+    write_json_atomic(output_file, obj, indent=2)
+
+
+def sort_keys(obj: Any) -> Any:
+    """A copy of ``obj`` whose objects have their keys in sorted order (for canonical output)."""
+    if isinstance(obj, dict):
+        return {key: sort_keys(obj[key]) for key in sorted(obj)}
+    if isinstance(obj, list):
+        return [sort_keys(item) for item in obj]
+    return obj
+
+
+def check_algorithm(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """click callback: every name in ``value`` must be a hash algorithm hashlib knows."""
+    known = hashlib.algorithms_available
+    for name in value:
+        if name.lower() not in known:
+            raise click.BadParameter(
+                f"unknown hash algorithm {name!r}; try sha256, sha1, md5, blake2b", ctx, param
+            )
+    return tuple(name.lower() for name in value)
+
+
+output_file_option = click.option(
+    "--output-file",
+    "-o",
+    type=click.Path(dir_okay=False, writable=False, allow_dash=True),
+    default=None,
+    help="Write the JSON result to this file (atomically) instead of standard output.",
+)
+
+
+def input_path(name: str, **kwargs: Any) -> Any:
+    """A positional input: a file name, or ``-`` for standard input (the default)."""
+    return click.argument(name, type=str, default="-", required=False, **kwargs)
+
+
+def print_tables(renderables: list[Any], file: Any = None) -> None:
+    """Print rich tables to ``file`` (stdout); plain text without trailing blanks when piped."""
+    import io
+
+    from rich.console import Console
+
+    out = file if file is not None else sys.stdout
+    console = Console(file=out, highlight=False)
+    if console.is_terminal:
+        for i, item in enumerate(renderables):
+            if i:
+                console.print()
+            console.print(item)
+        return
+    buffer = io.StringIO()
+    # Wide enough that no name is ever wrapped or cut in a file or a pipe.
+    console = Console(
+        file=buffer, highlight=False, width=4096, color_system=None, force_terminal=False
+    )
+    for i, item in enumerate(renderables):
+        if i:
+            console.print()
+        console.print(item)
+    text = "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    if "utf" not in encoding.lower():
+        text = text.replace("\u2500", "-").encode(encoding, errors="replace").decode(encoding)
+    out.write(text)
+    out.flush()

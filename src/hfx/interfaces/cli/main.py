@@ -1,0 +1,38 @@
+"""The ``hfx`` command: the root group, its global options and the list of subcommands."""
+
+from __future__ import annotations
+
+import click
+
+from hfx import __version__
+from hfx.interfaces.cli._common import HfxGroup, set_debug
+from hfx.interfaces.cli.patchset import patchset
+from hfx.interfaces.cli.spec import combine, digest, inspect, prune, rename, sort
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=HfxGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="hfx", message="%(prog)s %(version)s")
+@click.option(
+    "--debug",
+    is_flag=True,
+    default=False,
+    help="On failure, show the full traceback before the one-line error.",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """hfx: fast HistFactory likelihoods.
+
+    Every input is a file name or '-' for standard input; JSON results go to standard
+    output (or --output-file), messages to standard error, so commands chain through
+    pipes, e.g. `hfx prune ws.json --sample signal | hfx digest -`.  On an error hfx
+    prints one line to standard error and exits with status 2.
+    """
+    set_debug(ctx, debug)
+
+
+for _command in (inspect, prune, rename, combine, digest, sort, patchset):
+    cli.add_command(_command)
+
+__all__ = ["cli"]
