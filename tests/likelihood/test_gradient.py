@@ -27,6 +27,9 @@ def _points(model, ref, rng):
         spec = config.param_set(name)
         if spec.kind in ("normsys", "histosys"):
             wide[spec.slice] = rng.choice([-1.7, -0.6, 0.4, 1.3, 2.2])
+    # keep every expected rate positive (a negative one makes log L undefined)
+    while np.min(model.expected_actualdata(wide)) <= 0:
+        wide = point + 0.7 * (wide - point)
     return {"point": point, "mu=0": at_zero, "shaken mu=0": shaken, "wide alphas": wide}
 
 

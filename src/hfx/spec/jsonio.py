@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import sys
 import tempfile
 from pathlib import Path
@@ -55,6 +56,11 @@ def load_json(path: PathLike | IO[str]) -> Any:
             raise SpecError(f"cannot read file: {exc.strerror}", source=source) from None
         return parse_json(data, source=source)
     return parse_json(path.read(), source=source)
+
+
+def copy_json(obj: Any) -> Any:
+    """Deep copy of JSON-like data (dicts, lists, scalars); several times faster than deepcopy."""
+    return pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def dumps(obj: Any, *, indent: int | None = 2, sort_keys: bool = False) -> str:

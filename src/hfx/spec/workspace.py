@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from hfx.errors import SpecError
 from hfx.spec import operations
-from hfx.spec.jsonio import PathLike, load_json, source_name
+from hfx.spec.jsonio import PathLike, copy_json, load_json, source_name
 from hfx.spec.validate import validate_workspace
 
 if TYPE_CHECKING:
@@ -37,7 +36,7 @@ class Workspace:
             raise SpecError("a workspace must be a JSON object", source=source, pointer="")
         if validate:
             validate_workspace(spec, source=source, allow_negative=allow_negative)
-        self._spec = copy.deepcopy(dict(spec))
+        self._spec = copy_json(dict(spec))
         self.source = source
 
     @classmethod
@@ -49,14 +48,14 @@ class Workspace:
     @property
     def spec(self) -> dict[str, Any]:
         """A deep copy of the workspace document."""
-        return copy.deepcopy(self._spec)
+        return copy_json(self._spec)
 
     def to_dict(self) -> dict[str, Any]:
         """The workspace document as plain JSON-compatible data (a copy)."""
         return self.spec
 
     def __getitem__(self, key: str) -> Any:
-        return copy.deepcopy(self._spec[key])
+        return copy_json(self._spec[key])
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Workspace) and self._spec == other._spec
@@ -123,10 +122,10 @@ class Workspace:
         if not measurements:
             raise SpecError("workspace has no measurement", source=self.source, pointer="/measurements")
         if name is None:
-            return copy.deepcopy(measurements[0])
+            return copy_json(measurements[0])
         for meas in measurements:
             if meas["name"] == name:
-                return copy.deepcopy(meas)
+                return copy_json(meas)
         raise SpecError(
             f"no measurement named {name!r}; available: {', '.join(self.measurement_names)}",
             source=self.source,
