@@ -21,7 +21,7 @@ def _model(name):
     return _MODELS[name]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(ATLAS_NAMES or ["none"]),
     npoints=st.integers(1, 5),

@@ -45,8 +45,9 @@ def test_gradient_matches_finite_differences(name):
             return float(model.nll(x, data))
 
         numeric = central_difference(f, pars, h=1e-4)
-        scale = np.maximum(np.abs(numeric), 1e-2)
-        assert np.max(np.abs(grad - numeric) / scale) < 2e-6, label
+        # finite differences of an NLL summing terms ~1e4 carry ~1e-8 of round-off noise
+        scale = np.maximum(np.abs(numeric), 1.0)
+        assert np.max(np.abs(grad - numeric) / scale) < 1e-6, label
 
 
 def test_gradient_with_zero_yield_bins_and_zero_observations():
