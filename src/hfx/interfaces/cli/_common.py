@@ -13,6 +13,7 @@ import hashlib
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -64,6 +65,19 @@ class HfxGroup(click.Group):
             raise _usage_failure(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
+        # Library warnings become one "hfx: warning:" line each on stderr.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            try:
+                return self._invoke_reporting(ctx)
+            finally:
+                for item in caught:
+                    if not issubclass(
+                        item.category, (DeprecationWarning, PendingDeprecationWarning)
+                    ):
+                        warn(one_line(str(item.message)))
+
+    def _invoke_reporting(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:

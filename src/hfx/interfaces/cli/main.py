@@ -12,7 +12,7 @@ from hfx.interfaces.cli.spec import combine, digest, inspect, prune, rename, sor
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(cls=HfxGroup, context_settings=CONTEXT_SETTINGS)
+@click.group(name="hfx", cls=HfxGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "--version", prog_name="hfx", message="%(prog)s %(version)s")
 @click.option(
     "--debug",
