@@ -122,7 +122,7 @@ def compile_model(
     channels_spec = workspace._spec["channels"]
     codes = resolve_modifier_settings(modifier_settings)
     layout: Layout = build_layout(channels_spec)
-    specs = declare_parameters(layout, channels_spec)
+    specs = declare_parameters(layout)
     finalize_constraints(layout, specs)
     apply_measurement(specs, measurement, source=source)
     table = ParameterTable(specs)

@@ -68,8 +68,6 @@ def _apply_one(spec: ParameterSpec, cfg: Mapping[str, Any], where: str, source: 
         if spec.constraint is None and spec.kind != "lumi":
             raise ModelError(f"{where}: 'auxdata' given for an unconstrained {spec.kind}", source=source)
         spec.auxdata = [float(v) for v in sized("auxdata")]
-        if spec.constraint == CONSTRAINT_POISSON:
-            spec.factors = list(spec.auxdata)
     if "sigmas" in cfg:
         if spec.constraint != CONSTRAINT_NORMAL:
             raise ModelError(

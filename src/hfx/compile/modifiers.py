@@ -23,35 +23,36 @@ LINEAR_TYPES = ("normfactor", "lumi", "shapefactor", "shapesys", "staterror")
 _SHAREABLE = {"normsys", "histosys"}
 
 
-def declare_parameters(layout: Layout, channels_spec: list[Mapping[str, Any]]) -> list[ParameterSpec]:
+def declare_parameters(layout: Layout) -> list[ParameterSpec]:
     """Parameter sets with their defaults, in pyhf's order.
 
-    Grouped by modifier type (``MODIFIER_TYPES`` order); within a type in order of first
-    appearance in the spec; a name declared by two types sits with its first type.
+    Grouped by modifier type (``MODIFIER_TYPES`` order).  Within a type, parameters come in
+    order of first appearance walking sorted channels, sorted samples and each sample's
+    modifiers sorted by (name, type); staterror parameters are sorted by name.  A name
+    declared by two types (normsys + histosys) sits with its first type.
     """
     first_seen: dict[str, list[str]] = {t: [] for t in MODIFIER_TYPES}
     kinds: dict[str, set[str]] = {}
     sizes: dict[str, int] = {}
-    nbins = layout.channel_nbins
-    for channel in channels_spec:
-        for sample in channel["samples"]:
-            for mod in sample["modifiers"]:
-                name, kind = mod["name"], mod["type"]
-                known = kinds.setdefault(name, set())
-                if known and kind not in known and not (known | {kind}) <= _SHAREABLE:
-                    raise ModelError(
-                        f"modifier {name!r} is used as {kind} in channel {channel['name']!r}, "
-                        f"sample {sample['name']!r}, but elsewhere as {', '.join(sorted(known))}"
-                    )
-                if kind not in known:
-                    first_seen[kind].append(name)
-                known.add(kind)
-                n = nbins[channel["name"]] if kind in VECTOR_TYPES else 1
-                if sizes.setdefault(name, n) != n:
-                    raise ModelError(
-                        f"{kind} {name!r} spans {n} bins in channel {channel['name']!r} "
-                        f"but {sizes[name]} elsewhere; a shared per-bin parameter needs equal bin counts"
-                    )
+    for block in layout.blocks:
+        for mod in sorted(block.modifiers, key=lambda m: (m["name"], m["type"])):
+            name, kind = mod["name"], mod["type"]
+            known = kinds.setdefault(name, set())
+            if known and kind not in known and not (known | {kind}) <= _SHAREABLE:
+                raise ModelError(
+                    f"modifier {name!r} is used as {kind} in channel {block.channel!r}, "
+                    f"sample {block.sample!r}, but elsewhere as {', '.join(sorted(known))}"
+                )
+            if kind not in known:
+                first_seen[kind].append(name)
+            known.add(kind)
+            n = block.entries.size if kind in VECTOR_TYPES else 1
+            if sizes.setdefault(name, n) != n:
+                raise ModelError(
+                    f"{kind} {name!r} spans {n} bins in channel {block.channel!r} but "
+                    f"{sizes[name]} elsewhere; a shared per-bin parameter needs equal bin counts"
+                )
+    first_seen["staterror"].sort()
     specs: list[ParameterSpec] = []
     placed: set[str] = set()
     for kind in MODIFIER_TYPES:
@@ -84,7 +85,7 @@ def finalize_constraints(layout: Layout, specs: list[ParameterSpec]) -> None:
                 delta = np.asarray(mod["data"], dtype=np.float64)
                 usable = (delta > 0) & (block.nominal > 0)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    tau = np.where(usable, (block.nominal / np.where(usable, delta, 1.0)) ** 2, 1.0)
+                    tau = np.where(usable, block.nominal**2 / np.where(usable, delta, 1.0) ** 2, 1.0)
                 spec.factors = tau.tolist()
                 spec.auxdata = tau.tolist()
                 spec.fixed = [not u for u in usable]
