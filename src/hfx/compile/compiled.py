@@ -124,7 +124,10 @@ def compile_model(
     layout: Layout = build_layout(channels_spec)
     specs = declare_parameters(layout)
     finalize_constraints(layout, specs)
-    apply_measurement(specs, measurement, source=source)
+    # a model built without a POI (e.g. background-only) may leave the POI's config unused
+    measurement_poi = measurement.get("config", {}).get("poi")
+    unused_ok = frozenset({measurement_poi}) if poi_name is None and measurement_poi else frozenset()
+    apply_measurement(specs, measurement, source=source, optional=unused_ok)
     table = ParameterTable(specs)
     if poi_name is not None:
         if poi_name not in table:

@@ -15,9 +15,17 @@ _OPTIONAL_CONFIGS = frozenset({"lumi"})
 
 
 def apply_measurement(
-    specs: list[ParameterSpec], measurement: Mapping[str, Any], *, source: str | None = None
+    specs: list[ParameterSpec],
+    measurement: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    optional: frozenset[str] = frozenset(),
 ) -> None:
-    """Override parameter defaults with the measurement's configs (in place)."""
+    """Override parameter defaults with the measurement's configs (in place).
+
+    A config naming a parameter the model lacks is an error, except for ``lumi`` and the
+    names in ``optional``.
+    """
     by_name = {s.name: s for s in specs}
     mname = measurement.get("name", "?")
     configured: set[str] = set()
@@ -26,7 +34,7 @@ def apply_measurement(
         where = f"measurement {mname!r}, parameters[{i}] ({name!r})"
         spec = by_name.get(name)
         if spec is None:
-            if name in _OPTIONAL_CONFIGS:
+            if name in _OPTIONAL_CONFIGS or name in optional:
                 continue
             raise ModelError(
                 f"{where}: configures a parameter the model does not have; "
