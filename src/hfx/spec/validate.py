@@ -1,20 +1,548 @@
-"""Schema and semantic validation of HistFactory JSON documents (owned by the validation work)."""
+"""Schema and semantic validation of HistFactory JSON documents.
+
+Validation runs in two steps.  The JSON Schema files in ``schemas/1.0.0`` (shipped as
+package data) check the structure; a failure is reported as ONE :class:`SpecError`, the
+most relevant schema error, reworded for people and located by a JSON pointer.  Once the
+structure is known to be right, :mod:`hfx.spec.semantic` checks what a schema cannot say
+(bin counts, unique names, finite numbers, ...).
+
+jsonschema itself walks a document at roughly 25 microseconds per node, seconds for a
+large workspace.  So each schema is also compiled once into plain Python checks (the
+keywords our schema files use, nothing more) that only answer "valid or not, and where".
+jsonschema then runs only when that answer is "not", and only on the smallest array
+element that holds the first problem, to phrase the error.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cache, lru_cache
+from importlib import resources
 from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+
+from hfx.errors import PatchError, SpecError
+from hfx.spec import semantic
+from hfx.spec.semantic import MODIFIER_TYPES, count, json_pointer
+
+SCHEMA_VERSION = "1.0.0"
+SCHEMA_NAMES = ("defs", "workspace", "model", "measurement", "patchset", "jsonpatch")
+_PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")
 
 
+# --- loading and caching the schemas ------------------------------------------------------
+@cache
+def _schema_documents() -> dict[str, dict[str, Any]]:
+    folder = resources.files("hfx.spec").joinpath("schemas", SCHEMA_VERSION)
+    return {
+        name: json.loads(folder.joinpath(f"{name}.json").read_text(encoding="utf-8"))
+        for name in SCHEMA_NAMES
+    }
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """The JSON Schema document ``name`` (e.g. ``"workspace"``) as a fresh dict."""
+    if name.endswith(".json"):
+        name = name[: -len(".json")]
+    if name not in SCHEMA_NAMES:
+        raise ValueError(f"no schema named {name!r} (known: {', '.join(SCHEMA_NAMES)})")
+    return json.loads(json.dumps(_schema_documents()[name]))
+
+
+@cache
+def _registry() -> Registry:
+    pairs = [(doc["$id"], Resource.from_contents(doc)) for doc in _schema_documents().values()]
+    return Registry().with_resources(pairs).crawl()
+
+
+@cache
+def schema_validator(name: str) -> Draft202012Validator:
+    """A compiled (cached) validator for schema ``name``; ``$ref`` resolves between files."""
+    return Draft202012Validator(load_schema(name), registry=_registry())
+
+
+# --- public entry points -----------------------------------------------------------------
 def validate_workspace(
     spec: Mapping[str, Any], *, source: str | None = None, allow_negative: bool = False
 ) -> None:
-    """Raise SpecError (naming ``source`` and a JSON pointer) unless ``spec`` is a valid workspace."""
+    """Raise SpecError (naming ``source`` and a JSON pointer) unless ``spec`` is a valid workspace.
+
+    Negative nominal sample yields are rejected unless ``allow_negative`` is true.
+    """
+    spec = _plain(spec)
+    _check_schema("workspace", spec, source, SpecError)
+    _run_semantic(semantic.check_workspace, spec, source, SpecError, allow_negative=allow_negative)
+
+
+def validate_model_spec(
+    spec: Mapping[str, Any], *, source: str | None = None, allow_negative: bool = False
+) -> None:
+    """Raise SpecError unless ``spec`` is a valid model spec (``channels`` + ``parameters``)."""
+    spec = _plain(spec)
+    _check_schema("model", spec, source, SpecError)
+    _run_semantic(semantic.check_model, spec, source, SpecError, allow_negative=allow_negative)
+
+
+def validate_measurement(measurement: Mapping[str, Any], *, source: str | None = None) -> None:
+    """Raise SpecError unless ``measurement`` is one valid measurement object."""
+    measurement = _plain(measurement)
+    _check_schema("measurement", measurement, source, SpecError)
+    _run_semantic(semantic.check_measurement, measurement, source, SpecError)
 
 
 def validate_patchset(spec: Mapping[str, Any], *, source: str | None = None) -> None:
     """Raise SpecError unless ``spec`` is a valid HEPData patchset document."""
+    spec = _plain(spec)
+    _check_schema("patchset", spec, source, SpecError)
+    _run_semantic(semantic.check_patchset, spec, source, SpecError)
 
 
 def validate_jsonpatch(ops: Sequence[Any], *, source: str | None = None) -> None:
     """Raise PatchError unless ``ops`` is a valid RFC 6902 JSON Patch document."""
+    ops = _plain(ops)
+    _check_schema("jsonpatch", ops, source, PatchError)
+    _run_semantic(semantic.check_jsonpatch, ops, source, PatchError)
+
+
+# --- plumbing ----------------------------------------------------------------------------
+def _plain(doc: Any) -> Any:
+    """A top-level mapping or sequence as the dict or list that JSON Schema expects."""
+    if isinstance(doc, Mapping) and not isinstance(doc, dict):
+        return dict(doc)
+    if isinstance(doc, Sequence) and not isinstance(doc, (list, str, bytes)):
+        return list(doc)
+    return doc
+
+
+def _check_schema(name: str, instance: Any, source: str | None, kind: type[SpecError]) -> None:
+    problem = schema_problem(name, instance)
+    if problem is not None:
+        message, pointer = problem
+        raise kind(message, source=source, pointer=pointer)
+
+
+def schema_problem(name: str, instance: Any) -> tuple[str, str] | None:
+    """(message, pointer) of the first schema violation in ``instance``, or None if it fits.
+
+    The compiled check finds the first failing array element; jsonschema then phrases the
+    most relevant error inside that element.  Should the two ever disagree, the whole
+    document goes through jsonschema, which has the last word.
+    """
+    fast = _fast_checker(name)
+    if fast is not None:
+        located = locate_schema_problem(name, instance)
+        if located is None:
+            return None
+        scope_loc, scope_path = located
+        sub = instance
+        for part in scope_path:
+            sub = sub[part]
+        found = _best_error(_ref_validator(scope_loc), sub, scope_path)
+        if found is not None:
+            return found
+    return _best_error(schema_validator(name), instance, [])
+
+
+def locate_schema_problem(name: str, instance: Any) -> tuple[str, list[Any]] | None:
+    """(schema URI, instance path) of the smallest array element holding the first violation
+    found by the compiled check; None when the compiled check passes."""
+    fast = _fast_checker(name)
+    if fast is None:
+        raise ValueError(f"schema {name!r} could not be compiled")
+    try:
+        fast(instance)
+    except _Invalid as exc:
+        path = exc.parts[::-1]
+        if exc.scope is None:
+            return _schema_documents()[name]["$id"], []
+        return exc.scope[0], path[: len(path) - exc.scope[1]]
+    return None
+
+
+def _best_error(
+    validator: Draft202012Validator, instance: Any, prefix: list[Any]
+) -> tuple[str, str] | None:
+    errors = list(validator.iter_errors(instance))
+    best = best_match(errors)
+    return None if best is None else explain(best, errors, prefix=prefix)
+
+
+def _run_semantic(
+    check: Any, instance: Any, source: str | None, kind: type[SpecError], **options: Any
+) -> None:
+    problem = check(instance, **options)
+    if problem is not None:
+        pointer, message = problem
+        raise kind(message, source=source, pointer=pointer)
+
+
+# --- turning a jsonschema error into one readable line -----------------------------------
+_TYPE_WORDS = {
+    "array": "an array",
+    "boolean": "true or false",
+    "integer": "an integer",
+    "null": "null",
+    "number": "a number",
+    "object": "an object",
+    "string": "a string",
+}
+
+
+def describe(value: Any) -> str:
+    """A short description of a JSON value for messages: ``'abc'``, ``3``, ``an object``."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an empty array" if not value else f"an array of {count(len(value), 'item')}"
+    return type(value).__name__
+
+
+def _quoted(names: Iterable[Any]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def explain(
+    error: ValidationError, siblings: Sequence[ValidationError] = (), *, prefix: Sequence[Any] = ()
+) -> tuple[str, str]:
+    """(message, JSON pointer) for one schema error; ``siblings`` may refine the message.
+
+    ``prefix`` is the path of the validated instance inside the whole document.
+    """
+    here = list(error.absolute_path)
+    path = [*prefix, *here]
+    pointer = json_pointer(path)
+    kind = error.validator
+    value = error.validator_value
+    instance = error.instance
+    same_place = [e for e in siblings if list(e.absolute_path) == here]
+
+    if kind == "type":
+        wanted = [value] if isinstance(value, str) else list(value)
+        expected = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        if wanted == ["null"] and path[-1:] == ["data"] and "modifiers" in path:
+            expected += " (this modifier type takes no data)"
+        return f"expected {expected}, got {describe(instance)}", pointer
+    if kind == "required":
+        missing = [k for k in value if k not in instance]
+        extra = _extra_keys(same_place)
+        msg = (
+            f"missing required key {_quoted(missing)}"
+            if len(missing) == 1
+            else (f"missing required keys {_quoted(missing)}")
+        )
+        if extra:
+            msg += f" (found unexpected key {_quoted(extra)})"
+        return msg, pointer
+    if kind == "additionalProperties":
+        extra = _extra_keys([error])
+        allowed = sorted(error.schema.get("properties", {}))
+        noun = "key" if len(extra) == 1 else "keys"
+        msg = f"unexpected {noun} {_quoted(extra)}"
+        if allowed:
+            msg += f" (allowed: {', '.join(allowed)})"
+        if len(extra) == 1:
+            pointer = json_pointer([*path, extra[0]])
+        return msg, pointer
+    if kind == "enum":
+        if path and path[-1] == "type" and "modifiers" in path:
+            return (
+                f"unknown modifier type {describe(instance)} (valid: {', '.join(MODIFIER_TYPES)})",
+                pointer,
+            )
+        if path and path[-1] == "op":
+            return (
+                f"unknown JSON Patch op {describe(instance)} (valid: {', '.join(_PATCH_OPS)})",
+                pointer,
+            )
+        options = ", ".join(describe(v) for v in value)
+        return f"expected one of {options}, got {describe(instance)}", pointer
+    if kind == "const":
+        if path == ["version"]:
+            return (
+                f"unsupported version {describe(instance)} (hfx reads version {value!r})",
+                pointer,
+            )
+        return f"expected {describe(value)}, got {describe(instance)}", pointer
+    if kind == "minItems":
+        noun = "item" if value == 1 else "items"
+        return f"expected at least {value} {noun}, got {describe(instance)}", pointer
+    if kind == "maxItems":
+        return f"expected at most {value} items, got {describe(instance)}", pointer
+    if kind == "minProperties":
+        return f"expected at least {value} entry, got an empty object", pointer
+    if kind == "minLength":
+        return f"expected a non-empty string, got {describe(instance)}", pointer
+    if kind == "pattern" and "propertyNames" in error.schema_path:
+        return f"key {instance!r} is not allowed here (keys must match {value!r})", pointer
+    if kind == "pattern":
+        if "~" in value:
+            return (
+                f"{describe(instance)} is not a JSON pointer (expected '' or '/a/b/0')",
+                pointer,
+            )
+        if "0-9a-fA-F" in value:
+            return f"expected a hexadecimal digest, got {describe(instance)}", pointer
+        return f"{describe(instance)} does not match the pattern {value!r}", pointer
+    return error.message, pointer
+
+
+def _extra_keys(errors: Sequence[ValidationError]) -> list[str]:
+    for err in errors:
+        if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
+            allowed = err.schema.get("properties", {})
+            return [k for k in err.instance if k not in allowed]
+    return []
+
+
+# --- fast yes/no checks compiled from the schema files -----------------------------------
+class _Invalid(Exception):
+    """Raised by compiled checks; gathers the failing path on the way out (innermost first).
+
+    ``scope`` is set by the innermost array loop the failure passes through: the schema
+    location of that array's items, and how many path parts lie below the element.
+    """
+
+    def __init__(self, *parts: Any) -> None:
+        self.parts: list[Any] = list(parts)
+        self.scope: tuple[str, int] | None = None
+
+
+class _Unsupported(Exception):
+    """A schema keyword the compiler does not know; jsonschema alone is used then."""
+
+
+_Check = Callable[[Any], None]
+_IGNORED = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description", "then"})
+_OBJECT_WORDS = frozenset({"required", "properties", "additionalProperties", "propertyNames"})
+_SIZES = {"minItems": (list, 1), "maxItems": (list, -1), "minLength": (str, 1)}
+_SIZES["minProperties"] = (dict, 1)
+_IS_TYPE: dict[str, Callable[[Any], bool]] = {
+    "array": lambda x: isinstance(x, list),
+    "boolean": lambda x: isinstance(x, bool),
+    "null": lambda x: x is None,
+    "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
+    "object": lambda x: isinstance(x, dict),
+    "string": lambda x: isinstance(x, str),
+}
+
+
+def _is_number(x: Any) -> bool:
+    return type(x) is float or type(x) is int or _IS_TYPE["number"](x)
+
+
+@cache
+def _fast_checker(name: str) -> _Check | None:
+    doc = _schema_documents()[name]
+    try:
+        return _compile(doc, doc["$id"] + "#", {})
+    except _Unsupported:
+        return None
+
+
+@lru_cache(maxsize=256)
+def _ref_validator(location: str) -> Draft202012Validator:
+    return Draft202012Validator({"$ref": location}, registry=_registry())
+
+
+def _all(checks: list[_Check]) -> _Check:
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(x: Any) -> None:
+        for each in checks:
+            each(x)
+
+    return check
+
+
+def _compile(schema: Any, loc: str, memo: dict[str, _Check]) -> _Check:
+    """Compile ``schema`` found at URI ``loc`` (``base#pointer``) into a raising check.
+
+    Handles the keywords our schema files use; any other raises _Unsupported.
+    """
+    if isinstance(schema, bool):
+        return (lambda x: None) if schema else _reject
+    known = _IGNORED | _OBJECT_WORDS | _SIZES.keys()
+    known |= {"$ref", "type", "enum", "const", "pattern", "items", "allOf", "if"}
+    if not set(schema) <= known:
+        raise _Unsupported(", ".join(sorted(set(schema) - known)))
+    checks: list[_Check] = []
+    if "$ref" in schema:
+        checks.append(_ref(urljoin(urldefrag(loc).url, schema["$ref"]), memo))
+    kinds = schema.get("type")
+    if kinds is not None and kinds != "object":
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        if not set(kinds) <= _IS_TYPE.keys():
+            raise _Unsupported(f"type {kinds}")
+        tests = [_IS_TYPE[k] for k in kinds]
+        checks.append(_test(tests[0] if len(tests) == 1 else lambda x: any(t(x) for t in tests)))
+    if "enum" in schema or "const" in schema:
+        values = schema["enum"] if "enum" in schema else [schema["const"]]
+        if any(v is not None and not isinstance(v, str) for v in values):
+            raise _Unsupported("enum/const values other than strings and null")
+        strings, null_ok = frozenset(v for v in values if v is not None), None in values
+        checks.append(
+            _test(lambda x: x in strings if isinstance(x, str) else null_ok and x is None)
+        )
+    if "pattern" in schema:
+        search = re.compile(schema["pattern"]).search
+        checks.append(_test(lambda x: not isinstance(x, str) or search(x) is not None))
+    for word, (kind, sign) in _SIZES.items():
+        if word in schema:
+            checks.append(_size(kind, sign, schema[word]))
+    if kinds == "object" or _OBJECT_WORDS & schema.keys():
+        checks.append(_object(schema, loc, memo, strict=kinds == "object"))
+    if "items" in schema:
+        checks.append(_items(schema["items"], f"{loc}/items", memo))
+    if "allOf" in schema:
+        branches = schema["allOf"]
+        dispatch = _discriminated(branches, loc, memo)
+        if dispatch is None:
+            dispatch = _all([_compile(s, f"{loc}/allOf/{i}", memo) for i, s in enumerate(branches)])
+        checks.append(dispatch)
+    if "if" in schema:
+        checks.append(_conditional(schema, loc, memo))
+    return _all(checks) if checks else (lambda x: None)
+
+
+def _reject(x: Any) -> None:
+    raise _Invalid
+
+
+def _test(ok: Callable[[Any], bool]) -> _Check:
+    def check(x: Any) -> None:
+        if not ok(x):
+            raise _Invalid
+
+    return check
+
+
+def _size(kind: type, sign: int, bound: int) -> _Check:
+    return _test(lambda x: not isinstance(x, kind) or sign * (len(x) - bound) >= 0)
+
+
+def _ref(target: str, memo: dict[str, _Check]) -> _Check:
+    target = target if "#" in target else target + "#"
+    if target not in memo:
+        cell: list[_Check] = []
+        memo[target] = lambda x: cell[0](x)  # stands in while a recursive schema compiles
+        resolved = _registry().resolver().lookup(target)
+        cell.append(_compile(resolved.contents, target, memo))
+        memo[target] = cell[0]
+    return memo[target]
+
+
+def _object(schema: Any, loc: str, memo: dict[str, _Check], *, strict: bool) -> _Check:
+    """type object, required, properties, additionalProperties, propertyNames: one pass."""
+    required = tuple(schema.get("required", ()))
+    props = {
+        k: _compile(s, f"{loc}/properties/{k}", memo)
+        for k, s in schema.get("properties", {}).items()
+    }
+    extra = schema.get("additionalProperties", True)
+    other = None if extra is True else _compile(extra, f"{loc}/additionalProperties", memo)
+    names = schema.get("propertyNames")
+    name_check = None if names is None else _compile(names, f"{loc}/propertyNames", memo)
+
+    def check(x: Any) -> None:
+        if not isinstance(x, dict):
+            if strict:
+                raise _Invalid
+            return
+        for key in required:
+            if key not in x:
+                raise _Invalid
+        for key, value in x.items():
+            if name_check is not None:
+                name_check(key)
+            sub = props.get(key, other)
+            if sub is not None:
+                try:
+                    sub(value)
+                except _Invalid as exc:
+                    exc.parts.append(key)
+                    raise
+
+    return check
+
+
+def _items(schema: Any, loc: str, memo: dict[str, _Check]) -> _Check:
+    if schema == {"type": "number"}:  # the common case, in one tight loop
+
+        def check_numbers(x: Any) -> None:
+            if isinstance(x, list) and not all(map(_is_number, x)):
+                exc = _Invalid(next(i for i, v in enumerate(x) if not _is_number(v)))
+                exc.scope = (loc, 0)
+                raise exc
+
+        return check_numbers
+    sub = _compile(schema, loc, memo)
+
+    def check(x: Any) -> None:
+        if isinstance(x, list):
+            for i, item in enumerate(x):
+                try:
+                    sub(item)
+                except _Invalid as exc:
+                    if exc.scope is None:
+                        exc.scope = (loc, len(exc.parts))
+                    exc.parts.append(i)
+                    raise
+
+    return check
+
+
+def _conditional(schema: Any, loc: str, memo: dict[str, _Check]) -> _Check:
+    condition = _compile(schema["if"], f"{loc}/if", memo)
+    then = _compile(schema.get("then", True), f"{loc}/then", memo)
+    otherwise = _compile(schema.get("else", True), f"{loc}/else", memo)
+
+    def check(x: Any) -> None:
+        try:
+            condition(x)
+        except _Invalid:
+            otherwise(x)
+        else:
+            then(x)
+
+    return check
+
+
+def _discriminated(branches: list[Any], loc: str, memo: dict[str, _Check]) -> _Check | None:
+    """One dict lookup for ``allOf: [{if: {required: [k], properties: {k: {const: v}}}, then}]``."""
+    key, table = None, {}
+    for i, branch in enumerate(branches):
+        cond = branch.get("if") if isinstance(branch, dict) else None
+        if not (isinstance(cond, dict) and set(branch) == {"if", "then"}):
+            return None
+        required, props = cond.get("required"), cond.get("properties")
+        if set(cond) != {"required", "properties"} or len(required) != 1 or len(props) != 1:
+            return None
+        k = required[0]
+        value = props.get(k, {}).get("const")
+        if props.get(k) != {"const": value} or not isinstance(value, str) or key not in (None, k):
+            return None
+        key = k
+        table[value] = _compile(branch["then"], f"{loc}/allOf/{i}/then", memo)
+
+    def check(x: Any) -> None:
+        value = x.get(key) if isinstance(x, dict) else None
+        then = table.get(value) if isinstance(value, str) else None
+        if then is not None:
+            then(x)
+
+    return check

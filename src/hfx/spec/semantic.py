@@ -1,0 +1,444 @@
+"""Checks on HistFactory documents that JSON Schema cannot express.
+
+Each ``check_*`` function assumes its document already passed the matching schema and
+returns ``None`` when all is well, or ``(json_pointer, message)`` for the first problem
+found (in document order).  :mod:`hfx.spec.validate` turns that into an exception.
+
+What is checked: bin counts agree within a channel and with its observation; names are
+unique where they must be; every number is finite; yields, observations and
+uncertainties are not negative; one parameter name is not claimed by modifier types that
+cannot share it; measurement parameter settings are consistent.  Whether the POI or a
+parameter setting names a modifier that exists is left to model compilation, since a
+background-only workspace may name a POI that only a signal patch adds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+MODIFIER_TYPES = (
+    "histosys",
+    "lumi",
+    "normfactor",
+    "normsys",
+    "shapefactor",
+    "shapesys",
+    "staterror",
+)
+
+# Pairs of distinct modifier types that may use the same parameter name (one shared alpha).
+_SHAREABLE = frozenset({frozenset({"normsys", "histosys"})})
+
+Problem = tuple[str, str] | None
+
+
+def json_pointer(parts: Iterable[Any]) -> str:
+    """RFC 6901 pointer for a path of keys and indices (``[]`` gives ``""``)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def number_text(x: Any) -> str:
+    """How a number reads in a message; non-finite floats use their JSON literal names."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+    return repr(x)
+
+
+def count(n: int, noun: str) -> str:
+    """``1 bin``, ``3 bins``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def first_nonfinite(values: Sequence[Any]) -> int | None:
+    """Index of the first NaN/infinite/oversized number in ``values``, else None."""
+    try:
+        if all(map(math.isfinite, values)):
+            return None
+    except OverflowError:
+        pass
+    for i, x in enumerate(values):
+        if not _finite(x):
+            return i
+    return None
+
+
+def first_negative(values: Sequence[Any]) -> int | None:
+    """Index of the first number below zero in (finite) ``values``, else None."""
+    if not values or min(values) >= 0:
+        return None
+    return next(i for i, x in enumerate(values) if x < 0)
+
+
+def _numbers(values: Sequence[Any], where: str, what: str, *, negative_ok: bool = True) -> Problem:
+    """Check an array of numbers is finite (and, unless ``negative_ok``, not negative)."""
+    i = first_nonfinite(values)
+    if i is not None:
+        return f"{where}/{i}", f"{what}: expected a finite number, got {number_text(values[i])}"
+    if not negative_ok:
+        i = first_negative(values)
+        if i is not None:
+            return f"{where}/{i}", f"{what}: negative value {values[i]!r} is not allowed"
+    return None
+
+
+# --- workspaces and model specs ----------------------------------------------------------
+def check_workspace(spec: Mapping[str, Any], *, allow_negative: bool = False) -> Problem:
+    """First semantic problem of a schema-valid workspace, or None."""
+    channels = spec["channels"]
+    problem = _check_channels(channels, allow_negative=allow_negative)
+    if problem is None:
+        problem = _check_observations(channels, spec["observations"])
+    if problem is None:
+        problem = _check_measurements(spec["measurements"])
+    return problem
+
+
+def check_model(spec: Mapping[str, Any], *, allow_negative: bool = False) -> Problem:
+    """First semantic problem of a schema-valid model spec (channels + parameters), or None."""
+    problem = _check_channels(spec["channels"], allow_negative=allow_negative)
+    if problem is None:
+        problem = _check_parameter_configs(spec.get("parameters", []), "/parameters")
+    return problem
+
+
+def check_measurement(measurement: Mapping[str, Any]) -> Problem:
+    """First semantic problem of one schema-valid measurement, or None."""
+    return _check_parameter_configs(measurement["config"]["parameters"], "/config/parameters")
+
+
+def _check_channels(channels: Sequence[Mapping[str, Any]], *, allow_negative: bool) -> Problem:
+    channel_at: dict[str, int] = {}
+    # parameter name -> {modifier type: pointer of its first use}
+    types_of: dict[str, dict[str, str]] = {}
+    for ci, channel in enumerate(channels):
+        cname = channel["name"]
+        if cname in channel_at:
+            return (
+                f"/channels/{ci}/name",
+                f"duplicate channel name {cname!r} (first at /channels/{channel_at[cname]})",
+            )
+        channel_at[cname] = ci
+        problem = _check_samples(ci, channel, types_of, allow_negative=allow_negative)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _check_samples(
+    ci: int,
+    channel: Mapping[str, Any],
+    types_of: dict[str, dict[str, str]],
+    *,
+    allow_negative: bool,
+) -> Problem:
+    cname = channel["name"]
+    samples = channel["samples"]
+    nbins = len(samples[0]["data"])
+    first = samples[0]["name"]
+    sample_at: dict[str, int] = {}
+    for si, sample in enumerate(samples):
+        where = f"/channels/{ci}/samples/{si}"
+        sname = sample["name"]
+        if sname in sample_at:
+            return (
+                f"{where}/name",
+                f"duplicate sample name {sname!r} in channel {cname!r} "
+                f"(first at /channels/{ci}/samples/{sample_at[sname]})",
+            )
+        sample_at[sname] = si
+        data = sample["data"]
+        label = f"sample {sname!r} in channel {cname!r}"
+        if len(data) != nbins:
+            return (
+                f"{where}/data",
+                f"{label} has {count(len(data), 'bin')}, but channel {cname!r} has {nbins} "
+                f"(the bin count of its first sample {first!r})",
+            )
+        i = first_nonfinite(data)
+        if i is not None:
+            return (
+                f"{where}/data/{i}",
+                f"{label}: expected a finite yield, got {number_text(data[i])}",
+            )
+        if not allow_negative:
+            i = first_negative(data)
+            if i is not None:
+                return (
+                    f"{where}/data/{i}",
+                    f"{label} has a negative yield {data[i]!r}; "
+                    "pass allow_negative=True to accept negative nominal yields",
+                )
+        problem = _check_modifiers(where, label, sample["modifiers"], nbins, types_of)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _check_modifiers(
+    where: str,
+    label: str,
+    modifiers: Sequence[Mapping[str, Any]],
+    nbins: int,
+    types_of: dict[str, dict[str, str]],
+) -> Problem:
+    seen: dict[tuple[str, str], int] = {}
+    for mi, modifier in enumerate(modifiers):
+        mname = modifier["name"]
+        mtype = modifier["type"]
+        here = f"{where}/modifiers/{mi}"
+        if (mname, mtype) in seen:
+            return (
+                here,
+                f"{label} has two {mtype} modifiers named {mname!r} "
+                f"(first at {where}/modifiers/{seen[mname, mtype]})",
+            )
+        seen[mname, mtype] = mi
+        if not _modifier_data_ok(mtype, modifier["data"], nbins):
+            problem = _check_modifier_data(here, label, modifier, nbins)
+            if problem is not None:
+                return problem
+        uses = types_of.setdefault(mname, {})
+        if mtype not in uses:
+            for other, other_at in uses.items():
+                if frozenset((other, mtype)) not in _SHAREABLE:
+                    return (
+                        f"{here}/type",
+                        f"parameter name {mname!r} is used by a {mtype} modifier here and by "
+                        f"a {other} modifier at {other_at}; only normsys and histosys "
+                        "modifiers may share a name across types",
+                    )
+            uses[mtype] = here
+    return None
+
+
+def _modifier_data_ok(mtype: str, data: Any, nbins: int) -> bool:
+    """Quick yes/no version of :func:`_check_modifier_data` for the common, valid case."""
+    if mtype == "histosys":
+        hi, lo = data["hi_data"], data["lo_data"]
+        return (
+            len(hi) == nbins
+            and len(lo) == nbins
+            and first_nonfinite(hi) is None
+            and first_nonfinite(lo) is None
+        )
+    if mtype == "normsys":
+        return _finite(data["hi"]) and _finite(data["lo"])
+    if mtype in ("shapesys", "staterror"):
+        return len(data) == nbins and first_nonfinite(data) is None and min(data) >= 0
+    return True
+
+
+def _check_modifier_data(here: str, label: str, modifier: Mapping[str, Any], nbins: int) -> Problem:
+    mtype = modifier["type"]
+    data = modifier["data"]
+    what = f"{mtype} modifier {modifier['name']!r} of {label}"
+    if mtype == "normsys":
+        for key in ("hi", "lo"):
+            if not _finite(data[key]):
+                return (
+                    f"{here}/data/{key}",
+                    f"{what}: expected a finite number, got {number_text(data[key])}",
+                )
+    elif mtype == "histosys":
+        for key in ("hi_data", "lo_data"):
+            values = data[key]
+            if len(values) != nbins:
+                return (
+                    f"{here}/data/{key}",
+                    f"{what}: {key} has {count(len(values), 'bin')}, but the channel has {nbins}",
+                )
+            problem = _numbers(values, f"{here}/data/{key}", what)
+            if problem is not None:
+                return problem
+    elif mtype in ("shapesys", "staterror"):
+        if len(data) != nbins:
+            return (
+                f"{here}/data",
+                f"{what}: data has {count(len(data), 'bin')}, but the channel has {nbins}",
+            )
+        i = first_nonfinite(data)
+        if i is not None:
+            return (
+                f"{here}/data/{i}",
+                f"{what}: expected a finite uncertainty, got {number_text(data[i])}",
+            )
+        i = first_negative(data)
+        if i is not None:
+            return f"{here}/data/{i}", f"{what}: negative uncertainty {data[i]!r}"
+    return None
+
+
+def _check_observations(
+    channels: Sequence[Mapping[str, Any]], observations: Sequence[Mapping[str, Any]]
+) -> Problem:
+    nbins = {c["name"]: len(c["samples"][0]["data"]) for c in channels}
+    observed_at: dict[str, int] = {}
+    for oi, obs in enumerate(observations):
+        oname = obs["name"]
+        where = f"/observations/{oi}"
+        if oname in observed_at:
+            return (
+                f"{where}/name",
+                f"channel {oname!r} has two observations (first at "
+                f"/observations/{observed_at[oname]})",
+            )
+        observed_at[oname] = oi
+        if oname not in nbins:
+            known = ", ".join(repr(n) for n in sorted(nbins))
+            return (
+                f"{where}/name",
+                f"observation names channel {oname!r}, which does not exist (channels: {known})",
+            )
+        data = obs["data"]
+        if len(data) != nbins[oname]:
+            return (
+                f"{where}/data",
+                f"observation of channel {oname!r} has {count(len(data), 'bin')}, "
+                f"but the channel has {nbins[oname]}",
+            )
+        problem = _numbers(
+            data, f"{where}/data", f"observation of channel {oname!r}", negative_ok=False
+        )
+        if problem is not None:
+            return problem
+    for ci, channel in enumerate(channels):
+        if channel["name"] not in observed_at:
+            return (
+                f"/channels/{ci}",
+                f"channel {channel['name']!r} has no observation in /observations",
+            )
+    return None
+
+
+# --- measurements ------------------------------------------------------------------------
+def _check_measurements(measurements: Sequence[Mapping[str, Any]]) -> Problem:
+    measurement_at: dict[str, int] = {}
+    for mi, measurement in enumerate(measurements):
+        name = measurement["name"]
+        if name in measurement_at:
+            return (
+                f"/measurements/{mi}/name",
+                f"duplicate measurement name {name!r} "
+                f"(first at /measurements/{measurement_at[name]})",
+            )
+        measurement_at[name] = mi
+        problem = _check_parameter_configs(
+            measurement["config"]["parameters"], f"/measurements/{mi}/config/parameters"
+        )
+        if problem is not None:
+            return problem
+    return None
+
+
+_SIZED_SETTINGS = ("inits", "bounds", "auxdata", "sigmas")
+
+
+def _check_parameter_configs(configs: Sequence[Mapping[str, Any]], base: str) -> Problem:
+    config_at: dict[str, int] = {}
+    for pi, config in enumerate(configs):
+        where = f"{base}/{pi}"
+        name = config["name"]
+        if name in config_at:
+            return (
+                f"{where}/name",
+                f"parameter {name!r} is configured twice (first at {base}/{config_at[name]})",
+            )
+        config_at[name] = pi
+        what = f"settings of parameter {name!r}"
+        for key in ("inits", "auxdata", "sigmas", "factors"):
+            if key in config:
+                problem = _numbers(config[key], f"{where}/{key}", what)
+                if problem is not None:
+                    return problem
+        for bi, pair in enumerate(config.get("bounds", ())):
+            problem = _numbers(pair, f"{where}/bounds/{bi}", what)
+            if problem is not None:
+                return problem
+            lo, hi = pair
+            if lo > hi:
+                return (
+                    f"{where}/bounds/{bi}",
+                    f"{what}: lower bound {lo!r} is above upper bound {hi!r}",
+                )
+        for si, sigma in enumerate(config.get("sigmas", ())):
+            if sigma <= 0:
+                return (
+                    f"{where}/sigmas/{si}",
+                    f"{what}: a constraint width must be positive, got {sigma!r}",
+                )
+        sizes = {key: len(config[key]) for key in _SIZED_SETTINGS if key in config}
+        if len(set(sizes.values())) > 1:
+            listed = ", ".join(f"{n} {key}" for key, n in sizes.items())
+            return where, f"{what}: the lists disagree in length ({listed})"
+    return None
+
+
+# --- patches -----------------------------------------------------------------------------
+def check_jsonpatch(ops: Sequence[Mapping[str, Any]]) -> Problem:
+    """First semantic problem of a schema-valid JSON Patch, or None."""
+    return _check_ops(ops, "")
+
+
+def _check_ops(ops: Sequence[Mapping[str, Any]], base: str) -> Problem:
+    for i, op in enumerate(ops):
+        if op["op"] == "move":
+            source, target = op["from"], op["path"]
+            if target.startswith(source + "/"):
+                return (
+                    f"{base}/{i}/from",
+                    f"cannot move {source!r} into its own child {target!r}",
+                )
+    return None
+
+
+def check_patchset(spec: Mapping[str, Any]) -> Problem:
+    """First semantic problem of a schema-valid HEPData patchset, or None."""
+    labels = spec["metadata"]["labels"]
+    if len(set(labels)) != len(labels):
+        dup = next(x for i, x in enumerate(labels) if x in labels[:i])
+        return "/metadata/labels", f"label {dup!r} is listed twice"
+    name_at: dict[str, int] = {}
+    values_at: dict[tuple[Any, ...], int] = {}
+    for pi, patch in enumerate(spec["patches"]):
+        where = f"/patches/{pi}"
+        meta = patch["metadata"]
+        name = meta["name"]
+        if name in name_at:
+            return (
+                f"{where}/metadata/name",
+                f"duplicate patch name {name!r} (first at /patches/{name_at[name]})",
+            )
+        name_at[name] = pi
+        values = meta["values"]
+        if len(values) != len(labels):
+            return (
+                f"{where}/metadata/values",
+                f"patch {name!r} has {count(len(values), 'value')}, but the patchset has "
+                f"{count(len(labels), 'label')} ({', '.join(map(repr, labels))})",
+            )
+        for vi, value in enumerate(values):
+            if not isinstance(value, str) and not _finite(value):
+                return (
+                    f"{where}/metadata/values/{vi}",
+                    f"patch {name!r}: expected a finite value, got {number_text(value)}",
+                )
+        key = tuple(values)
+        if key in values_at:
+            return (
+                f"{where}/metadata/values",
+                f"patch {name!r} has the same values as /patches/{values_at[key]}",
+            )
+        values_at[key] = pi
+        problem = _check_ops(patch["patch"], f"{where}/patch")
+        if problem is not None:
+            return problem
+    return None
