@@ -78,7 +78,7 @@ def verify(background_only: str, patchset_file: str) -> None:
     ps = load_patchset(patchset_file)
     with naming(source_name(patchset_file)):
         ps.verify(ws)
-    digests = ", ".join(f"{alg}:{value}" for alg, value in _digests(ps).items())
+    digests = ", ".join(f"{alg}:{value}" for alg, value in _digests(ps).items()) or "none recorded"
     click.echo(
         f"{source_name(patchset_file)}: verified: {source_name(background_only)} matches "
         f"all digests ({digests})"
