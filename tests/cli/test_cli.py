@@ -481,6 +481,13 @@ def test_debug_shows_traceback(runner, tmp_path):
     assert result.stderr.rstrip().splitlines()[-1].startswith(f"hfx: error: {path}")
 
 
+def test_debug_from_environment(tmp_path):
+    path = _bad_inputs(tmp_path)["missing"]
+    result = CliRunner(env={"HFX_DEBUG": "1"}).invoke(cli, ["digest", str(path)])
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr
+
+
 def test_unknown_command_is_one_line(runner):
     result = run(runner, "frobnicate")
     assert_one_line_error(result, contains="frobnicate")

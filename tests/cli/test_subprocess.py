@@ -24,7 +24,6 @@ TIMEOUT = 120
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("HFX_DEBUG", None)
-    env["PYTHONWARNINGS"] = "error::DeprecationWarning:hfx"
     return env
 
 

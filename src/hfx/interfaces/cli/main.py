@@ -18,7 +18,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
     "--debug",
     is_flag=True,
     default=False,
-    help="On failure, show the full traceback before the one-line error.",
+    envvar="HFX_DEBUG",
+    help="On failure, show the full traceback before the one-line error (or set HFX_DEBUG=1).",
 )
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
