@@ -49,4 +49,6 @@ def test_batched_equals_loop(name, npoints, ndata, seed):
             one_nll, one_grad = model.nll_and_grad(pars[i, 0], datasets[j])
             np.testing.assert_allclose(nll[i, j], one_nll, rtol=1e-13)
             np.testing.assert_allclose(grad[i, j], one_grad, rtol=1e-11, atol=1e-11)
-            np.testing.assert_allclose(logpdf[i, j], model.logpdf(pars[i, 0], datasets[j]), rtol=1e-13)
+            np.testing.assert_allclose(
+                logpdf[i, j], model.logpdf(pars[i, 0], datasets[j]), rtol=1e-13
+            )

@@ -62,7 +62,9 @@ def test_codes_match_closed_form_and_derivative(code, template):
         value, deriv = interpolate(np, np.array([alpha]), c, code)
         assert value[0] == pytest.approx(reference(code, alpha, nom, hi, lo), rel=1e-12, abs=1e-12)
         h = 1e-6
-        numeric = (reference(code, alpha + h, nom, hi, lo) - reference(code, alpha - h, nom, hi, lo)) / (2 * h)
+        numeric = (
+            reference(code, alpha + h, nom, hi, lo) - reference(code, alpha - h, nom, hi, lo)
+        ) / (2 * h)
         kink = alpha == 0.0 and code in ("code0", "code1")  # d is not differentiable there
         if not kink:
             assert deriv[0] == pytest.approx(numeric, rel=1e-5, abs=1e-6), alpha

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from hfx.likelihood.model import Model
     from hfx.spec.workspace import Workspace
 
-DEFAULT_MODIFIER_SETTINGS = {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}
+DEFAULT_MODIFIER_SETTINGS = {
+    "normsys": {"interpcode": "code4"},
+    "histosys": {"interpcode": "code4p"},
+}
 # Codes a type falls back to when settings are given but do not mention it (as pyhf does).
 _FALLBACK_CODES = {"normsys": "code1", "histosys": "code0"}
 
@@ -33,7 +36,9 @@ def resolve_modifier_settings(settings: Mapping[str, Any] | None) -> dict[str, s
     if settings is None:
         settings = DEFAULT_MODIFIER_SETTINGS
     if not isinstance(settings, Mapping):
-        raise ModelError("modifier_settings must be a mapping like {'normsys': {'interpcode': 'code4'}}")
+        raise ModelError(
+            "modifier_settings must be a mapping like {'normsys': {'interpcode': 'code4'}}"
+        )
     unknown = set(settings) - set(_FALLBACK_CODES)
     if unknown:
         raise ModelError(
@@ -126,7 +131,9 @@ def compile_model(
     finalize_constraints(layout, specs)
     # a model built without a POI (e.g. background-only) may leave the POI's config unused
     measurement_poi = measurement.get("config", {}).get("poi")
-    unused_ok = frozenset({measurement_poi}) if poi_name is None and measurement_poi else frozenset()
+    unused_ok = (
+        frozenset({measurement_poi}) if poi_name is None and measurement_poi else frozenset()
+    )
     apply_measurement(specs, measurement, source=source, optional=unused_ok)
     table = ParameterTable(specs)
     if poi_name is not None:
@@ -139,7 +146,9 @@ def compile_model(
                 source=source,
             )
         if table[poi_name].n != 1:
-            raise ModelError(f"POI {poi_name!r} must be a single parameter, not per-bin", source=source)
+            raise ModelError(
+                f"POI {poi_name!r} must be a single parameter, not per-bin", source=source
+            )
     terms = build_terms(layout, table)
     arrays = CompiledArrays(
         nbins=layout.nbins,

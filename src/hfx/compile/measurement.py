@@ -59,7 +59,9 @@ def _apply_one(spec: ParameterSpec, cfg: Mapping[str, Any], where: str, source: 
     def sized(key: str) -> list:
         values = list(cfg[key])
         if len(values) != n:
-            raise ModelError(f"{where}: '{key}' has {len(values)} values, expected {n}", source=source)
+            raise ModelError(
+                f"{where}: '{key}' has {len(values)} values, expected {n}", source=source
+            )
         return values
 
     if "inits" in cfg:
@@ -74,18 +76,23 @@ def _apply_one(spec: ParameterSpec, cfg: Mapping[str, Any], where: str, source: 
         spec.fixed = [bool(cfg["fixed"])] * n
     if "auxdata" in cfg:
         if spec.constraint is None and spec.kind != "lumi":
-            raise ModelError(f"{where}: 'auxdata' given for an unconstrained {spec.kind}", source=source)
+            raise ModelError(
+                f"{where}: 'auxdata' given for an unconstrained {spec.kind}", source=source
+            )
         spec.auxdata = [float(v) for v in sized("auxdata")]
     if "sigmas" in cfg:
         if spec.constraint != CONSTRAINT_NORMAL:
             raise ModelError(
-                f"{where}: 'sigmas' given for a {spec.kind} parameter, which has no Gaussian constraint",
+                f"{where}: 'sigmas' given for a {spec.kind} parameter "
+                "(it has no Gaussian constraint)",
                 source=source,
             )
         spec.sigmas = [float(v) for v in sized("sigmas")]
     if "factors" in cfg:
         if spec.constraint != CONSTRAINT_POISSON:
-            raise ModelError(f"{where}: 'factors' given for a non-Poisson-constrained {spec.kind}", source=source)
+            raise ModelError(
+                f"{where}: 'factors' given for a non-Poisson-constrained {spec.kind}", source=source
+            )
         spec.factors = [float(v) for v in sized("factors")]
     if spec.kind == "lumi" and "auxdata" not in cfg and "inits" in cfg:
         spec.auxdata = list(spec.inits)

@@ -7,9 +7,7 @@ Each term points at one entry and one component of the parameter vector.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -85,7 +83,9 @@ def finalize_constraints(layout: Layout, specs: list[ParameterSpec]) -> None:
                 delta = np.asarray(mod["data"], dtype=np.float64)
                 usable = (delta > 0) & (block.nominal > 0)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    tau = np.where(usable, block.nominal**2 / np.where(usable, delta, 1.0) ** 2, 1.0)
+                    tau = np.where(
+                        usable, block.nominal**2 / np.where(usable, delta, 1.0) ** 2, 1.0
+                    )
                 spec.factors = tau.tolist()
                 spec.auxdata = tau.tolist()
                 spec.fixed = [not u for u in usable]
@@ -114,8 +114,14 @@ class FactorTerms:
 
 @dataclass(frozen=True)
 class InterpTerms(FactorTerms):
-    """Terms interpolated between templates (normsys factors or histosys shifts)."""
+    """Terms interpolated between templates (normsys factors or histosys shifts).
 
+    The templates are stored once per *variation* (``var_*``); term ``t`` uses variation
+    ``source[t]``.  A normsys is one variation per (sample, channel), shared by its bins.
+    """
+
+    source: np.ndarray
+    var_par: np.ndarray
     nominal: np.ndarray
     high: np.ndarray
     low: np.ndarray
@@ -129,66 +135,91 @@ class Terms:
     nslots: int
 
 
+class _Records:
+    """Per (block, modifier) records, expanded to per-bin terms in one vectorised step."""
+
+    def __init__(self) -> None:
+        self.first_entry: list[int] = []
+        self.nbins: list[int] = []
+        self.slot: list[int] = []
+        self.par_start: list[int] = []
+        self.per_bin_par: list[bool] = []
+
+    def add(self, first_entry: int, nbins: int, slot: int, par_start: int, per_bin: bool) -> None:
+        self.first_entry.append(first_entry)
+        self.nbins.append(nbins)
+        self.slot.append(slot)
+        self.par_start.append(par_start)
+        self.per_bin_par.append(per_bin)
+
+    def expand(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(entry, slot, par, source record) per term."""
+        counts = np.asarray(self.nbins, dtype=np.int64)
+        source = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        offset = (
+            np.arange(int(counts.sum()), dtype=np.int64) - starts[source] if counts.size else source
+        )
+        entry = np.asarray(self.first_entry, dtype=np.int64)[source] + offset
+        per_bin = np.asarray(self.per_bin_par, dtype=np.int64)[source]
+        par = np.asarray(self.par_start, dtype=np.int64)[source] + offset * per_bin
+        slot = np.asarray(self.slot, dtype=np.int64)[source]
+        return entry, slot, par, source
+
+
 def build_terms(layout: Layout, table: ParameterTable) -> Terms:
     """Flat term arrays for every modifier of every block."""
-    lin: dict[str, list[np.ndarray]] = {"entry": [], "slot": [], "par": []}
-    norm: dict[str, list[np.ndarray]] = {k: [] for k in ("entry", "slot", "par", "nominal", "high", "low")}
-    hist: dict[str, list[np.ndarray]] = {k: [] for k in ("entry", "slot", "par", "nominal", "high", "low")}
+    linear, normsys, histosys = _Records(), _Records(), _Records()
+    ns_high: list[float] = []
+    ns_low: list[float] = []
+    hs_nominal: list[float] = []
+    hs_high: list[float] = []
+    hs_low: list[float] = []
     nslots = 1
     for block in layout.blocks:
         slot = 0
-        nb = block.entries.size
+        nb = int(block.entries.size)
+        first = int(block.entries[0]) if nb else 0
         for mod in block.modifiers:
             kind = mod["type"]
             start = table[mod["name"]].slice.start
             if kind in LINEAR_TYPES:
-                par = start + np.arange(nb) if kind in VECTOR_TYPES else np.full(nb, start)
-                _append(lin, entry=block.entries, slot=np.full(nb, slot), par=par)
+                linear.add(first, nb, slot, start, kind in VECTOR_TYPES)
                 slot += 1
             elif kind == "normsys":
-                data = mod["data"]
-                _append(
-                    norm,
-                    entry=block.entries,
-                    slot=np.full(nb, slot),
-                    par=np.full(nb, start),
-                    nominal=np.ones(nb),
-                    high=np.full(nb, float(data["hi"])),
-                    low=np.full(nb, float(data["lo"])),
-                )
+                normsys.add(first, nb, slot, start, False)
+                ns_high.append(float(mod["data"]["hi"]))
+                ns_low.append(float(mod["data"]["lo"]))
                 slot += 1
             elif kind == "histosys":
-                data = mod["data"]
-                _append(
-                    hist,
-                    entry=block.entries,
-                    slot=np.zeros(nb, dtype=np.int64),
-                    par=np.full(nb, start),
-                    nominal=block.nominal,
-                    high=np.asarray(data["hi_data"], dtype=np.float64),
-                    low=np.asarray(data["lo_data"], dtype=np.float64),
-                )
+                histosys.add(first, nb, 0, start, False)
+                hs_nominal.extend(block.nominal.tolist())
+                hs_high.extend(mod["data"]["hi_data"])
+                hs_low.extend(mod["data"]["lo_data"])
         nslots = max(nslots, slot)
-    return Terms(
-        linear=FactorTerms(**_finish(lin, ("entry", "slot", "par"))),
-        normsys=InterpTerms(**_finish(norm, tuple(norm))),
-        histosys=InterpTerms(**_finish(hist, tuple(hist))),
-        nslots=nslots,
+
+    entry, slot, par, _ = linear.expand()
+    lin_terms = FactorTerms(entry=entry, slot=slot, par=par)
+    entry, slot, par, source = normsys.expand()
+    ns_terms = InterpTerms(
+        entry=entry,
+        slot=slot,
+        par=par,
+        source=source,
+        var_par=np.asarray(normsys.par_start, dtype=np.int64),
+        nominal=np.ones(len(ns_high)),
+        high=np.asarray(ns_high, dtype=np.float64),
+        low=np.asarray(ns_low, dtype=np.float64),
     )
-
-
-def _append(store: dict[str, list[np.ndarray]], **arrays: np.ndarray) -> None:
-    for key, value in arrays.items():
-        store[key].append(value)
-
-
-def _finish(store: dict[str, list[np.ndarray]], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
-    out = {}
-    for key in keys:
-        integer = key in ("entry", "slot", "par")
-        parts = store[key]
-        if parts:
-            out[key] = np.concatenate(parts).astype(np.int64 if integer else np.float64)
-        else:
-            out[key] = np.zeros(0, dtype=np.int64 if integer else np.float64)
-    return out
+    entry, slot, par, _ = histosys.expand()
+    hs_terms = InterpTerms(
+        entry=entry,
+        slot=slot,
+        par=par,
+        source=np.arange(entry.size, dtype=np.int64),
+        var_par=par,
+        nominal=np.asarray(hs_nominal, dtype=np.float64),
+        high=np.asarray(hs_high, dtype=np.float64),
+        low=np.asarray(hs_low, dtype=np.float64),
+    )
+    return Terms(linear=lin_terms, normsys=ns_terms, histosys=hs_terms, nslots=nslots)

@@ -10,7 +10,15 @@ import numpy as np
 from hfx.errors import ModelError
 
 # Modifier types in the order their parameters are laid out (pyhf's par_order).
-MODIFIER_TYPES = ("histosys", "lumi", "normfactor", "normsys", "shapefactor", "shapesys", "staterror")
+MODIFIER_TYPES = (
+    "histosys",
+    "lumi",
+    "normfactor",
+    "normsys",
+    "shapefactor",
+    "shapesys",
+    "staterror",
+)
 
 CONSTRAINT_NONE = None
 CONSTRAINT_NORMAL = "normal"

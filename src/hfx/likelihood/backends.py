@@ -81,7 +81,9 @@ class NumpyBackend(Backend):
         out[..., seg.present] = summed
         return out
 
-    def scatter_into(self, base: np.ndarray, positions: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def scatter_into(
+        self, base: np.ndarray, positions: np.ndarray, values: np.ndarray
+    ) -> np.ndarray:
         base[..., positions] = values
         return base
 
@@ -259,9 +261,7 @@ def get_backend(backend: str | Backend = "numpy") -> Backend:
     if isinstance(backend, Backend):
         return backend
     if not isinstance(backend, str) or backend.lower() not in BACKEND_NAMES:
-        raise BackendError(
-            f"unknown backend {backend!r}; choose one of {', '.join(BACKEND_NAMES)}"
-        )
+        raise BackendError(f"unknown backend {backend!r}; choose one of {', '.join(BACKEND_NAMES)}")
     key = backend.lower()
     if key not in _INSTANCES:
         _INSTANCES[key] = {"numpy": NumpyBackend, "jax": JaxBackend, "torch": TorchBackend}[key]()

@@ -66,9 +66,12 @@ def prepare(code: str, nominal: Any, high: Any, low: Any) -> InterpConstants:
         extra["log_up"] = log_up
         extra["log_down"] = log_down
         if code == "code4":
-            extra["coef"] = _code4_coefficients(hi / np.where(nom != 0, nom, 1.0),
-                                                lo / np.where(nom != 0, nom, 1.0),
-                                                log_up, log_down)
+            extra["coef"] = _code4_coefficients(
+                hi / np.where(nom != 0, nom, 1.0),
+                lo / np.where(nom != 0, nom, 1.0),
+                log_up,
+                log_down,
+            )
     elif code == "code2":
         extra["a"] = 0.5 * (hi + lo) - nom
         extra["b"] = 0.5 * (hi - lo)

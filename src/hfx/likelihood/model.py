@@ -92,13 +92,15 @@ class ModelConfig:
         return int(self._auxdata.size)
 
     def pars_from_dict(self, values: dict[str, Any], base: Any = None) -> np.ndarray:
-        """Parameter vector from ``{name: value or [values]}``, starting from ``base`` or the inits."""
+        """Parameter vector from ``{name: value(s)}``, starting from ``base`` or the inits."""
         pars = np.array(self.suggested_init() if base is None else base, dtype=np.float64)
         for name, value in values.items():
             sl = self.par_slice(name)
             arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
             if arr.size != sl.stop - sl.start:
-                raise ModelError(f"parameter {name!r} takes {sl.stop - sl.start} values, got {arr.size}")
+                raise ModelError(
+                    f"parameter {name!r} takes {sl.stop - sl.start} values, got {arr.size}"
+                )
             pars[sl] = arr
         return pars
 
@@ -133,17 +135,19 @@ class Model:
         self._seg_bins = SegmentIndex(a.entry_bin, a.nbins)
         # multiplicative terms: linear ones then normsys ones, in one padded [E, K] table
         self._lin_par = B.index(t.linear.par)
-        self._ns_par = B.index(t.normsys.par)
+        self._ns_var_par = B.index(t.normsys.var_par)
+        self._ns_source = B.index(t.normsys.source)
         self._n_lin = t.linear.size
-        flat = np.concatenate([t.linear.entry * a.nslots + t.linear.slot,
-                               t.normsys.entry * a.nslots + t.normsys.slot])
+        flat = np.concatenate(
+            [t.linear.entry * a.nslots + t.linear.slot, t.normsys.entry * a.nslots + t.normsys.slot]
+        )
         self._mult_flat = B.index(flat)
         self._mult_entry = B.index(np.concatenate([t.linear.entry, t.normsys.entry]))
         self._ns_consts = self._backend_consts(
             prepare(a.codes["normsys"], t.normsys.nominal, t.normsys.high, t.normsys.low)
         )
         # additive histosys terms
-        self._hs_par = B.index(t.histosys.par)
+        self._hs_par = B.index(t.histosys.var_par)
         self._hs_entry = B.index(t.histosys.entry)
         self._seg_hs = SegmentIndex(t.histosys.entry, a.nentries)
         self._hs_consts = self._backend_consts(
@@ -164,8 +168,11 @@ class Model:
 
     def _backend_consts(self, consts: Any) -> dict[str, Any]:
         B = self.backend
-        out = {"nominal": B.asarray(consts.nominal), "up": B.asarray(consts.up),
-               "down": B.asarray(consts.down)}
+        out = {
+            "nominal": B.asarray(consts.nominal),
+            "up": B.asarray(consts.up),
+            "down": B.asarray(consts.down),
+        }
         out.update({k: B.asarray(v) for k, v in consts.extra.items()})
         return out
 
@@ -182,7 +189,11 @@ class Model:
         """Padded factor table [..., E, K] and per-term dκ/dθ (None without derivatives)."""
         B = self.backend
         lin = pars[..., self._lin_par]
-        d, dd = interpolate(B.xp, pars[..., self._ns_par], self._ns_consts, self.arrays.codes["normsys"])
+        # one κ per normsys variation, then spread over the bins it scales
+        d, dd = interpolate(
+            B.xp, pars[..., self._ns_var_par], self._ns_consts, self.arrays.codes["normsys"]
+        )
+        d, dd = d[..., self._ns_source], dd[..., self._ns_source]
         values = B.concat([lin, 1.0 + d])
         table = B.full((*pars.shape[:-1], self._E * self._K), 1.0)
         table = B.scatter_into(table, self._mult_flat, values)
@@ -311,10 +322,15 @@ class Model:
             g_gauss = (pars[..., self._g_par] - data[..., self._g_aux]) / (self._g_sigma**2)
             p_theta = pars[..., self._p_par]
             g_pois = self._p_tau - data[..., self._p_aux] / p_theta
-            shape = B.broadcast_shapes(tuple(g_mult.shape[:-1]), tuple(g_add.shape[:-1]),
-                                       tuple(g_gauss.shape[:-1]), tuple(g_pois.shape[:-1]))
-            parts = [xp.broadcast_to(g, (*shape, g.shape[-1])) for g in
-                     (g_mult, g_add, g_gauss, g_pois)]
+            shape = B.broadcast_shapes(
+                tuple(g_mult.shape[:-1]),
+                tuple(g_add.shape[:-1]),
+                tuple(g_gauss.shape[:-1]),
+                tuple(g_pois.shape[:-1]),
+            )
+            parts = [
+                xp.broadcast_to(g, (*shape, g.shape[-1])) for g in (g_mult, g_add, g_gauss, g_pois)
+            ]
             grad = B.segment_sum(B.concat(parts), self._seg_grad)
             return nll, grad
 
