@@ -1,0 +1,23 @@
+"""pyhf's public names and signatures on top of hfx.
+
+Port a pyhf script by changing its import::
+
+    import hfx.compat.pyhf as pyhf
+
+    ws = pyhf.Workspace(spec)
+    model = ws.model(patches=[signal_patch])
+    data = ws.data(model)
+    model.logpdf(model.config.suggested_init(), data)
+
+Covered so far: ``Workspace``, ``Model`` (with ``model.config``), ``simplemodels``,
+``PatchSet``.  The numbers are hfx's, which agree with pyhf 0.7 (see the tests).
+"""
+
+from __future__ import annotations
+
+from hfx.compat.pyhf import simplemodels
+from hfx.compat.pyhf.patchset import PatchSet
+from hfx.compat.pyhf.pdf import Model
+from hfx.compat.pyhf.workspace import Workspace
+
+__all__ = ["Model", "PatchSet", "Workspace", "simplemodels"]

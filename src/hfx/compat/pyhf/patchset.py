@@ -1,0 +1,24 @@
+"""pyhf's ``PatchSet``: hfx's :class:`~hfx.spec.patches.PatchSet`, with ``apply`` returning
+a pyhf-style :class:`~hfx.compat.pyhf.workspace.Workspace`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hfx.compat.pyhf.workspace import Workspace
+from hfx.spec import patches as _patches
+from hfx.spec.patches import Patch, apply_patch
+
+__all__ = ["Patch", "PatchSet"]
+
+
+class PatchSet(_patches.PatchSet):
+    """A HEPData patchset (labels, digests, named patches); look patches up by name or values."""
+
+    def apply(self, spec: Mapping[str, Any], key: str | Sequence[Any]) -> Workspace:
+        """Verify ``spec`` against the digests; return it with patch ``key`` applied."""
+        patch = self[key]
+        self.verify(spec)
+        document = spec.spec if hasattr(spec, "spec") and not isinstance(spec, Mapping) else spec
+        return Workspace(apply_patch(dict(document), patch.operations, source=patch.name))
