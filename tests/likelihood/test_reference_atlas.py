@@ -45,3 +45,13 @@ def test_expected_data_is_main_then_aux_and_sums_samples(name):
     assert by_sample.shape == (len(model.config.samples), model.config.nmaindata)
     np.testing.assert_allclose(by_sample.sum(axis=0), main, rtol=1e-12)
     np.testing.assert_array_equal(model.expected_data(point, include_auxdata=False), main)
+
+
+@pytest.mark.parametrize("name", ATLAS_NAMES)
+def test_main_and_constraint_parts_add_up(name):
+    model, data, ref = atlas_model(name)
+    point = model.config.pars_from_dict(ref["point"])
+    nmain = model.config.nmaindata
+    main = float(model.main_logpdf(point, data[:nmain]))
+    constraint = float(model.constraint_logpdf(point, data[nmain:]))
+    assert main + constraint == pytest.approx(ref["logpdf_point"], rel=1e-12)

@@ -264,14 +264,28 @@ class Model:
 
     def logpdf(self, pars: Any, data: Any) -> Any:
         """log L(pars | data): Poisson main terms plus constraint terms, shape [...]."""
-        B = self.backend
-        xp = B.xp
         with self._errstate():
             pars = self._asarray(pars)
             data, observed = self._split(data)
-            rates = B.segment_sum(self._entry_rates(pars), self._seg_bins)
-            main = xp.sum(B.xlogy(observed, rates) - rates - B.lgamma(observed + 1.0), -1)
-            return main + self._constraint_logpdf(pars, data)
+            return self._main_logpdf(pars, observed) + self._constraint_logpdf(pars, data)
+
+    def main_logpdf(self, pars: Any, observed: Any) -> Any:
+        """Poisson part of log L for the observed bins only, [...]."""
+        with self._errstate():
+            return self._main_logpdf(self._asarray(pars), self._asarray(observed))
+
+    def constraint_logpdf(self, pars: Any, auxdata: Any) -> Any:
+        """Constraint part of log L for the auxiliary data only, [...]."""
+        with self._errstate():
+            pars = self._asarray(pars)
+            aux = self._asarray(auxdata)
+            padded = self.backend.concat([self.backend.full((*aux.shape[:-1], self._nb), 0.0), aux])
+            return self._constraint_logpdf(pars, padded)
+
+    def _main_logpdf(self, pars: Any, observed: Any) -> Any:
+        B = self.backend
+        rates = B.segment_sum(self._entry_rates(pars), self._seg_bins)
+        return B.xp.sum(B.xlogy(observed, rates) - rates - B.lgamma(observed + 1.0), -1)
 
     def _constraint_logpdf(self, pars: Any, data: Any) -> Any:
         B, xp = self.backend, self.backend.xp
