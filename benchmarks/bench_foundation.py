@@ -82,7 +82,9 @@ def time_pyhf(python: Path, names: list[str], repeats: int) -> dict[str, dict[st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pyhf-python", type=Path, default=ROOT / "benchmarks/.pyhf-venv/bin/python")
+    parser.add_argument(
+        "--pyhf-python", type=Path, default=ROOT / "benchmarks/.pyhf-venv/bin/python"
+    )
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     names = sorted(p.name[: -len(".signal.json")] for p in WS_DIR.glob("*.signal.json"))

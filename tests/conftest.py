@@ -10,7 +10,9 @@ import pytest
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ATLAS_WS = SHARED / "workspaces" / "atlas"
 ATLAS_REF = SHARED / "reference" / "atlas"
-ATLAS_NAMES = sorted(p.name[: -len(".json")] for p in ATLAS_REF.glob("*.json")) if ATLAS_REF.is_dir() else []
+ATLAS_NAMES = (
+    sorted(p.name[: -len(".json")] for p in ATLAS_REF.glob("*.json")) if ATLAS_REF.is_dir() else []
+)
 
 
 def needs_shared():

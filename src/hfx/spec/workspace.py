@@ -120,7 +120,9 @@ class Workspace:
         """The named measurement, or the first one when ``name`` is None."""
         measurements = self._spec["measurements"]
         if not measurements:
-            raise SpecError("workspace has no measurement", source=self.source, pointer="/measurements")
+            raise SpecError(
+                "workspace has no measurement", source=self.source, pointer="/measurements"
+            )
         if name is None:
             return copy_json(measurements[0])
         for meas in measurements:
@@ -164,7 +166,9 @@ class Workspace:
         for channel in model.config.channels:
             if channel not in self.observations:
                 raise SpecError(
-                    f"no observation for channel {channel!r}", source=self.source, pointer="/observations"
+                    f"no observation for channel {channel!r}",
+                    source=self.source,
+                    pointer="/observations",
                 )
             observed.extend(self.observations[channel])
         if include_auxdata:
@@ -182,10 +186,14 @@ class Workspace:
         return Workspace(spec, source=self.source)
 
     # --- operations ------------------------------------------------------------------
-    def combine(self, other: Workspace, join: str = "none", merge_channels: bool = False) -> Workspace:
+    def combine(
+        self, other: Workspace, join: str = "none", merge_channels: bool = False
+    ) -> Workspace:
         """Combine with another workspace; ``join`` is none, outer, left outer or right outer."""
         return Workspace(
-            operations.combine_specs(self._spec, other._spec, join=join, merge_channels=merge_channels)
+            operations.combine_specs(
+                self._spec, other._spec, join=join, merge_channels=merge_channels
+            )
         )
 
     def prune(
