@@ -1,0 +1,191 @@
+"""Model compilation: measurement configs, defaults, constraints, and the errors they raise."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from hfx.errors import HfxWarning, ModelError
+from hfx.spec.workspace import Workspace
+
+BASE = {
+    "channels": [
+        {
+            "name": "sr",
+            "samples": [
+                {
+                    "name": "signal",
+                    "data": [5.0, 10.0],
+                    "modifiers": [{"name": "mu", "type": "normfactor", "data": None}],
+                },
+                {
+                    "name": "background",
+                    "data": [50.0, 0.0],
+                    "modifiers": [
+                        {"name": "stat_sr", "type": "staterror", "data": [5.0, 0.0]},
+                        {"name": "bkg_shape", "type": "shapesys", "data": [4.0, 1.0]},
+                        {"name": "lumi", "type": "lumi", "data": None},
+                    ],
+                },
+            ],
+        }
+    ],
+    "observations": [{"name": "sr", "data": [52.0, 3.0]}],
+    "measurements": [
+        {
+            "name": "meas",
+            "config": {
+                "poi": "mu",
+                "parameters": [
+                    {
+                        "name": "lumi",
+                        "auxdata": [1.0],
+                        "sigmas": [0.02],
+                        "bounds": [[0.5, 1.5]],
+                        "inits": [1.0],
+                    }
+                ],
+            },
+        }
+    ],
+    "version": "1.0.0",
+}
+
+
+def _ws(mutate=None) -> Workspace:
+    spec = copy.deepcopy(BASE)
+    if mutate:
+        mutate(spec)
+    return Workspace(spec)
+
+
+def _params(spec):
+    return spec["measurements"][0]["config"]["parameters"]
+
+
+def test_defaults_constraints_and_masked_bins():
+    model = _ws().model()
+    config = model.config
+    assert config.par_order == ["lumi", "mu", "bkg_shape", "stat_sr"]
+    stat = config.param_set("stat_sr")
+    assert stat.sigmas == [0.1, 1.0]  # 5/50; the empty bin gets σ = 1 and is fixed
+    assert stat.fixed == [False, True]
+    shape = config.param_set("bkg_shape")
+    assert shape.factors == [50.0**2 / 4.0**2, 1.0]  # zero nominal: τ = 1, fixed
+    assert shape.fixed == [False, True]
+    np.testing.assert_allclose(config.auxdata, [1.0, 156.25, 1.0, 1.0, 1.0])
+    assert config.suggested_bounds()[config.par_slice("stat_sr")].tolist() == [[1e-10, 10.0]] * 2
+
+
+def test_logpdf_closed_form():
+    from math import lgamma, log, pi
+
+    ws = _ws()
+    model = ws.model()
+    data = np.asarray(ws.data(model))
+    pars = model.config.suggested_init()
+    pars[model.config.poi_index] = 0.5
+    nu = [0.5 * 5 + 50, 0.5 * 10 + 0]
+    n = [52.0, 3.0]
+    expected = sum(k * log(v) - v - lgamma(k + 1) for k, v in zip(n, nu, strict=True))
+    expected += -0.5 * log(2 * pi * 0.02**2)  # lumi at its aux value
+    expected += 2 * (-0.5 * log(2 * pi))  # staterror bins at γ = aux = 1, σ = 0.1 and 1
+    expected += -log(0.1)
+    tau = 156.25
+    expected += tau * log(tau) - tau - lgamma(tau + 1) + (1 * log(1) - 1 - lgamma(2))
+    assert float(model.logpdf(pars, data)) == pytest.approx(expected, rel=1e-12)
+
+
+def test_init_outside_bounds_is_moved_onto_the_bound_with_a_warning():
+    def mutate(spec):
+        _params(spec).append({"name": "mu", "inits": [20.0]})
+
+    ws = _ws(mutate)
+    with pytest.warns(HfxWarning, match=r"mu\[0\]: 20 -> 10"):
+        model = ws.model()
+    assert model.config.suggested_init()[model.config.poi_index] == 10.0
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"name": "nonexistent", "inits": [1.0]}, "configures a parameter the model does not have"),
+        ({"name": "mu", "inits": [1.0, 2.0]}, "'inits' has 2 values, expected 1"),
+        ({"name": "mu", "sigmas": [0.1]}, "no Gaussian constraint"),
+        ({"name": "mu", "auxdata": [1.0]}, "unconstrained normfactor"),
+        ({"name": "stat_sr", "factors": [1.0, 1.0]}, "non-Poisson"),
+    ],
+)
+def test_bad_parameter_configs_name_the_measurement_and_parameter(config, message):
+    ws = _ws(lambda spec: _params(spec).append(config))
+    with pytest.raises(ModelError, match="measurement 'meas'") as err:
+        ws.model()
+    assert message in str(err.value)
+
+
+def test_lumi_needs_a_config():
+    ws = _ws(lambda spec: _params(spec).clear())
+    with pytest.raises(ModelError, match="lumi parameter 'lumi' needs a parameter config"):
+        ws.model()
+
+
+def test_lumi_config_without_lumi_modifier_is_accepted():
+    def mutate(spec):
+        spec["channels"][0]["samples"][1]["modifiers"].pop()
+
+    model = _ws(mutate).model()
+    assert "lumi" not in model.config.par_order
+
+
+def test_missing_poi_and_background_only_model():
+    ws = _ws(lambda spec: spec["measurements"][0]["config"].update(poi="mu_SIG"))
+    with pytest.raises(ModelError, match="POI 'mu_SIG' is not a parameter"):
+        ws.model()
+    assert ws.model(poi_name=None).config.poi_index is None
+
+
+def test_vector_poi_is_rejected():
+    with pytest.raises(ModelError, match="single parameter"):
+        _ws().model(poi_name="stat_sr")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"normsys": {"interpcode": "code9"}}, "unknown interpcode 'code9'"),
+        ({"staterror": {"interpcode": "code0"}}, "only normsys and histosys"),
+    ],
+)
+def test_bad_modifier_settings(settings, message):
+    with pytest.raises(ModelError, match=message):
+        _ws().model(modifier_settings=settings)
+
+
+def test_modifier_settings_fall_back_like_pyhf():
+    model = _ws().model(modifier_settings={"normsys": {"interpcode": "code4"}})
+    assert model.config.modifier_settings == {
+        "normsys": {"interpcode": "code4"},
+        "histosys": {"interpcode": "code0"},
+    }
+    assert _ws().model().config.modifier_settings == {
+        "normsys": {"interpcode": "code4"},
+        "histosys": {"interpcode": "code4p"},
+    }
+
+
+def test_shapesys_name_shared_by_two_samples_is_rejected():
+    def mutate(spec):
+        spec["channels"][0]["samples"][0]["modifiers"].append(
+            {"name": "bkg_shape", "type": "shapesys", "data": [1.0, 1.0]}
+        )
+
+    with pytest.raises(ModelError, match="shapesys 'bkg_shape' is used by more than one sample"):
+        _ws(mutate).model()
+
+
+def test_data_with_wrong_length_is_a_model_error():
+    model = _ws().model()
+    with pytest.raises(ModelError, match="expects 7"):
+        model.logpdf(model.config.suggested_init(), [1.0, 2.0])
