@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from hfx.compile.layout import Layout
-from hfx.compile.parameters import MODIFIER_TYPES, ParameterSpec, ParameterTable, default_spec
+from hfx.compile.parameters import ParameterSpec, ParameterTable, default_spec
 from hfx.errors import ModelError
+from hfx.spec.semantic import MODIFIER_TYPES
 
 VECTOR_TYPES = ("shapefactor", "shapesys", "staterror")
 LINEAR_TYPES = ("normfactor", "lumi", "shapefactor", "shapesys", "staterror")

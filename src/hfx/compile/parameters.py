@@ -9,17 +9,6 @@ import numpy as np
 
 from hfx.errors import ModelError
 
-# Modifier types in the order their parameters are laid out (pyhf's par_order).
-MODIFIER_TYPES = (
-    "histosys",
-    "lumi",
-    "normfactor",
-    "normsys",
-    "shapefactor",
-    "shapesys",
-    "staterror",
-)
-
 CONSTRAINT_NONE = None
 CONSTRAINT_NORMAL = "normal"
 CONSTRAINT_POISSON = "poisson"

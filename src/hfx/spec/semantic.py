@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+# The seven HistFactory modifier types, in the order their parameters are laid out.
 MODIFIER_TYPES = (
     "histosys",
     "lumi",

@@ -14,16 +14,7 @@ from hfx.interfaces.cli._common import (
     sort_keys,
 )
 from hfx.spec.operations import JOIN_MODES
-
-MODIFIER_TYPES = (
-    "histosys",
-    "lumi",
-    "normfactor",
-    "normsys",
-    "shapefactor",
-    "shapesys",
-    "staterror",
-)
+from hfx.spec.semantic import MODIFIER_TYPES
 
 
 @click.command()
