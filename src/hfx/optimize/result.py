@@ -1,0 +1,55 @@
+"""The outcome of one maximum-likelihood fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Best-fit parameters, −2 log L at the minimum and the Hessian-based uncertainties.
+
+    ``uncertainties``, ``covariance`` and ``correlation`` refer to the full parameter vector;
+    fixed parameters have zero uncertainty and zero rows/columns in both matrices (the
+    correlation diagonal is 1 for free parameters only, as Minuit reports it).
+    """
+
+    bestfit: np.ndarray
+    uncertainties: np.ndarray
+    covariance: np.ndarray
+    correlation: np.ndarray
+    twice_nll: float
+    success: bool
+    message: str
+    nfev: int
+    ngrad: int
+    par_names: tuple[str, ...]
+    fixed: np.ndarray
+
+    @property
+    def nll(self) -> float:
+        """−log L at the minimum."""
+        return 0.5 * self.twice_nll
+
+    def value(self, name: str) -> float:
+        """Best-fit value of the component labelled ``name`` (e.g. ``mu`` or ``gamma[1]``)."""
+        return float(self.bestfit[self.par_names.index(name)])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python (JSON-serialisable) view of the result."""
+        return {
+            "bestfit": [float(v) for v in self.bestfit],
+            "uncertainties": [float(v) for v in self.uncertainties],
+            "covariance": np.asarray(self.covariance, dtype=float).tolist(),
+            "correlation": np.asarray(self.correlation, dtype=float).tolist(),
+            "twice_nll": float(self.twice_nll),
+            "success": bool(self.success),
+            "message": str(self.message),
+            "nfev": int(self.nfev),
+            "ngrad": int(self.ngrad),
+            "par_names": list(self.par_names),
+            "fixed": [bool(v) for v in self.fixed],
+        }
