@@ -141,7 +141,9 @@ class JaxBackend(NumpyBackend):
         return np.asarray(x)
 
     def segment_sum(self, values: Any, seg: SegmentIndex) -> Any:
-        ids = self.xp.asarray(seg.ids)
+        ids = getattr(seg, "_jax_ids", None)
+        if ids is None:
+            ids = seg._jax_ids = self.xp.asarray(seg.ids)
         moved = self.xp.moveaxis(values, -1, 0)
         summed = self.jax.ops.segment_sum(moved, ids, num_segments=seg.num_segments)
         return self.xp.moveaxis(summed, 0, -1)

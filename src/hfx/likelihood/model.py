@@ -283,8 +283,12 @@ class Model:
             return self._constraint_logpdf(pars, padded)
 
     def _main_logpdf(self, pars: Any, observed: Any) -> Any:
+        rates = self.backend.segment_sum(self._entry_rates(pars), self._seg_bins)
+        return self._poisson_logpdf(observed, rates)
+
+    def _poisson_logpdf(self, observed: Any, rates: Any) -> Any:
+        """Σ_b log Pois(n_b | ν_b), continuous in n and safe at n = 0."""
         B = self.backend
-        rates = B.segment_sum(self._entry_rates(pars), self._seg_bins)
         return B.xp.sum(B.xlogy(observed, rates) - rates - B.lgamma(observed + 1.0), -1)
 
     def _constraint_logpdf(self, pars: Any, data: Any) -> Any:
@@ -318,8 +322,7 @@ class Model:
             prefix = B.cumprod(table)
             factor = prefix[..., -1]
             rates = B.segment_sum(factor * base, self._seg_bins)
-            main = xp.sum(B.xlogy(observed, rates) - rates - B.lgamma(observed + 1.0), -1)
-            nll = -(main + self._constraint_logpdf(pars, data))
+            nll = -(self._poisson_logpdf(observed, rates) + self._constraint_logpdf(pars, data))
 
             safe_rates = xp.where(observed == 0, 1.0 + 0.0 * rates, rates)
             weight = 1.0 - xp.where(observed == 0, 0.0 * rates, observed / safe_rates)
