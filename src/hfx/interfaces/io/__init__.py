@@ -1,0 +1,1 @@
+"""Readers and writers of formats other than workspace JSON (HistFactory XML, HEPData)."""
