@@ -1,0 +1,92 @@
+"""The hfx side of each benchmark case (same case dictionaries as ``pyhf_runner.py``).
+
+Also the optional JAX rows (first call and steady state), skipped cleanly without JAX.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import hfx
+from hfx.infer import hypotest, upper_limit
+from hfx.optimize import fit
+
+
+def _model(case: dict[str, Any], backend: str = "numpy"):
+    ws = hfx.load(case["workspace"])
+    patches = [json.loads(Path(case["patch"]).read_text())] if case.get("patch") else []
+    model = ws.model(patches=patches, backend=backend)
+    return ws, model, np.asarray(ws.data(model))
+
+
+def _answer(case: dict[str, Any], model, data) -> Any:
+    kind, opt = case["kind"], case["optimizer"]
+    if kind == "fit":
+        return fit(model, data, optimizer=opt).twice_nll
+    if kind == "cls":
+        r = hypotest(model, data, 1.0, test_stat="qtilde", optimizer=opt)
+        return [r.cls, *r.cls_expected]
+    if kind == "limit":
+        r = upper_limit(model, data, optimizer=opt)
+        return [r.obs, *r.exp]
+    if kind == "toys":
+        r = hypotest(model, data, 1.0, calculator="toys", ntoys=case["ntoys"], seed=0)
+        return [r.cls, *r.cls_expected]
+    raise ValueError(f"unknown case kind {kind!r}")
+
+
+def hfx_case(case: dict[str, Any]) -> dict[str, Any]:
+    """Time one case ``repeats`` times; returns {"times": [...], "value": answer}."""
+    _, model, data = _model(case)
+    times, value = [], None
+    for _ in range(case["repeats"]):
+        start = time.perf_counter()
+        if case["kind"] == "build":
+            _, model, data = _model(case)
+            value = model.config.npars
+        else:
+            value = _answer(case, model, data)
+        times.append(time.perf_counter() - start)
+    if isinstance(value, np.generic):
+        value = value.item()
+    return {"times": times, "value": value}
+
+
+def nll_grad_seconds(model, calls: int = 50) -> float:
+    """Median time of one −log L + gradient evaluation at the suggested initial values."""
+    ws_data = np.concatenate(
+        [np.asarray(model.expected_actualdata(model.config.suggested_init())), model.config.auxdata]
+    )
+    pars = np.asarray(model.config.suggested_init(), dtype=float)
+    model.nll_and_grad(pars, ws_data)
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(calls):
+            model.nll_and_grad(pars, ws_data)
+        runs.append((time.perf_counter() - start) / calls)
+    return float(np.median(runs))
+
+
+def jax_case(ws_file: Path, patch: Path, repeats: int) -> dict[str, Any] | None:
+    """Asymptotic CLs on the JAX backend: first call (tracing/compilation) and steady state."""
+    if importlib.util.find_spec("jax") is None:
+        return None
+    case = {"workspace": str(ws_file), "patch": str(patch), "kind": "cls", "optimizer": "scipy"}
+    _, model, data = _model(case, backend="jax")
+    start = time.perf_counter()
+    _answer(case, model, data)
+    first = time.perf_counter() - start
+    steady = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        _answer(case, model, data)
+        steady.append(time.perf_counter() - start)
+    numpy = hfx_case({**case, "repeats": repeats})["times"]
+    return {"first": first, "steady": steady, "numpy": numpy}
