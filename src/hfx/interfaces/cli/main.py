@@ -6,6 +6,7 @@ import click
 
 from hfx import __version__
 from hfx.interfaces.cli._common import HfxGroup, set_debug
+from hfx.interfaces.cli.contrib import contrib
 from hfx.interfaces.cli.patchset import patchset
 from hfx.interfaces.cli.spec import combine, digest, inspect, prune, rename, sort
 
@@ -35,5 +36,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 for _command in (inspect, prune, rename, combine, digest, sort, patchset):
     cli.add_command(_command)
+cli.add_command(contrib)
 
 __all__ = ["cli"]
