@@ -16,12 +16,10 @@ element that holds the first problem, to phrase the error.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
-from urllib.parse import urldefrag, urljoin
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -29,6 +27,7 @@ from referencing import Registry, Resource
 
 from hfx.errors import PatchError, SpecError
 from hfx.spec import semantic
+from hfx.spec.schema_checks import Check, Invalid, Unsupported, compile_schema
 from hfx.spec.semantic import MODIFIER_TYPES, count, json_pointer
 
 SCHEMA_VERSION = "1.0.0"
@@ -157,7 +156,7 @@ def locate_schema_problem(name: str, instance: Any) -> tuple[str, list[Any]] | N
         raise ValueError(f"schema {name!r} could not be compiled")
     try:
         fast(instance)
-    except _Invalid as exc:
+    except Invalid as exc:
         path = exc.parts[::-1]
         if exc.scope is None:
             return _schema_documents()[name]["$id"], []
@@ -308,241 +307,15 @@ def _extra_keys(errors: Sequence[ValidationError]) -> list[str]:
     return []
 
 
-# --- fast yes/no checks compiled from the schema files -----------------------------------
-class _Invalid(Exception):
-    """Raised by compiled checks; gathers the failing path on the way out (innermost first).
-
-    ``scope`` is set by the innermost array loop the failure passes through: the schema
-    location of that array's items, and how many path parts lie below the element.
-    """
-
-    def __init__(self, *parts: Any) -> None:
-        self.parts: list[Any] = list(parts)
-        self.scope: tuple[str, int] | None = None
-
-
-class _Unsupported(Exception):
-    """A schema keyword the compiler does not know; jsonschema alone is used then."""
-
-
-_Check = Callable[[Any], None]
-_IGNORED = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description", "then"})
-_OBJECT_WORDS = frozenset({"required", "properties", "additionalProperties", "propertyNames"})
-_SIZES = {"minItems": (list, 1), "maxItems": (list, -1), "minLength": (str, 1)}
-_SIZES["minProperties"] = (dict, 1)
-_IS_TYPE: dict[str, Callable[[Any], bool]] = {
-    "array": lambda x: isinstance(x, list),
-    "boolean": lambda x: isinstance(x, bool),
-    "null": lambda x: x is None,
-    "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
-    "object": lambda x: isinstance(x, dict),
-    "string": lambda x: isinstance(x, str),
-}
-
-
-def _is_number(x: Any) -> bool:
-    return type(x) is float or type(x) is int or _IS_TYPE["number"](x)
-
-
 @cache
-def _fast_checker(name: str) -> _Check | None:
+def _fast_checker(name: str) -> Check | None:
     doc = _schema_documents()[name]
     try:
-        return _compile(doc, doc["$id"] + "#", {})
-    except _Unsupported:
+        return compile_schema(doc, lambda target: _registry().resolver().lookup(target).contents)
+    except Unsupported:
         return None
 
 
 @lru_cache(maxsize=256)
 def _ref_validator(location: str) -> Draft202012Validator:
     return Draft202012Validator({"$ref": location}, registry=_registry())
-
-
-def _all(checks: list[_Check]) -> _Check:
-    if len(checks) == 1:
-        return checks[0]
-
-    def check(x: Any) -> None:
-        for each in checks:
-            each(x)
-
-    return check
-
-
-def _compile(schema: Any, loc: str, memo: dict[str, _Check]) -> _Check:
-    """Compile ``schema`` found at URI ``loc`` (``base#pointer``) into a raising check.
-
-    Handles the keywords our schema files use; any other raises _Unsupported.
-    """
-    if isinstance(schema, bool):
-        return (lambda x: None) if schema else _reject
-    known = _IGNORED | _OBJECT_WORDS | _SIZES.keys()
-    known |= {"$ref", "type", "enum", "const", "pattern", "items", "allOf", "if"}
-    if not set(schema) <= known:
-        raise _Unsupported(", ".join(sorted(set(schema) - known)))
-    checks: list[_Check] = []
-    if "$ref" in schema:
-        checks.append(_ref(urljoin(urldefrag(loc).url, schema["$ref"]), memo))
-    kinds = schema.get("type")
-    if kinds is not None and kinds != "object":
-        kinds = [kinds] if isinstance(kinds, str) else kinds
-        if not set(kinds) <= _IS_TYPE.keys():
-            raise _Unsupported(f"type {kinds}")
-        tests = [_IS_TYPE[k] for k in kinds]
-        checks.append(_test(tests[0] if len(tests) == 1 else lambda x: any(t(x) for t in tests)))
-    if "enum" in schema or "const" in schema:
-        values = schema["enum"] if "enum" in schema else [schema["const"]]
-        if any(v is not None and not isinstance(v, str) for v in values):
-            raise _Unsupported("enum/const values other than strings and null")
-        strings, null_ok = frozenset(v for v in values if v is not None), None in values
-        checks.append(
-            _test(lambda x: x in strings if isinstance(x, str) else null_ok and x is None)
-        )
-    if "pattern" in schema:
-        search = re.compile(schema["pattern"]).search
-        checks.append(_test(lambda x: not isinstance(x, str) or search(x) is not None))
-    for word, (kind, sign) in _SIZES.items():
-        if word in schema:
-            checks.append(_size(kind, sign, schema[word]))
-    if kinds == "object" or _OBJECT_WORDS & schema.keys():
-        checks.append(_object(schema, loc, memo, strict=kinds == "object"))
-    if "items" in schema:
-        checks.append(_items(schema["items"], f"{loc}/items", memo))
-    if "allOf" in schema:
-        branches = schema["allOf"]
-        dispatch = _discriminated(branches, loc, memo)
-        if dispatch is None:
-            dispatch = _all([_compile(s, f"{loc}/allOf/{i}", memo) for i, s in enumerate(branches)])
-        checks.append(dispatch)
-    if "if" in schema:
-        checks.append(_conditional(schema, loc, memo))
-    return _all(checks) if checks else (lambda x: None)
-
-
-def _reject(x: Any) -> None:
-    raise _Invalid
-
-
-def _test(ok: Callable[[Any], bool]) -> _Check:
-    def check(x: Any) -> None:
-        if not ok(x):
-            raise _Invalid
-
-    return check
-
-
-def _size(kind: type, sign: int, bound: int) -> _Check:
-    return _test(lambda x: not isinstance(x, kind) or sign * (len(x) - bound) >= 0)
-
-
-def _ref(target: str, memo: dict[str, _Check]) -> _Check:
-    target = target if "#" in target else target + "#"
-    if target not in memo:
-        cell: list[_Check] = []
-        memo[target] = lambda x: cell[0](x)  # stands in while a recursive schema compiles
-        resolved = _registry().resolver().lookup(target)
-        cell.append(_compile(resolved.contents, target, memo))
-        memo[target] = cell[0]
-    return memo[target]
-
-
-def _object(schema: Any, loc: str, memo: dict[str, _Check], *, strict: bool) -> _Check:
-    """type object, required, properties, additionalProperties, propertyNames: one pass."""
-    required = tuple(schema.get("required", ()))
-    props = {
-        k: _compile(s, f"{loc}/properties/{k}", memo)
-        for k, s in schema.get("properties", {}).items()
-    }
-    extra = schema.get("additionalProperties", True)
-    other = None if extra is True else _compile(extra, f"{loc}/additionalProperties", memo)
-    names = schema.get("propertyNames")
-    name_check = None if names is None else _compile(names, f"{loc}/propertyNames", memo)
-
-    def check(x: Any) -> None:
-        if not isinstance(x, dict):
-            if strict:
-                raise _Invalid
-            return
-        for key in required:
-            if key not in x:
-                raise _Invalid
-        for key, value in x.items():
-            if name_check is not None:
-                name_check(key)
-            sub = props.get(key, other)
-            if sub is not None:
-                try:
-                    sub(value)
-                except _Invalid as exc:
-                    exc.parts.append(key)
-                    raise
-
-    return check
-
-
-def _items(schema: Any, loc: str, memo: dict[str, _Check]) -> _Check:
-    if schema == {"type": "number"}:  # the common case, in one tight loop
-
-        def check_numbers(x: Any) -> None:
-            if isinstance(x, list) and not all(map(_is_number, x)):
-                exc = _Invalid(next(i for i, v in enumerate(x) if not _is_number(v)))
-                exc.scope = (loc, 0)
-                raise exc
-
-        return check_numbers
-    sub = _compile(schema, loc, memo)
-
-    def check(x: Any) -> None:
-        if isinstance(x, list):
-            for i, item in enumerate(x):
-                try:
-                    sub(item)
-                except _Invalid as exc:
-                    if exc.scope is None:
-                        exc.scope = (loc, len(exc.parts))
-                    exc.parts.append(i)
-                    raise
-
-    return check
-
-
-def _conditional(schema: Any, loc: str, memo: dict[str, _Check]) -> _Check:
-    condition = _compile(schema["if"], f"{loc}/if", memo)
-    then = _compile(schema.get("then", True), f"{loc}/then", memo)
-    otherwise = _compile(schema.get("else", True), f"{loc}/else", memo)
-
-    def check(x: Any) -> None:
-        try:
-            condition(x)
-        except _Invalid:
-            otherwise(x)
-        else:
-            then(x)
-
-    return check
-
-
-def _discriminated(branches: list[Any], loc: str, memo: dict[str, _Check]) -> _Check | None:
-    """One dict lookup for ``allOf: [{if: {required: [k], properties: {k: {const: v}}}, then}]``."""
-    key, table = None, {}
-    for i, branch in enumerate(branches):
-        cond = branch.get("if") if isinstance(branch, dict) else None
-        if not (isinstance(cond, dict) and set(branch) == {"if", "then"}):
-            return None
-        required, props = cond.get("required"), cond.get("properties")
-        if set(cond) != {"required", "properties"} or len(required) != 1 or len(props) != 1:
-            return None
-        k = required[0]
-        value = props.get(k, {}).get("const")
-        if props.get(k) != {"const": value} or not isinstance(value, str) or key not in (None, k):
-            return None
-        key = k
-        table[value] = _compile(branch["then"], f"{loc}/allOf/{i}/then", memo)
-
-    def check(x: Any) -> None:
-        value = x.get(key) if isinstance(x, dict) else None
-        then = table.get(value) if isinstance(value, str) else None
-        if then is not None:
-            then(x)
-
-    return check
