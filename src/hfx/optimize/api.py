@@ -1,0 +1,152 @@
+"""``fit`` and ``fixed_poi_fit``: one maximum-likelihood fit with a chosen optimizer.
+
+Only the free parameters are handed to the optimizer; fixed ones (the model's
+``suggested_fixed()`` plus the caller's ``fixed``) stay at their initial values.  A failed
+minimisation is retried from a perturbed start, then with the other optimizer (Minuit
+with strategy 2 after scipy, scipy after Minuit) before :class:`~hfx.errors.FitError`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import numpy as np
+
+from hfx.errors import FitError
+from hfx.optimize.common import (
+    Minimum,
+    Objective,
+    build_result,
+    check_data,
+    diagnose,
+    poi_mask_and_init,
+    resolve,
+    to_numpy,
+)
+from hfx.optimize.minuit_fit import MinuitOptimizer
+from hfx.optimize.result import FitResult
+from hfx.optimize.scipy_fit import ScipyOptimizer
+
+Optimizer = ScipyOptimizer | MinuitOptimizer
+OPTIMIZER_NAMES = ("scipy", "minuit")
+_DEFAULT = ScipyOptimizer()
+
+
+def get_optimizer(spec: Any = None) -> Optimizer:
+    """An optimizer from None (scipy), ``"scipy"``, ``"minuit"`` or an optimizer instance."""
+    if spec is None:
+        return _DEFAULT
+    if isinstance(spec, str):
+        key = spec.lower()
+        if key == "scipy":
+            return _DEFAULT
+        if key == "minuit":
+            return MinuitOptimizer()
+        raise FitError(f"unknown optimizer {spec!r}; choose one of {', '.join(OPTIMIZER_NAMES)}")
+    if hasattr(spec, "minimize") and hasattr(spec, "with_strategy"):
+        return spec
+    raise FitError(
+        f"optimizer must be None, one of {', '.join(OPTIMIZER_NAMES)} or an optimizer "
+        f"instance (ScipyOptimizer, MinuitOptimizer), not {type(spec).__name__}"
+    )
+
+
+def _fallback(optimizer: Optimizer) -> Optimizer | None:
+    if isinstance(optimizer, MinuitOptimizer):
+        return ScipyOptimizer() if optimizer.strategy == 2 else optimizer.with_strategy(2)
+    if importlib.util.find_spec("iminuit") is None:
+        return None
+    return MinuitOptimizer(strategy=2)
+
+
+def _perturbed(x0: np.ndarray, bnds: np.ndarray) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    width = np.where(np.isfinite(bnds).all(axis=1), bnds[:, 1] - bnds[:, 0], 2.0)
+    moved = x0 + 0.05 * width * rng.uniform(-1.0, 1.0, size=x0.size)
+    return np.clip(moved, bnds[:, 0], bnds[:, 1])
+
+
+def _better(found: Minimum, best: Minimum | None) -> bool:
+    if best is None or (found.converged and not best.converged):
+        return True
+    return found.converged == best.converged and found.fun < best.fun
+
+
+def fit(
+    model,
+    data: Any,
+    *,
+    init: Any = None,
+    bounds: Any = None,
+    fixed: Any = None,
+    optimizer: Any = None,
+    uncertainties: bool = True,
+) -> FitResult:
+    """Unconditional maximum-likelihood fit of ``model`` to ``data`` (main + auxiliary).
+
+    ``optimizer``: None/"scipy" (L-BFGS-B), "minuit" or an optimizer instance.  With
+    ``uncertainties=False`` no Hessian is computed (uncertainties and covariance are zero).
+    """
+    opt = get_optimizer(optimizer)
+    x_init, bnds, mask = resolve(model, init, bounds, fixed)
+    data = to_numpy(data)
+    check_data(model, data)
+    free = ~mask
+    obj = Objective(model, data, x_init, free)
+    fbnds = bnds[free]
+    x0 = x_init[free]
+    attempts: list[tuple[Optimizer, np.ndarray]] = [(opt, x0)]
+    if x0.size:
+        attempts.append((opt, _perturbed(x0, fbnds)))
+        other = _fallback(opt)
+        if other is not None:
+            attempts.append((other, x0))
+
+    best: Minimum | None = None
+    messages = []
+    for attempt, start in attempts:
+        found = attempt.minimize(obj, start, fbnds)
+        messages.append(found.message)
+        if np.isfinite(found.fun) and found.fun < 1e299 and _better(found, best):
+            best = found
+        if found.converged:
+            break
+    if best is None or not best.converged:
+        reason = diagnose(model, data, x_init)
+        where = (
+            f" (best −log L {best.fun:.6g}, not converged)"
+            if best is not None
+            else " (−log L never finite)"
+        )
+        raise FitError(
+            f"minimisation did not converge after {len(messages)} attempts{where}"
+            + (f": {reason}" if reason else "")
+            + "; "
+            + "; ".join(messages)
+        )
+    return build_result(model, data, obj, best, bnds, mask, uncertainties)
+
+
+def fixed_poi_fit(
+    poi_value: float,
+    model,
+    data: Any,
+    *,
+    init: Any = None,
+    bounds: Any = None,
+    fixed: Any = None,
+    optimizer: Any = None,
+    uncertainties: bool = True,
+) -> FitResult:
+    """Conditional fit with the parameter of interest held at ``poi_value``."""
+    x0, mask = poi_mask_and_init(model, poi_value, init, fixed)
+    return fit(
+        model,
+        data,
+        init=x0,
+        bounds=bounds,
+        fixed=mask,
+        optimizer=optimizer,
+        uncertainties=uncertainties,
+    )
