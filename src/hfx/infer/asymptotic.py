@@ -1,0 +1,318 @@
+"""Asymptotic (Asimov) calculator: p-values from the large-sample formulae of arXiv:1007.1727.
+
+The Asimov dataset is the expected data (main and auxiliary) at the conditional fit to the
+observed data with μ = 0 (μ = 1 for q₀).  The statistic is reported in −μ̂/σ space:
+√q − √q_A for q and q₀; for q̃ the same while √q ≤ √q_A, else (q − q_A)/(2√q_A).  Then
+CLs+b = Φ(−(t + √q_A)), CLb = Φ(−t), CLs = CLs+b/CLb, and the expected band at
+n = 2, 1, 0, −1, −2 evaluates these at t = n.
+
+The calculator keeps every fit it makes: the free fit to the data, the Asimov dataset and
+its free fit are the same for every tested μ, and conditional fits start from the
+conditional fit at the nearest μ already done.  The free fit to the Asimov data needs no
+minimisation: every Poisson and Gaussian term is at its maximum at the parameters the
+Asimov data were generated from, so those parameters are the global minimum.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hfx.errors import HfxError
+from hfx.infer._common import FitOptions, as_numpy, normal_sf, poi_index, resolve_options
+from hfx.infer.teststats import checked_test_stat, profile_statistic
+from hfx.optimize import FitResult
+
+__all__ = [
+    "AsymptoticCalculator",
+    "AsymptoticTestStatDistribution",
+    "HypotestFits",
+    "asimov_data",
+]
+
+NSIGMA = (2.0, 1.0, 0.0, -1.0, -2.0)
+"""Band points in the order of pyhf's expected set (smallest CLs, i.e. −2σ band edge, first)."""
+
+
+class AsymptoticTestStatDistribution:
+    """Standard normal distribution of the statistic in −μ̂/σ space, shifted by ``shift``.
+
+    Values below ``cutoff`` (−∞ unless a clipped base distribution is asked for) have no
+    p-value (NaN).
+    """
+
+    def __init__(self, shift: float, cutoff: float = -math.inf):
+        self.shift = float(shift)
+        self.cutoff = float(cutoff)
+
+    def __repr__(self) -> str:
+        return f"AsymptoticTestStatDistribution(shift={self.shift!r}, cutoff={self.cutoff!r})"
+
+    def cdf(self, value: Any) -> Any:
+        """P(T ≤ value)."""
+        return normal_sf(-(np.asarray(value, dtype=float) - self.shift))
+
+    def pvalue(self, value: Any) -> Any:
+        """P(T ≥ value) = Φ(−(value − shift)), NaN below the cutoff."""
+        value = np.asarray(value, dtype=float)
+        p = normal_sf(value - self.shift)
+        p = np.where(value >= self.cutoff, p, np.nan)
+        return float(p) if p.ndim == 0 else p
+
+    def expected_value(self, nsigma: Any) -> Any:
+        """The statistic ``nsigma`` standard deviations above the centre (not below the cutoff)."""
+        v = np.maximum(self.shift + np.asarray(nsigma, dtype=float), self.cutoff)
+        return float(v) if v.ndim == 0 else v
+
+
+@dataclass(frozen=True)
+class HypotestFits:
+    """The five parameter vectors behind one asymptotic hypothesis test (as pyhf names them)."""
+
+    asimov_pars: np.ndarray
+    free_fit_to_data: np.ndarray
+    free_fit_to_asimov: np.ndarray
+    fixed_poi_fit_to_data: np.ndarray
+    fixed_poi_fit_to_asimov: np.ndarray
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {k: [float(x) for x in getattr(self, k)] for k in self.__dataclass_fields__}
+
+
+def _asimov(model, data: Any, poi_value: float, opts: FitOptions) -> tuple[np.ndarray, FitResult]:
+    cond = opts.conditional(model, data, poi_value)
+    return as_numpy(model.expected_data(cond.bestfit)), cond
+
+
+def asimov_data(
+    model,
+    data: Any,
+    poi_value: float,
+    *,
+    init: Any = None,
+    bounds: Any = None,
+    fixed: Any = None,
+    optimizer: Any = None,
+    return_fit: bool = False,
+) -> np.ndarray | tuple[np.ndarray, FitResult]:
+    """Expected main + auxiliary data at the conditional fit to ``data`` with POI = ``poi_value``.
+
+    With ``return_fit=True`` also returns that conditional fit.
+    """
+    opts = resolve_options(model, init, bounds, fixed, optimizer)
+    poi_index(model, opts)
+    asimov, cond = _asimov(model, as_numpy(data), poi_value, opts)
+    return (asimov, cond) if return_fit else asimov
+
+
+def _saturated_fit(model, pars: np.ndarray, data: np.ndarray, fixed: np.ndarray) -> FitResult:
+    """A FitResult for a point known to be the global minimum (no minimisation run)."""
+    n = pars.size
+    twice_nll = float(-2.0 * as_numpy(model.logpdf(pars, data)))
+    return FitResult(
+        bestfit=pars.copy(),
+        uncertainties=np.zeros(n),
+        covariance=np.zeros((n, n)),
+        correlation=np.zeros((n, n)),
+        twice_nll=twice_nll,
+        success=True,
+        message="Asimov data: the generating parameters are the global minimum",
+        nfev=1,
+        ngrad=0,
+        par_names=tuple(model.config.par_names),
+        fixed=fixed.copy(),
+    )
+
+
+class AsymptoticCalculator:
+    """Asymptotic CLs calculator for ``test_stat`` in "q0", "q", "qtilde" (pyhf's conventions).
+
+    ``base_dist="clipped_normal"`` cuts the distributions at −√q_A as pyhf's option does.
+    """
+
+    def __init__(
+        self,
+        model,
+        data: Any,
+        *,
+        test_stat: str = "qtilde",
+        init: Any = None,
+        bounds: Any = None,
+        fixed: Any = None,
+        optimizer: Any = None,
+        base_dist: str = "normal",
+    ):
+        if base_dist not in ("normal", "clipped_normal"):
+            raise HfxError(f"unknown base distribution {base_dist!r}: normal or clipped_normal")
+        self.model = model
+        self.data = as_numpy(data)
+        self.opts = resolve_options(model, init, bounds, fixed, optimizer)
+        self.poi_index = poi_index(model, self.opts)
+        self.test_stat = checked_test_stat(model, self.opts, test_stat, ("q0", "q", "qtilde"))
+        self.base_dist = base_dist
+        self.asimov_mu = 1.0 if test_stat == "q0" else 0.0
+        self._free_data: FitResult | None = None
+        self._asimov: tuple[np.ndarray, FitResult] | None = None
+        self._free_asimov: FitResult | None = None
+        self._cond_data: dict[float, FitResult] = {}
+        self._cond_asimov: dict[float, FitResult] = {}
+        self._q_data: dict[float, float] = {}
+        self._q_asimov: dict[float, float] = {}
+
+    # --- the fits, made once each ------------------------------------------------------------
+    def free_fit_to_data(self) -> FitResult:
+        """Unconditional fit to the observed data."""
+        if self._free_data is None:
+            self._free_data = self.opts.free(self.model, self.data)
+        return self._free_data
+
+    def asimov(self) -> tuple[np.ndarray, FitResult]:
+        """The Asimov dataset and the conditional fit it was generated from."""
+        if self._asimov is None:
+            cached = self._cond_data.get(self.asimov_mu)
+            if cached is None:
+                cached = self._cond_fit(self._cond_data, self.data, self.asimov_mu)
+            self._asimov = (as_numpy(self.model.expected_data(cached.bestfit)), cached)
+        return self._asimov
+
+    def free_fit_to_asimov(self) -> FitResult:
+        """Unconditional fit to the Asimov data (exact: its generating parameters)."""
+        if self._free_asimov is None:
+            data, gen = self.asimov()
+            lo, hi = self.opts.bounds[self.poi_index]
+            if lo <= self.asimov_mu <= hi:
+                self._free_asimov = _saturated_fit(self.model, gen.bestfit, data, self.opts.fixed)
+            else:  # the generating point is outside the allowed region: minimise for real
+                self._free_asimov = self.opts.free(self.model, data)
+        return self._free_asimov
+
+    def _cond_fit(self, cache: dict[float, FitResult], data: np.ndarray, mu: float) -> FitResult:
+        mu = float(mu)
+        if mu not in cache:
+            start = None
+            if cache:
+                nearest = min(cache, key=lambda m: abs(m - mu))
+                start = cache[nearest].bestfit
+            cache[mu] = self.opts.conditional(self.model, data, mu, init=start)
+        return cache[mu]
+
+    # --- statistics ------------------------------------------------------------------------
+    def qmu_data(self, mu: float) -> float:
+        """The test statistic (q space) on the observed data; skips fits it does not need."""
+        mu = float(mu)
+        if mu not in self._q_data:
+            free = self.free_fit_to_data()
+            value, _, cond = profile_statistic(
+                self.test_stat,
+                self.model,
+                self.data,
+                mu,
+                self.opts,
+                free=free,
+                cond=self._cond_data.get(0.0 if self.test_stat == "q0" else mu),
+                cond_init=self._warm(self._cond_data, mu),
+                need_cond=False,
+            )
+            if cond is not None:
+                self._cond_data[0.0 if self.test_stat == "q0" else mu] = cond
+            self._q_data[mu] = value
+        return self._q_data[mu]
+
+    def qmu_asimov(self, mu: float) -> float:
+        """The test statistic (q space) on the Asimov data."""
+        mu = float(mu)
+        if mu not in self._q_asimov:
+            data, _ = self.asimov()
+            target = 0.0 if self.test_stat == "q0" else mu
+            cond = self._cond_fit(self._cond_asimov, data, target)
+            value, _, _ = profile_statistic(
+                self.test_stat,
+                self.model,
+                data,
+                mu,
+                self.opts,
+                free=self.free_fit_to_asimov(),
+                cond=cond,
+            )
+            self._q_asimov[mu] = value
+        return self._q_asimov[mu]
+
+    def sqrt_qmu_asimov(self, mu: float) -> float:
+        """√q_A at ``mu``: the shift of the signal-plus-background distribution."""
+        return math.sqrt(self.qmu_asimov(mu))
+
+    @staticmethod
+    def _warm(cache: dict[float, FitResult], mu: float) -> Any:
+        if not cache:
+            return None
+        return cache[min(cache, key=lambda m: abs(m - mu))].bestfit
+
+    # --- the calculator interface ----------------------------------------------------------
+    def teststatistic(self, poi: float) -> float:
+        """The observed statistic in −μ̂/σ space."""
+        sqrt_q = math.sqrt(self.qmu_data(poi))
+        sqrt_qa = self.sqrt_qmu_asimov(poi)
+        if self.test_stat in ("q", "q0") or sqrt_q <= sqrt_qa:
+            return sqrt_q - sqrt_qa
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.divide(sqrt_q**2 - sqrt_qa**2, 2.0 * sqrt_qa))
+
+    def distributions(
+        self, poi: float
+    ) -> tuple[AsymptoticTestStatDistribution, AsymptoticTestStatDistribution]:
+        """(signal+background, background-only) distributions of the statistic at ``poi``."""
+        sqrt_qa = self.sqrt_qmu_asimov(poi)
+        cutoff = -math.inf if self.base_dist == "normal" else -sqrt_qa
+        return (
+            AsymptoticTestStatDistribution(-sqrt_qa, cutoff),
+            AsymptoticTestStatDistribution(0.0, cutoff),
+        )
+
+    @staticmethod
+    def pvalues(
+        teststat: float,
+        sig_plus_bkg_distribution: AsymptoticTestStatDistribution,
+        bkg_only_distribution: AsymptoticTestStatDistribution,
+    ) -> tuple[float, float, float]:
+        """(CLs+b, CLb, CLs) for an observed statistic."""
+        clsb = sig_plus_bkg_distribution.pvalue(teststat)
+        clb = bkg_only_distribution.pvalue(teststat)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cls = np.divide(clsb, clb)
+        return float(clsb), float(clb), float(cls)
+
+    def expected_pvalues(
+        self,
+        sig_plus_bkg_distribution: AsymptoticTestStatDistribution,
+        bkg_only_distribution: AsymptoticTestStatDistribution,
+    ) -> tuple[tuple[float, float, float], ...]:
+        """Five (CLs+b, CLb, CLs) triples at n = 2, 1, 0, −1, −2 (the −2σ band edge first)."""
+        return tuple(
+            self.pvalues(
+                bkg_only_distribution.expected_value(n),
+                sig_plus_bkg_distribution,
+                bkg_only_distribution,
+            )
+            for n in NSIGMA
+        )
+
+    def expected_cls(self, poi: float) -> tuple[float, ...]:
+        """Expected CLs band at ``poi`` (needs only the Asimov fits)."""
+        sb, b = self.distributions(poi)
+        return tuple(t[2] for t in self.expected_pvalues(sb, b))
+
+    def fitted_pars(self, poi: float) -> HypotestFits:
+        """Parameter vectors of the fits behind the test at ``poi`` (runs any skipped fit)."""
+        mu = 0.0 if self.test_stat == "q0" else float(poi)
+        data_cond = self._cond_fit(self._cond_data, self.data, mu)
+        self.qmu_asimov(poi)
+        return HypotestFits(
+            asimov_pars=self.asimov()[1].bestfit.copy(),
+            free_fit_to_data=self.free_fit_to_data().bestfit.copy(),
+            free_fit_to_asimov=self.free_fit_to_asimov().bestfit.copy(),
+            fixed_poi_fit_to_data=data_cond.bestfit.copy(),
+            fixed_poi_fit_to_asimov=self._cond_asimov[mu].bestfit.copy(),
+        )

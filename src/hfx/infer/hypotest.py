@@ -1,0 +1,143 @@
+"""One hypothesis test: observed CLs+b, CLb, CLs and the five-point expected band."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hfx.errors import HfxError
+from hfx.infer.asymptotic import AsymptoticCalculator
+from hfx.infer.toys import ToyCalculator
+
+__all__ = ["HypotestResult", "hypotest", "make_calculator"]
+
+_ASYMPTOTIC = ("asymptotic", "asymptotics")
+_TOYS = ("toys", "toybased")
+
+
+@dataclass(frozen=True)
+class HypotestResult:
+    """p-values of one test.  Expected tuples run over the band −2σ … +2σ (pyhf's order,
+    i.e. n = 2, 1, 0, −1, −2 in the background-only statistic; smallest CLs first).
+
+    For ``test_stat="q0"`` the discovery p-value p₀ is ``clsb`` (see :attr:`pvalue`).
+    """
+
+    poi: float
+    test_stat: str
+    calculator: str
+    cls: float
+    clsb: float
+    clb: float
+    cls_expected: tuple[float, ...]
+    clsb_expected: tuple[float, ...]
+    clb_expected: tuple[float, ...]
+    teststat: float
+
+    @property
+    def pvalue(self) -> float:
+        """The headline p-value: p₀ = CLs+b for q₀, CLs otherwise."""
+        return self.clsb if self.test_stat == "q0" else self.cls
+
+    @property
+    def pvalue_expected(self) -> tuple[float, ...]:
+        """Expected band of :attr:`pvalue`."""
+        return self.clsb_expected if self.test_stat == "q0" else self.cls_expected
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python (JSON-serialisable) view."""
+        return {
+            "poi": self.poi,
+            "CLs_obs": self.cls,
+            "CLs_exp": list(self.cls_expected),
+            "CLsb": self.clsb,
+            "CLb": self.clb,
+            "CLsb_exp": list(self.clsb_expected),
+            "CLb_exp": list(self.clb_expected),
+            "teststat": self.teststat,
+            "test_stat": self.test_stat,
+            "calculator": self.calculator,
+        }
+
+
+def make_calculator(
+    model,
+    data: Any,
+    *,
+    calculator: str = "asymptotic",
+    test_stat: str = "qtilde",
+    ntoys: int = 2000,
+    seed: Any = None,
+    progress: bool = False,
+    init: Any = None,
+    bounds: Any = None,
+    fixed: Any = None,
+    optimizer: Any = None,
+) -> AsymptoticCalculator | ToyCalculator:
+    """An asymptotic ("asymptotic") or toy-based ("toys") calculator for ``model``/``data``."""
+    common = {"test_stat": test_stat, "init": init, "bounds": bounds, "fixed": fixed}
+    if calculator in _ASYMPTOTIC:
+        return AsymptoticCalculator(model, data, optimizer=optimizer, **common)
+    if calculator in _TOYS:
+        return ToyCalculator(
+            model, data, ntoys=ntoys, seed=seed, progress=progress, optimizer=optimizer, **common
+        )
+    raise HfxError(f"unknown calculator {calculator!r}; choose 'asymptotic' or 'toys'")
+
+
+def run_hypotest(calc: AsymptoticCalculator | ToyCalculator, poi: float) -> HypotestResult:
+    """The test at ``poi`` with an existing calculator (reuses its fits)."""
+    teststat = calc.teststatistic(poi)
+    sb, b = calc.distributions(poi)
+    clsb, clb, cls = calc.pvalues(teststat, sb, b)
+    expected = calc.expected_pvalues(sb, b)
+    return HypotestResult(
+        poi=float(poi),
+        test_stat=calc.test_stat,
+        calculator="toys" if isinstance(calc, ToyCalculator) else "asymptotic",
+        cls=float(cls),
+        clsb=float(clsb),
+        clb=float(clb),
+        cls_expected=tuple(float(t[2]) for t in expected),
+        clsb_expected=tuple(float(t[0]) for t in expected),
+        clb_expected=tuple(float(t[1]) for t in expected),
+        teststat=float(teststat),
+    )
+
+
+def hypotest(
+    model,
+    data: Any,
+    poi: float = 1.0,
+    *,
+    test_stat: str = "qtilde",
+    calculator: str = "asymptotic",
+    ntoys: int = 2000,
+    seed: Any = None,
+    progress: bool = False,
+    init: Any = None,
+    bounds: Any = None,
+    fixed: Any = None,
+    optimizer: Any = None,
+) -> HypotestResult:
+    """Test the hypothesis POI = ``poi`` against ``data`` (main + auxiliary).
+
+    ``calculator`` is "asymptotic" (Asimov formulae) or "toys" (``ntoys`` pseudo-experiments
+    per hypothesis, drawn with ``numpy.random.default_rng(seed)``; ``progress`` shows a bar
+    on stderr).  ``test_stat`` is "qtilde" (POI bounded at 0), "q" or "q0" (discovery; ``poi``
+    must then be 0).  Toys also accept "t" and "ttilde".
+    """
+    calc = make_calculator(
+        model,
+        data,
+        calculator=calculator,
+        test_stat=test_stat,
+        ntoys=ntoys,
+        seed=seed,
+        progress=progress,
+        init=init,
+        bounds=bounds,
+        fixed=fixed,
+        optimizer=optimizer,
+    )
+    return run_hypotest(calc, poi)

@@ -1,0 +1,212 @@
+"""Profile-likelihood scans and intervals for any single parameter component.
+
+Δ(2NLL)(x) = min over the other parameters of 2NLL with the component held at x, minus the
+global minimum.  The interval at confidence level ``cl`` is where Δ(2NLL) stays below the
+χ²₁ quantile (1 for 68.27%, 3.84 for 95%), found by bracketing and root finding on each
+side of the best fit; an edge that does not cross inside the bounds is the bound.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.stats import chi2
+
+from hfx.errors import FitError, HfxError
+from hfx.infer._common import FitOptions, as_numpy, resolve_options
+from hfx.optimize import FitResult, fit
+
+__all__ = ["ProfileScan", "interval", "profile_scan"]
+
+ONE_SIGMA = 0.6826894921370859  # P(|Z| < 1)
+
+
+@dataclass(frozen=True)
+class ProfileScan:
+    """Δ(2NLL) of the profile likelihood of ``par`` at ``values``.
+
+    ``bestfit`` is the global best-fit parameter vector and ``minimum`` its 2NLL.
+    """
+
+    par: str
+    values: np.ndarray
+    delta_twice_nll: np.ndarray
+    bestfit: np.ndarray
+    minimum: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python (JSON-serialisable) view."""
+        return {
+            "par": self.par,
+            "values": [float(v) for v in self.values],
+            "delta_twice_nll": [float(v) for v in self.delta_twice_nll],
+            "bestfit": [float(v) for v in self.bestfit],
+            "minimum": float(self.minimum),
+        }
+
+
+def _component(model, par: Any) -> tuple[int, str]:
+    """(index, label) of a component given by label ("mu", "gamma[1]"), set name or index."""
+    cfg = model.config
+    names = list(cfg.par_names)
+    if par is None:
+        if cfg.poi_index is None:
+            raise HfxError("no parameter given and the model has no POI")
+        return int(cfg.poi_index), names[cfg.poi_index]
+    if isinstance(par, (int, np.integer)):
+        if not 0 <= int(par) < cfg.npars:
+            raise HfxError(f"parameter index {par} out of range 0..{cfg.npars - 1}")
+        return int(par), names[int(par)]
+    if par in names:
+        return names.index(par), str(par)
+    try:
+        sl = cfg.par_slice(par)
+    except Exception:  # unknown name: report the known ones
+        raise HfxError(
+            f"unknown parameter {par!r}; use a component label such as "
+            f"{', '.join(names[:5])}{', ...' if len(names) > 5 else ''}"
+        ) from None
+    if sl.stop - sl.start != 1:
+        raise HfxError(
+            f"parameter {par!r} has {sl.stop - sl.start} components; pick one, e.g. "
+            f"{names[sl.start]!r}"
+        )
+    return sl.start, names[sl.start]
+
+
+class _Profile:
+    """2NLL profiled over everything but one component, warm-started from the last fit."""
+
+    def __init__(self, model, data: np.ndarray, opts: FitOptions, index: int):
+        self.model, self.data, self.opts, self.index = model, data, opts, index
+        self.best: FitResult = fit(
+            model,
+            data,
+            init=opts.init,
+            bounds=opts.bounds,
+            fixed=opts.fixed,
+            uncertainties=True,
+            **({} if opts.optimizer is None else {"optimizer": opts.optimizer}),
+        )
+        if opts.fixed[index]:
+            raise HfxError(f"parameter {model.config.par_names[index]!r} is fixed")
+        self.cache: dict[float, FitResult] = {}
+
+    def __call__(self, x: float) -> float:
+        x = float(x)
+        if x not in self.cache:
+            near = min(self.cache, key=lambda v: abs(v - x)) if self.cache else None
+            start = self.best.bestfit if near is None else self.cache[near].bestfit
+            start, mask = self.opts.fixing(self.index, x, init=start)
+            self.cache[x] = fit(
+                self.model,
+                self.data,
+                init=start,
+                bounds=self.opts.bounds,
+                fixed=mask,
+                uncertainties=False,
+                **({} if self.opts.optimizer is None else {"optimizer": self.opts.optimizer}),
+            )
+        return float(self.cache[x].twice_nll) - float(self.best.twice_nll)
+
+
+def profile_scan(
+    model,
+    data: Any,
+    par: Any = None,
+    values: Any = None,
+    *,
+    npoints: int = 41,
+    init: Any = None,
+    bounds: Any = None,
+    fixed: Any = None,
+    optimizer: Any = None,
+) -> ProfileScan:
+    """Profile-likelihood scan of ``par`` (the POI by default) at ``values``.
+
+    Without ``values``: ``npoints`` points over best fit ± 3σ (Hessian σ), clipped to the
+    parameter's bounds.
+    """
+    opts = resolve_options(model, init, bounds, fixed, optimizer)
+    index, label = _component(model, par)
+    prof = _Profile(model, as_numpy(data), opts, index)
+    xhat = float(prof.best.bestfit[index])
+    lo, hi = opts.bounds[index]
+    if values is None:
+        sigma = float(prof.best.uncertainties[index]) or max(abs(xhat), 1.0) * 0.1
+        grid = np.linspace(max(lo, xhat - 3 * sigma), min(hi, xhat + 3 * sigma), int(npoints))
+    else:
+        grid = np.asarray(values, dtype=float).reshape(-1)
+    # fit outward from the best fit so every fit starts next to its solution
+    order = np.argsort(np.abs(grid - xhat), kind="stable")
+    delta = np.empty(grid.size)
+    for i in order:
+        delta[i] = prof(grid[i])
+    return ProfileScan(
+        par=label,
+        values=grid,
+        delta_twice_nll=delta,
+        bestfit=prof.best.bestfit.copy(),
+        minimum=float(prof.best.twice_nll),
+    )
+
+
+def _edge(prof: _Profile, xhat: float, sigma: float, bound: float, level: float) -> float:
+    """Where Δ(2NLL) crosses ``level`` between the best fit and ``bound``."""
+    direction = 1.0 if bound > xhat else -1.0
+    inside = xhat
+    step = sigma * math.sqrt(level)
+    for _ in range(60):
+        x = xhat + direction * step
+        if (x - bound) * direction >= 0.0:
+            x = bound
+        if prof(x) - level > 0.0:
+            return float(
+                brentq(
+                    lambda v: prof(v) - level,
+                    min(inside, x),
+                    max(inside, x),
+                    xtol=1e-10,
+                    rtol=1e-10,
+                )
+            )
+        if x == bound:
+            return float(bound)
+        inside = x
+        step *= 2.0
+    raise FitError(f"no crossing of Δ(2NLL) = {level} found towards {bound}")
+
+
+def interval(
+    model,
+    data: Any,
+    par: Any = None,
+    *,
+    cl: float = ONE_SIGMA,
+    init: Any = None,
+    bounds: Any = None,
+    fixed: Any = None,
+    optimizer: Any = None,
+) -> tuple[float, float]:
+    """Profile-likelihood interval (lo, hi) of ``par`` (the POI by default) at level ``cl``.
+
+    ``cl`` defaults to 68.27% (Δ(2NLL) = 1); use 0.95 for Δ(2NLL) = 3.84.
+    """
+    if not 0.0 < cl < 1.0:
+        raise HfxError(f"cl must lie in (0, 1), got {cl}")
+    opts = resolve_options(model, init, bounds, fixed, optimizer)
+    index, _ = _component(model, par)
+    prof = _Profile(model, as_numpy(data), opts, index)
+    level = float(chi2.ppf(cl, 1))
+    xhat = float(prof.best.bestfit[index])
+    lo, hi = (float(b) for b in opts.bounds[index])
+    sigma = float(prof.best.uncertainties[index])
+    if not sigma > 0 or not math.isfinite(sigma):
+        sigma = 0.1 * max(abs(xhat), 1.0)
+    left = lo if xhat <= lo else _edge(prof, xhat, sigma, lo, level)
+    right = hi if xhat >= hi else _edge(prof, xhat, sigma, hi, level)
+    return left, right
