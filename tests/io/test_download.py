@@ -298,6 +298,17 @@ def test_failed_forced_download_keeps_the_old_directory(server, tmp_path):
     assert_only(tmp_path, "out")
 
 
+@pytest.mark.parametrize("target", [".", "sub/..", "..", "/"])
+def test_the_current_directory_is_never_replaced(server, tmp_path, monkeypatch, target):
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub" if target == ".." else tmp_path)
+    url = server.add("/p.tgz", pallet_tar())
+    with pytest.raises(DownloadError, match="refusing to replace the current directory"):
+        download(url, target, force=True, progress=False)
+    assert_only(tmp_path, "sub")
+    assert server.seen == []
+
+
 # -- malicious archives ------------------------------------------------------------------
 
 _LINK_ESCAPES = [

@@ -188,8 +188,9 @@ class _Writer:
                     out.write(chunk)
                 except OSError as exc:
                     raise self.error(f"cannot write member {name!r}: {_reason(exc)}") from None
-            with contextlib.suppress(OSError):
-                os.fchmod(out.fileno(), 0o755 if mode & 0o100 else 0o644)
+            if hasattr(os, "fchmod"):
+                with contextlib.suppress(OSError):
+                    os.fchmod(out.fileno(), 0o755 if mode & 0o100 else 0o644)
         if got != size:
             raise self.error(f"member {name!r} is truncated ({got} of {size} bytes)")
         if mtime is not None:

@@ -247,8 +247,13 @@ def download(
     archive members.  Raises :class:`DownloadError` or
     :class:`~hfx.interfaces.io.archive.ArchiveError`; on any error nothing is left behind.
     """
-    target = Path(directory).absolute()
+    target = Path(os.path.abspath(directory))
     name = str(directory)
+    cwd = Path.cwd()
+    if not target.name or target == cwd or target in cwd.parents:
+        raise DownloadError(
+            "refusing to replace the current directory or one of its parents", source=name
+        )
     if compress and target.is_dir() and not target.is_symlink() and _occupied(target):
         raise DownloadError("is a directory; give a file name for the archive", source=name)
     if _occupied(target) and not force:
