@@ -15,8 +15,11 @@ import io
 import json
 import lzma
 import os
+import shutil
 import socket
+import ssl
 import stat
+import subprocess
 import tarfile
 import threading
 import zipfile
@@ -68,11 +71,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class ArchiveServer:
-    """An HTTP server on 127.0.0.1 (own thread) that serves registered byte strings."""
+class _QuietServer(http.server.HTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that hang up early (size limits) are expected here
 
-    def __init__(self) -> None:
-        self.httpd: Any = http.server.HTTPServer(("127.0.0.1", 0), _Handler)
+
+class ArchiveServer:
+    """An HTTP(S) server on 127.0.0.1 (own thread) that serves registered byte strings."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.httpd: Any = _QuietServer(("127.0.0.1", 0), _Handler)
+        self.scheme = "http"
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.httpd.routes = {}
         self.httpd.seen = []
         self.thread = threading.Thread(
@@ -85,7 +97,7 @@ class ArchiveServer:
         return self.httpd.seen
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.httpd.server_port}{path}"
 
     def add(self, path: str, body: bytes, **kwargs: Any) -> str:
         self.httpd.routes[path] = Route(body, **kwargs)
@@ -514,6 +526,51 @@ def test_connection_refused(tmp_path):
     with pytest.raises(DownloadError, match="cannot connect"):
         download(f"http://127.0.0.1:{port}/p.tgz", tmp_path / "out", progress=False)
     assert_only(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> Path:
+    """A self-signed certificate (and key, in the same file) for 127.0.0.1."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not available to make a test certificate")
+    pem = tmp_path_factory.mktemp("tls") / "localhost.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt"]
+    command += ["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+    command += ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(pem), "-out", str(pem)]
+    subprocess.run(command, check=True, capture_output=True)
+    return pem
+
+
+@pytest.fixture
+def tls_server(certificate):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate)
+    srv = ArchiveServer(tls=context)
+    try:
+        yield srv
+    finally:
+        srv.close()
+
+
+def test_https_certificates_are_verified(tls_server, tmp_path):
+    url = tls_server.add("/p.tgz", pallet_tar())
+    assert url.startswith("https://127.0.0.1:")
+    with pytest.raises(DownloadError, match=r"cannot connect: .*CERTIFICATE_VERIFY_FAILED"):
+        download(url, tmp_path / "out", progress=False)
+    assert_only(tmp_path)
+
+
+def test_https_download_with_a_trusted_certificate(tls_server, tmp_path, monkeypatch, certificate):
+    plain = ssl.create_default_context
+
+    def trusting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        context = plain(*args, **kwargs)
+        context.load_verify_locations(certificate)
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", trusting)
+    download(tls_server.add("/p.tgz", pallet_tar()), tmp_path / "out", progress=False)
+    assert_pallet(tmp_path / "out")
 
 
 # -- the extraction checks on their own --------------------------------------------------
