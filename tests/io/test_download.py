@@ -446,7 +446,6 @@ def test_truncated_archive_is_refused(server, tmp_path, case):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (b"<html>not here</html>", "not a tar, tar.gz or zip archive"),
         (gzip.compress(b'{"not": "a tar"}'), "truncated or corrupt"),
         (bz2.compress(b"\0" * 100), "truncated|corrupt"),
         (lzma.compress(b"nothing"), "truncated or corrupt"),
@@ -457,6 +456,18 @@ def test_truncated_archive_is_refused(server, tmp_path, case):
 def test_not_an_archive(server, tmp_path, body, message):
     with pytest.raises(ArchiveError, match=message):
         download(server.add("/page", body), tmp_path / "out", progress=False)
+    assert_only(tmp_path)
+
+
+def test_a_web_page_is_not_an_archive(server, tmp_path):
+    page = b"<html><body>HEPData record</body></html>"
+    url = server.add("/record/90607", page, headers={"Content-Type": "text/html; charset=utf-8"})
+    with pytest.raises(DownloadError) as info:
+        download(url, tmp_path / "out", progress=False)
+    assert str(info.value) == (
+        f"{url}: the server sent text/html; charset=utf-8, not a tar, tar.gz or zip archive; "
+        "is this the URL of the archive itself?"
+    )
     assert_only(tmp_path)
 
 

@@ -23,10 +23,10 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from hfx.errors import HfxError
-from hfx.interfaces.io.archive import Extracted, Limits, extract, format_size
+from hfx.interfaces.io.archive import Extracted, Limits, detect_format, extract, format_size
 
 DEFAULT_MAX_BYTES = 2 << 30
 DEFAULT_MAX_MEMBERS = 100_000
@@ -39,6 +39,13 @@ CHUNK = 1 << 16
 
 class DownloadError(HfxError):
     """A URL that cannot be fetched, or a target that cannot be written."""
+
+
+class Fetched(NamedTuple):
+    """What :func:`fetch` received: the number of bytes and the announced Content-Type."""
+
+    nbytes: int
+    content_type: str
 
 
 def check_url(url: str) -> None:
@@ -106,8 +113,8 @@ def fetch(
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: float = DEFAULT_TIMEOUT,
     progress: bool = True,
-) -> int:
-    """Stream ``url`` into the binary file ``out``; return the number of bytes.
+) -> Fetched:
+    """Stream ``url`` into the binary file ``out``; return what arrived.
 
     Raises :class:`DownloadError` for refused URLs, HTTP errors, connection failures,
     responses larger than ``max_bytes`` and responses shorter than they announced.
@@ -162,7 +169,7 @@ def fetch(
         content_type = response.headers.get("Content-Type", "")
     if got == 0:
         raise DownloadError(f"the server sent nothing ({content_type or 'no type'})", source=url)
-    return got
+    return Fetched(got, content_type)
 
 
 def _content_length(response: Any) -> int | None:
@@ -269,7 +276,13 @@ def download(
         )
         archive = scratch / "archive"
         with open(archive, "wb") as out:
-            fetch(url, out, max_bytes=max_bytes, timeout=timeout, progress=progress)
+            fetched = fetch(url, out, max_bytes=max_bytes, timeout=timeout, progress=progress)
+        if detect_format(archive) is None:
+            raise DownloadError(
+                f"the server sent {fetched.content_type or 'something'}, not a tar, tar.gz or "
+                "zip archive; is this the URL of the archive itself?",
+                source=url,
+            )
         unpacked = scratch / "unpacked"
         unpacked.mkdir()
         result = extract(archive, unpacked, limits=limits, source=url)
@@ -301,6 +314,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_MEMBERS",
     "DownloadError",
+    "Fetched",
     "check_url",
     "download",
     "fetch",
