@@ -10,14 +10,28 @@ Port a pyhf script by changing its import::
     model.logpdf(model.config.suggested_init(), data)
 
 Covered so far: ``Workspace``, ``Model`` (with ``model.config``), ``simplemodels``,
-``PatchSet``.  The numbers are hfx's, which agree with pyhf 0.7 (see the tests).
+``PatchSet``, ``infer`` (``mle``, ``hypotest``, ``test_statistics``, ``calculators``,
+``intervals.upper_limits``), ``optimize`` and ``set_backend``/``get_backend``/``tensorlib``
+(NumPy only; ``set_backend`` sets the default optimizer of later inference calls).  The
+numbers are hfx's, which agree with pyhf 0.7 (see the tests).
 """
 
 from __future__ import annotations
 
-from hfx.compat.pyhf import simplemodels
+from hfx.compat.pyhf import infer, optimize, simplemodels
+from hfx.compat.pyhf.backend import get_backend, set_backend, tensorlib
 from hfx.compat.pyhf.patchset import PatchSet
 from hfx.compat.pyhf.pdf import Model
 from hfx.compat.pyhf.workspace import Workspace
 
-__all__ = ["Model", "PatchSet", "Workspace", "simplemodels"]
+__all__ = [
+    "Model",
+    "PatchSet",
+    "Workspace",
+    "get_backend",
+    "infer",
+    "optimize",
+    "set_backend",
+    "simplemodels",
+    "tensorlib",
+]

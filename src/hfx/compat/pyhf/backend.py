@@ -1,0 +1,101 @@
+"""pyhf's ``set_backend``/``get_backend``/``tensorlib`` for ported scripts.
+
+The facade computes with NumPy (float64) and returns NumPy arrays, as pyhf's default
+backend does.  ``set_backend("numpy", optimizer)`` is accepted so that pyhf scripts run
+unchanged; its only effect is the default optimizer of *later* inference calls made
+without ``optimizer=``.  Other array backends are chosen per model in hfx
+(``Model(spec, backend="jax")``), not globally, so naming one here is an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hfx.compat.pyhf.optimize import _Optimizer, minuit_optimizer, scipy_optimizer
+from hfx.errors import BackendError
+
+__all__ = ["get_backend", "set_backend", "tensorlib"]
+
+
+class numpy_backend:  # pyhf's name
+    """The few tensor helpers pyhf scripts call on ``pyhf.tensorlib``."""
+
+    name = "numpy"
+    precision = "64b"
+
+    def astensor(self, tensor_in: Any, dtype: str = "float") -> np.ndarray:
+        dtypes = {"float": np.float64, "int": np.int64, "bool": np.bool_}
+        return np.asarray(tensor_in, dtype=dtypes[dtype])
+
+    def tolist(self, tensor_in: Any) -> Any:
+        return tensor_in.tolist() if hasattr(tensor_in, "tolist") else list(tensor_in)
+
+    def shape(self, tensor: Any) -> tuple[int, ...]:
+        return tuple(np.shape(tensor))
+
+    def __repr__(self) -> str:
+        return "<hfx.compat.pyhf numpy backend (64b)>"
+
+
+tensorlib = numpy_backend()
+_state: dict[str, _Optimizer] = {"optimizer": scipy_optimizer()}
+
+
+def _as_optimizer(spec: Any) -> _Optimizer:
+    if isinstance(spec, bytes):
+        spec = spec.decode("utf-8")
+    if isinstance(spec, str):
+        known = {"scipy": scipy_optimizer, "minuit": minuit_optimizer}
+        try:
+            return known[spec.lower()]()
+        except KeyError:
+            raise BackendError(
+                f"The optimizer provided is not supported: {spec}. "
+                "Select from one of the supported optimizers: scipy, minuit"
+            ) from None
+    if isinstance(spec, _Optimizer):
+        return spec
+    raise BackendError(
+        f"unsupported optimizer {spec!r}: use 'scipy', 'minuit' or "
+        "hfx.compat.pyhf.optimize.scipy_optimizer()/minuit_optimizer()"
+    )
+
+
+def set_backend(
+    backend: Any,
+    custom_optimizer: Any = None,
+    precision: str | bytes | None = None,
+    default: bool = False,
+) -> None:
+    """Accept pyhf's call; set the default optimizer of later inference calls.
+
+    ``backend`` must be NumPy (``"numpy"`` or ``tensorlib``) at 64-bit precision;
+    ``custom_optimizer`` is ``"scipy"``, ``"minuit"`` or an optimizer object (None:
+    scipy, as in pyhf).  Models and results made earlier are not affected.
+    """
+    name = backend.decode("utf-8") if isinstance(backend, bytes) else backend
+    name = name.lower() if isinstance(name, str) else getattr(name, "name", None)
+    if name not in ("numpy", "np"):
+        raise BackendError(
+            f"hfx.compat.pyhf works with NumPy only, not {backend!r}; build a model on "
+            "another backend with hfx directly (ws.model(..., backend='jax'))"
+        )
+    if isinstance(precision, bytes):
+        precision = precision.decode("utf-8")
+    if precision is not None and precision.lower() != "64b":
+        raise BackendError(f"hfx.compat.pyhf computes in 64-bit precision, not {precision!r}")
+    _state["optimizer"] = (
+        scipy_optimizer() if custom_optimizer is None else _as_optimizer(custom_optimizer)
+    )
+
+
+def get_backend(default: bool = False) -> tuple[numpy_backend, _Optimizer]:
+    """``(tensorlib, optimizer)``: the NumPy helpers and the current default optimizer."""
+    return tensorlib, (scipy_optimizer() if default else _state["optimizer"])
+
+
+def default_optimizer() -> _Optimizer:
+    """The optimizer inference calls use when they are given none."""
+    return _state["optimizer"]
