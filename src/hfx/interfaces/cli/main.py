@@ -9,6 +9,7 @@ from hfx.interfaces.cli._common import HfxGroup, set_debug
 from hfx.interfaces.cli.contrib import contrib
 from hfx.interfaces.cli.patchset import patchset
 from hfx.interfaces.cli.spec import combine, digest, inspect, prune, rename, sort
+from hfx.interfaces.cli.xml import json2xml, xml2json
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -37,5 +38,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 for _command in (inspect, prune, rename, combine, digest, sort, patchset):
     cli.add_command(_command)
 cli.add_command(contrib)
+cli.add_command(xml2json)
+cli.add_command(json2xml)
 
 __all__ = ["cli"]
