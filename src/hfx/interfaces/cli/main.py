@@ -7,6 +7,7 @@ import click
 from hfx import __version__
 from hfx.interfaces.cli._common import HfxGroup, set_debug
 from hfx.interfaces.cli.contrib import contrib
+from hfx.interfaces.cli.inference import COMMANDS as INFERENCE_COMMANDS
 from hfx.interfaces.cli.patchset import patchset
 from hfx.interfaces.cli.spec import combine, digest, inspect, prune, rename, sort
 from hfx.interfaces.cli.xml import json2xml, xml2json
@@ -38,6 +39,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 for _command in (inspect, prune, rename, combine, digest, sort, patchset):
     cli.add_command(_command)
 cli.add_command(contrib)
+for _command in INFERENCE_COMMANDS:
+    cli.add_command(_command)
 cli.add_command(xml2json)
 cli.add_command(json2xml)
 

@@ -1,0 +1,391 @@
+"""Inference commands: cls, fit, upper-limit, significance.
+
+Each reads a workspace (a file or ``-``), optionally applies JSON patches (``--patch``,
+e.g. a signal hypothesis on a background-only workspace), builds the model of one
+measurement and prints a JSON result.  ``cls`` and ``fit`` print what ``pyhf cls`` and
+``pyhf fit --value`` print (same keys), with more detail where hfx has it.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from hfx.interfaces.cli._common import (
+    _register_input,
+    emit_json,
+    input_path,
+    load_workspace,
+    naming,
+    output_file_option,
+    sort_keys,
+)
+
+_BACKENDS = {"numpy": "numpy", "np": "numpy", "jax": "jax", "torch": "torch", "pytorch": "torch"}
+_CALCTYPES = {"asymptotics": "asymptotic", "toybased": "toys"}
+
+
+# --- options shared by every command ---------------------------------------------------------
+
+
+def _model_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        input_path("workspace"),
+        click.option(
+            "-p",
+            "--patch",
+            "patches",
+            multiple=True,
+            metavar="PATCH",
+            help="JSON Patch file to apply to the workspace first (repeatable, in order).",
+        ),
+        click.option(
+            "--measurement", default=None, help="Measurement to use (default: the first)."
+        ),
+        click.option(
+            "--backend",
+            type=click.Choice(sorted(_BACKENDS)),
+            default="numpy",
+            show_default=True,
+            help="Array backend for the likelihood (jax/torch need their extras).",
+        ),
+        click.option(
+            "--optimizer",
+            type=click.Choice(["scipy", "minuit"]),
+            default="scipy",
+            show_default=True,
+            help="Minimiser (minuit needs the 'minuit' extra).",
+        ),
+        output_file_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _toy_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--calctype",
+            type=click.Choice(sorted(_CALCTYPES)),
+            default="asymptotics",
+            show_default=True,
+            help="Asymptotic formulae or pseudo-experiments.",
+        ),
+        click.option(
+            "--ntoys",
+            type=click.IntRange(min=1),
+            default=2000,
+            show_default=True,
+            help="Pseudo-experiments per hypothesis (toybased).",
+        ),
+        click.option("--seed", type=int, default=None, help="Seed of the toy generator."),
+        click.option(
+            "--progress/--no-progress",
+            default=None,
+            help="Progress bar for toys on stderr (default: when stderr is a terminal).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _show_progress(flag: bool | None) -> bool:
+    if flag is not None:
+        return flag
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+# --- model and data ----------------------------------------------------------------------------
+
+
+def _load_patch(path: str) -> tuple[str, list[Any]]:
+    """A JSON Patch (a list of operations, or ``{"patch": [...]}`` as ``patchset extract
+    --with-metadata`` writes) and the name of its file."""
+    from hfx.errors import PatchError
+    from hfx.spec.jsonio import load_json
+
+    name = _register_input(path)
+    with naming(name):
+        document = load_json(path)
+    if isinstance(document, dict) and "patch" in document:
+        document = document["patch"]
+    if not isinstance(document, list):
+        raise PatchError(
+            "a patch file must hold a JSON Patch (a list of operations)", source=name, pointer=""
+        )
+    return name, document
+
+
+def _model_and_data(
+    workspace: str, patches: tuple[str, ...], measurement: str | None, backend: str
+) -> tuple[Any, Any, str]:
+    """The compiled model, its data (main + auxiliary) and the name to blame in errors."""
+    from hfx.spec.patches import apply_patch
+    from hfx.spec.workspace import Workspace
+
+    ws = load_workspace(workspace)
+    loaded = [_load_patch(p) for p in patches]
+    source = ws.source
+    if loaded:
+        spec = ws.spec
+        for name, ops in loaded:
+            spec = apply_patch(spec, ops, source=name)
+        source = f"{ws.source} (patched by {', '.join(name for name, _ in loaded)})"
+        with naming(source):
+            ws = Workspace(spec, source=source)
+    with naming(source):
+        model = ws.model(measurement_name=measurement, backend=_BACKENDS[backend])
+        data = ws.data(model)
+    return model, data, source
+
+
+def _finite(obj: Any) -> Any:
+    """JSON has no NaN/inf: such values (e.g. 0/0 p-values) become null; −0.0 prints as 0.0."""
+    if isinstance(obj, float):
+        return obj + 0.0 if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def _emit(result: dict[str, Any], output_file: str | None) -> None:
+    emit_json(sort_keys(_finite(result)), output_file)
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+@click.command()
+@_model_options
+@click.option("--test-poi", type=float, default=1.0, show_default=True, help="POI value to test.")
+@click.option(
+    "--test-stat",
+    type=click.Choice(["qtilde", "q", "q0"]),
+    default="qtilde",
+    show_default=True,
+    help="Test statistic (q0: discovery p-value at POI 0).",
+)
+@_toy_options
+def cls(
+    workspace: str,
+    patches: tuple[str, ...],
+    measurement: str | None,
+    backend: str,
+    optimizer: str,
+    output_file: str | None,
+    test_poi: float,
+    test_stat: str,
+    calctype: str,
+    ntoys: int,
+    seed: int | None,
+    progress: bool | None,
+) -> None:
+    """CLs of the POI value --test-poi: observed and the expected band.
+
+    Prints {"CLs_obs": ..., "CLs_exp": [-2σ, -1σ, median, +1σ, +2σ]} as `pyhf cls` does.
+    With --test-stat q0 it prints the discovery p-value instead: {"p0_obs", "p0_exp"}.
+    """
+    from hfx.infer import hypotest
+
+    model, data, source = _model_and_data(workspace, patches, measurement, backend)
+    with naming(source):
+        result = hypotest(
+            model,
+            data,
+            0.0 if test_stat == "q0" else test_poi,
+            test_stat=test_stat,
+            calculator=_CALCTYPES[calctype],
+            ntoys=ntoys,
+            seed=seed,
+            progress=_show_progress(progress),
+            optimizer=optimizer,
+        )
+    if test_stat == "q0":
+        out = {"p0_obs": result.clsb, "p0_exp": list(result.clsb_expected)}
+    else:
+        out = {"CLs_obs": result.cls, "CLs_exp": list(result.cls_expected)}
+    _emit(out, output_file)
+
+
+def _by_parameter(model: Any, values: Any) -> dict[str, list[float]]:
+    config = model.config
+    return {name: [float(v) for v in values[config.par_slice(name)]] for name in config.par_order}
+
+
+@click.command()
+@_model_options
+@click.option(
+    "--value",
+    is_flag=True,
+    default=False,
+    help="Accepted for pyhf compatibility; twice_nll is always printed.",
+)
+@click.option(
+    "--fixed-poi",
+    type=float,
+    default=None,
+    metavar="VALUE",
+    help="Fit with the POI held at VALUE (a conditional fit).",
+)
+def fit(
+    workspace: str,
+    patches: tuple[str, ...],
+    measurement: str | None,
+    backend: str,
+    optimizer: str,
+    output_file: str | None,
+    value: bool,
+    fixed_poi: float | None,
+) -> None:
+    """Maximum-likelihood fit: best-fit values, uncertainties and correlations by parameter.
+
+    Prints "mle_parameters" and "twice_nll" as `pyhf fit --value` does, plus
+    "uncertainties" (Hessian-based; 0 for fixed parameters) and "correlations"
+    ({"parameters": component labels, "matrix": [[...]]}).
+    """
+    from hfx.optimize import fit as run_fit
+    from hfx.optimize import fixed_poi_fit
+
+    del value
+    model, data, source = _model_and_data(workspace, patches, measurement, backend)
+    with naming(source):
+        if fixed_poi is None:
+            result = run_fit(model, data, optimizer=optimizer)
+        else:
+            result = fixed_poi_fit(fixed_poi, model, data, optimizer=optimizer)
+    out = {
+        "mle_parameters": _by_parameter(model, result.bestfit),
+        "uncertainties": _by_parameter(model, result.uncertainties),
+        "correlations": {
+            "parameters": list(result.par_names),
+            "matrix": [[float(v) for v in row] for row in result.correlation],
+        },
+        "twice_nll": float(result.twice_nll),
+    }
+    _emit(out, output_file)
+
+
+@click.command(name="upper-limit")
+@_model_options
+@click.option(
+    "--scan",
+    nargs=3,
+    type=(float, float, click.IntRange(min=2)),
+    default=None,
+    metavar="START STOP N",
+    help="Interpolate on N equally spaced POI values (default: TOMS 748 root finding).",
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="CLs level of the limit.",
+)
+@click.option(
+    "--rtol",
+    type=click.FloatRange(0, min_open=True),
+    default=1e-6,
+    show_default=True,
+    help="Relative tolerance of the root finding.",
+)
+@click.option(
+    "--test-stat",
+    type=click.Choice(["qtilde", "q"]),
+    default="qtilde",
+    show_default=True,
+    help="Test statistic.",
+)
+@_toy_options
+def upper_limit(
+    workspace: str,
+    patches: tuple[str, ...],
+    measurement: str | None,
+    backend: str,
+    optimizer: str,
+    output_file: str | None,
+    scan: tuple[float, float, int] | None,
+    level: float,
+    rtol: float,
+    test_stat: str,
+    calctype: str,
+    ntoys: int,
+    seed: int | None,
+    progress: bool | None,
+) -> None:
+    """Upper limit on the POI at CLs = --level: observed and expected band.
+
+    Prints {"obs", "exp" [-2σ … +2σ], "level", "method"}; with --scan also the grid
+    ("scan") and the CLs curves ("cls_obs", "cls_exp": one curve per band point).
+    """
+    import numpy as np
+
+    from hfx.infer import upper_limit as run_upper_limit
+
+    del progress  # the limit search makes many tests; no per-test progress bar
+    model, data, source = _model_and_data(workspace, patches, measurement, backend)
+    grid = None if scan is None else np.linspace(scan[0], scan[1], scan[2])
+    with naming(source):
+        result = run_upper_limit(
+            model,
+            data,
+            scan=grid,
+            level=level,
+            rtol=rtol,
+            test_stat=test_stat,
+            calculator=_CALCTYPES[calctype],
+            ntoys=ntoys,
+            seed=seed,
+            optimizer=optimizer,
+        )
+    out = {k: v for k, v in result.to_dict().items() if v is not None}
+    _emit(out, output_file)
+
+
+@click.command()
+@_model_options
+@_toy_options
+def significance(
+    workspace: str,
+    patches: tuple[str, ...],
+    measurement: str | None,
+    backend: str,
+    optimizer: str,
+    output_file: str | None,
+    calctype: str,
+    ntoys: int,
+    seed: int | None,
+    progress: bool | None,
+) -> None:
+    """Discovery significance (q0 at POI 0): observed and expected p0 and Z.
+
+    The expected values assume the signal at POI 1; "*_band" lists hold the -2σ … +2σ
+    points of the expected band.
+    """
+    from hfx.infer import significance as run_significance
+
+    model, data, source = _model_and_data(workspace, patches, measurement, backend)
+    with naming(source):
+        result = run_significance(
+            model,
+            data,
+            calculator=_CALCTYPES[calctype],
+            ntoys=ntoys,
+            seed=seed,
+            progress=_show_progress(progress),
+            optimizer=optimizer,
+        )
+    _emit(result.to_dict(), output_file)
+
+
+COMMANDS = (cls, fit, upper_limit, significance)
+
+__all__ = ["COMMANDS", "cls", "fit", "significance", "upper_limit"]
