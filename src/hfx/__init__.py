@@ -23,8 +23,17 @@ from hfx.errors import (
     PatchError,
     SpecError,
 )
+from hfx.infer import (
+    HypotestResult,
+    SignificanceResult,
+    UpperLimitResult,
+    hypotest,
+    significance,
+    upper_limit,
+)
 from hfx.likelihood.backends import get_backend
 from hfx.likelihood.model import Model, ModelConfig
+from hfx.optimize import FitResult, fit, fixed_poi_fit
 from hfx.spec.jsonio import PathLike
 from hfx.spec.patches import Patch, PatchSet, apply_patch
 from hfx.spec.workspace import Workspace
@@ -40,8 +49,10 @@ def load(path: PathLike, **kwargs) -> Workspace:
 __all__ = [
     "BackendError",
     "FitError",
+    "FitResult",
     "HfxError",
     "HfxWarning",
+    "HypotestResult",
     "MissingExtraError",
     "Model",
     "ModelConfig",
@@ -49,12 +60,19 @@ __all__ = [
     "Patch",
     "PatchError",
     "PatchSet",
+    "SignificanceResult",
     "SpecError",
+    "UpperLimitResult",
     "Workspace",
     "__version__",
     "apply_patch",
     "compile_model",
+    "fit",
+    "fixed_poi_fit",
     "get_backend",
+    "hypotest",
     "load",
+    "significance",
     "simplemodels",
+    "upper_limit",
 ]

@@ -70,11 +70,13 @@ def sample_toys(model, pars: Any, ntoys: int, rng: np.random.Generator) -> np.nd
 
 def _batch_fitters():
     """(fit_batch, fixed_poi_fit_batch) from hfx.optimize, or None when not available."""
-    try:
-        from hfx.optimize import fit_batch, fixed_poi_fit_batch
-    except ImportError:
+    import hfx.optimize as opt
+
+    fit_batch = getattr(opt, "fit_batch", None)
+    fixed_batch = getattr(opt, "fixed_poi_fit_batch", None)
+    if fit_batch is None or fixed_batch is None:
         return None
-    return fit_batch, fixed_poi_fit_batch
+    return fit_batch, fixed_batch
 
 
 class _Progress:
