@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import gammaln, xlogy
 
 from hfx.compat import pyhf
 from hfx.errors import BackendError, HfxError, ModelError
@@ -414,3 +415,48 @@ def test_errors():
         pyhf.infer.mle.fixed_poi_fit(1.0, data, no_poi)
     with pytest.raises(HfxError):
         pyhf.infer.mle.fit(data, model, init_pars=[20.0, 1.0, 1.0])
+
+
+# --- a model that is not an hfx model -----------------------------------------------------------
+
+
+class _OnOffConfig:
+    poi_index = 0
+    npars = 2
+
+    def suggested_init(self):
+        return np.asarray([1.0, 1.0])
+
+    def suggested_bounds(self):
+        return np.asarray([[0.0, 10.0], [0.0, 10.0]])
+
+    def suggested_fixed(self):
+        return [False, False]
+
+
+class OnOffModel:
+    """pyhf's "bring your own model" example: only config, logpdf and expected_data."""
+
+    def __init__(self, s: float, b: float, db: float):
+        self.s, self.b, self.tau = s, b, (b / db) ** 2
+        self.config = _OnOffConfig()
+
+    def expected_data(self, pars):
+        mu, gamma = pars
+        return np.asarray([self.s * mu + self.b * gamma, self.tau * gamma])
+
+    def logpdf(self, pars, data):
+        mu, gamma = pars
+        nu, lam = self.s * mu + self.b * gamma, self.tau * gamma
+        n, m = data
+        poisson = xlogy(n, nu) - nu - gammaln(n + 1) + xlogy(m, lam) - lam - gammaln(m + 1)
+        return np.asarray([poisson])
+
+
+def test_hypotest_on_a_model_with_only_logpdf():
+    """pyhf's test_inferapi_pyhf_independence: CLs = 0.7267836451638846."""
+    model = OnOffModel(5.0, 50.0, 7.0)
+    data = model.expected_data(model.config.suggested_init())
+    assert pyhf.infer.hypotest(1.0, data, model) == pytest.approx(0.7267836451638846, rel=1e-5)
+    pars = pyhf.infer.mle.fit(data, model)
+    np.testing.assert_allclose(pars, [1.0, 1.0], atol=1e-5)  # Asimov data: the truth

@@ -21,8 +21,10 @@ CALCTYPES = {"asymptotics": "asymptotic", "toybased": "toys"}
 
 
 def native_model(pdf: Any) -> Any:
-    """The hfx model behind a pyhf-style model (or ``pdf`` itself if it is one)."""
-    return getattr(pdf, "native", pdf)
+    """The model hfx's inference works on (see :func:`hfx.compat.pyhf.infer._duck.as_native`)."""
+    from hfx.compat.pyhf.infer._duck import as_native
+
+    return as_native(pdf)
 
 
 def as_data(data: Any) -> np.ndarray:
