@@ -20,11 +20,22 @@ from hfx.errors import HfxError, ModelError
 CALCTYPES = {"asymptotics": "asymptotic", "toybased": "toys"}
 
 
-def native_model(pdf: Any) -> Any:
-    """The model hfx's inference works on (see :func:`hfx.compat.pyhf.infer._duck.as_native`)."""
-    from hfx.compat.pyhf.infer._duck import as_native
+def native_model(pdf: Any, fixed: Any = None) -> Any:
+    """The model hfx's inference works on (see :func:`hfx.compat.pyhf.infer._duck.as_native`).
 
-    return as_native(pdf)
+    ``fixed`` is the fixed mask of the call: where it frees a parameter the model fixes,
+    the model is viewed with ``fixed`` as its suggestion (pyhf's ``fixed_params`` replace
+    the suggestion, hfx's ``fixed`` add to it).
+    """
+    from hfx.compat.pyhf.infer._duck import WithFixed, as_native
+
+    model = as_native(pdf)
+    if fixed is not None:
+        mask = np.array(fixed, dtype=bool).reshape(-1)
+        suggested = np.array(model.config.suggested_fixed(), dtype=bool).reshape(-1)
+        if mask.shape == suggested.shape and np.any(suggested & ~mask):
+            model = WithFixed(model, mask)
+    return model
 
 
 def as_data(data: Any) -> np.ndarray:

@@ -61,7 +61,10 @@ class LogpdfModel:
         return f"<LogpdfModel of {self.pdf!r}>"
 
     def _one(self, pars: np.ndarray, data: np.ndarray) -> float:
-        value = _numpy(self.pdf.logpdf(pars, data)).reshape(-1)
+        # probes outside the physical region (a rate at or below 0) give −inf/NaN quietly;
+        # hfx's fits step back from them
+        with np.errstate(all="ignore"):
+            value = _numpy(self.pdf.logpdf(pars, data)).reshape(-1)
         return float(value[0]) if value.size else float("nan")
 
     @staticmethod
@@ -82,7 +85,9 @@ class LogpdfModel:
         return -self.logpdf(pars, data)
 
     def _grad_one(self, x: np.ndarray, data: np.ndarray, f0: float) -> np.ndarray:
-        grad = np.empty_like(x)
+        grad = np.full_like(x, np.nan)
+        if not np.isfinite(f0):
+            return grad
         for i in range(x.size):
             h = self.step * max(1.0, abs(x[i]))
             up, down = x.copy(), x.copy()
@@ -93,7 +98,7 @@ class LogpdfModel:
                 grad[i] = (fu - fd) / (2 * h)
             elif np.isfinite(fu):  # e.g. at a bound where the rate would turn negative
                 grad[i] = (fu - f0) / h
-            else:
+            elif np.isfinite(fd):
                 grad[i] = (f0 - fd) / h
         return grad
 
@@ -120,3 +125,35 @@ def as_native(pdf: Any) -> Any:
     if hasattr(pdf, "nll_and_grad"):
         return pdf
     return LogpdfModel(pdf)
+
+
+class _FixedConfig:
+    """A config whose ``suggested_fixed()`` is a given mask; everything else is the model's."""
+
+    def __init__(self, config: Any, fixed: np.ndarray):
+        self._config = config
+        self._fixed = np.array(fixed, dtype=bool)
+
+    def suggested_fixed(self) -> np.ndarray:
+        return self._fixed.copy()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._config, name)
+
+
+class WithFixed:
+    """``model`` with another set of fixed parameters.
+
+    pyhf's ``fixed_params`` replaces the model's suggestion (it can free a parameter the
+    measurement fixes); hfx's ``fixed=`` only adds to it.  This view makes the two agree.
+    """
+
+    def __init__(self, model: Any, fixed: np.ndarray):
+        self._model = model
+        self.config = _FixedConfig(model.config, fixed)
+
+    def __repr__(self) -> str:
+        return f"<{self._model!r} with fixed={self.config.suggested_fixed().tolist()}>"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)

@@ -72,7 +72,11 @@ def generate_asimov_data(
     ``asimov_mu``; with ``return_fitted_pars`` also that fit's parameters."""
     kwargs = infer_kwargs(pdf, init_pars, par_bounds, fixed_params, native_optimizer(optimizer))
     asimov, cond = _asymptotic.asimov_data(
-        native_model(pdf), as_data(data), float(asimov_mu), return_fit=True, **kwargs
+        native_model(pdf, kwargs["fixed"]),
+        as_data(data),
+        float(asimov_mu),
+        return_fit=True,
+        **kwargs,
     )
     asimov = np.array(asimov, dtype=np.float64)
     if return_fitted_pars:
@@ -118,7 +122,7 @@ class AsymptoticCalculator:
         self.par_bounds = [tuple(b) for b in kwargs["bounds"]]
         self.fixed_params = [bool(f) for f in kwargs["fixed"]]
         self.native = _asymptotic.AsymptoticCalculator(
-            native_model(pdf),
+            native_model(pdf, kwargs["fixed"]),
             as_data(data),
             test_stat=test_stat,
             base_dist=calc_base_dist,
@@ -208,7 +212,7 @@ class ToyCalculator:
         self.par_bounds = [tuple(b) for b in kwargs["bounds"]]
         self.fixed_params = [bool(f) for f in kwargs["fixed"]]
         self.native = _toys.ToyCalculator(
-            native_model(pdf),
+            native_model(pdf, kwargs["fixed"]),
             as_data(data),
             test_stat=test_stat,
             ntoys=self.ntoys,

@@ -83,7 +83,7 @@ def fit(
     opt = native_optimizer(optimizer, **options)
     extra = {} if opt is None else {"optimizer": opt}
     result = native_fit(
-        native_model(pdf),
+        native_model(pdf, settings["fixed"]),
         as_data(data),
         uncertainties=return_uncertainties or return_correlations,
         **settings,

@@ -41,7 +41,7 @@ def _statistic(
     poi_index(pdf, "for profile likelihood based test statistics")
     kwargs = infer_kwargs(pdf, init_pars, par_bounds, fixed_params, native_optimizer(optimizer))
     value, (free, cond) = function(
-        native_model(pdf), as_data(data), *args, return_fits=True, **kwargs
+        native_model(pdf, kwargs["fixed"]), as_data(data), *args, return_fits=True, **kwargs
     )
     if not return_fitted_pars:
         return scalar(value)
