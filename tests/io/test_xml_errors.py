@@ -278,8 +278,8 @@ def test_poi_and_normfactor_consistency(tmp_path):
     top = _model(
         tmp_path / "a", measurements=MEASUREMENT.format(extra="").replace(">mu<", ">nope<")
     )
-    with pytest.raises(SpecError, match="the POI 'nope' is no parameter of the model"):
-        read_xml(top)
+    with expect_warnings("the POI 'nope' is no parameter of the model"):
+        assert read_xml(top)["measurements"][0]["config"]["poi"] == "nope"
     top = _model(
         tmp_path / "b", measurements=MEASUREMENT.format(extra="").replace(">mu<", ">mu other<")
     )
@@ -377,6 +377,17 @@ def _add_param(param: dict, meas: int = 0):
     return lambda spec: spec["measurements"][meas]["config"]["parameters"].append(param)
 
 
+def _two_channels(mod: dict):
+    def change(spec):
+        _add_mod(1, mod)(spec)
+        channel = copy.deepcopy(spec["channels"][0])
+        channel["name"] = "c2"
+        spec["channels"].append(channel)
+        spec["observations"].append({"name": "c2", "data": [5.0, 6.0]})
+
+    return change
+
+
 def _second_measurement(param: dict):
     def change(spec):
         spec["measurements"][0]["config"]["parameters"].append(
@@ -395,11 +406,20 @@ def _second_measurement(param: dict):
             "lumi modifier 'lumi2' .*rename it first",
         ),
         (
+            _two_channels({"name": "mc", "type": "staterror", "data": [1.0, 1.0]}),
+            r"staterror 'mc' is carried by 'b' in 'c', 'b' in 'c2'; HistFactory XML has one",
+        ),
+        (
+            _two_channels({"name": "sh", "type": "shapesys", "data": [1.0, 1.0]}),
+            "shapesys 'sh' is carried by",
+        ),
+        (
             lambda spec: [
-                _add_mod(i, {"name": "mc", "type": "staterror", "data": [1.0, 1.0]})(spec)
+                _add_mod(i, {"name": name, "type": "staterror", "data": [1.0, 1.0]})(spec)
                 for i in (0, 1)
+                for name in ("mc1", "mc2")
             ],
-            "staterror 'mc' is carried by more than one sample",
+            "channel 'c' has the staterrors 'mc1' and 'mc2' on several samples each",
         ),
         (
             _second_measurement({"name": "mu", "bounds": [[0.0, 9.0]]}),
@@ -444,3 +464,25 @@ def test_export_output_folder_checks(tmp_path):
     for option in ({"specroot": "../up"}, {"dataroot": "/abs"}, {"resultprefix": "a/b"}):
         with pytest.raises(SpecError, match="must be"):
             write_xml(_spec(), tmp_path / "out", **option)
+
+
+def test_shared_staterror_becomes_the_channel_stat_error(tmp_path):
+    spec = _spec()
+    for i in (0, 1):
+        _add_mod(i, {"name": "mcstat", "type": "staterror", "data": [0.5, 1.5]})(spec)
+    _add_param({"name": "mcstat", "fixed": True})(spec)
+    with expect_warnings("staterror 'mcstat' of channel 'c' is written as the channel's StatError"):
+        top = write_xml(spec, tmp_path / "out")
+    back = read_xml(top)
+    assert back["channels"][0]["samples"][1]["modifiers"] == [
+        {"name": "staterror_c", "type": "staterror", "data": [0.5, 1.5]}
+    ]
+    params = {p["name"]: p for p in back["measurements"][0]["config"]["parameters"]}
+    assert params["staterror_c"] == {"name": "staterror_c", "fixed": True}
+
+
+def test_settings_of_absent_parameters_are_dropped(tmp_path):
+    spec = _with(_add_param({"name": "lumi", "auxdata": [1.0], "sigmas": [0.1]}))
+    with expect_warnings("parameter 'lumi': the settings of a parameter no modifier declares"):
+        top = write_xml(spec, tmp_path / "out")
+    assert [p["name"] for p in read_xml(top)["measurements"][0]["config"]["parameters"]] == ["mu"]

@@ -102,13 +102,11 @@ class _Exporter:
         kinds: dict[str, str] = {}
         nbins: dict[str, int] = {}
         prefixes: dict[str, str] = {}
-        carriers: dict[str, list[tuple[str, str]]] = {}
-        self.statgamma: set[tuple[str, str]] = set()  # (channel, name) written as StatError
+        carriers: dict[str, list[tuple[str, str]]] = {}  # per-bin modifier -> (channel, sample)
         for channel in self.spec["channels"]:
             ch = channel["name"]
             size = len(channel["samples"][0]["data"])
             for sample in channel["samples"]:
-                seen: set[str] = set()
                 for mod in sample["modifiers"]:
                     name, mtype = mod["name"], mod["type"]
                     kinds.setdefault(name, mtype)
@@ -121,36 +119,63 @@ class _Exporter:
                         )
                     if mtype in ("shapesys", "staterror", "shapefactor"):
                         nbins[name] = size
-                    if mtype == "staterror" and name == f"staterror_{ch}":
-                        if name in seen:
-                            raise SpecError(
-                                f"sample {sample['name']!r} in channel {ch!r} has staterror "
-                                f"{name!r} twice; HistFactory XML has one StatError per sample"
-                            )
-                        seen.add(name)
-                        self.statgamma.add((ch, name))
-                        prefixes[name] = f"stat_{ch}"
-                    elif mtype in ("shapesys", "staterror"):
+                        prefixes[name] = name
+                    if mtype in ("shapesys", "staterror"):
                         carriers.setdefault(name, []).append((ch, sample["name"]))
-                        prefixes[name] = name
-                    elif mtype == "shapefactor":
-                        prefixes[name] = name
-        for name, where in carriers.items():
-            shared = name in {n for _, n in self.statgamma}
-            if len(where) > 1 or shared:
-                places = ", ".join(f"{s!r} in {c!r}" for c, s in where)
-                raise SpecError(
-                    f"{kinds[name]} {name!r} is carried by more than one sample ({places}); "
-                    "HistFactory XML can express that only for the stat error named "
-                    "'staterror_<channel>'"
-                )
-        self.lumi_used = "lumi" in kinds
-        self.measurements = MeasurementWriter(kinds, nbins, prefixes, self.lumi_used)
+        self.statgamma = self._stat_errors(carriers, kinds)
+        for ch, name in self.statgamma:
+            prefixes[name] = f"stat_{ch}"
+        self.measurements = MeasurementWriter(kinds, nbins, prefixes, "lumi" in kinds)
         self.normfactors = {
             name: normfactor_attributes(self.spec, name)
             for name, kind in kinds.items()
             if kind == "normfactor"
         }
+
+    @staticmethod
+    def _stat_errors(
+        carriers: dict[str, list[tuple[str, str]]], kinds: dict[str, str]
+    ) -> set[tuple[str, str]]:
+        """The (channel, staterror) pairs written as the channel's StatError.
+
+        A staterror named ``staterror_<channel>``, or shared by several samples of one
+        channel, becomes StatError (the latter reads back as ``staterror_<channel>``); one
+        on a single sample becomes a Gaussian ShapeSys of its own name; a shapesys must be
+        on a single sample.
+        """
+        chosen: dict[str, str] = {}  # channel -> staterror written as its StatError
+        for name, where in carriers.items():
+            channels = {ch for ch, _ in where}
+            samples = [s for _, s in where]
+            places = ", ".join(f"{s!r} in {c!r}" for c, s in where)
+            single = len(where) == 1
+            if (
+                len(channels) > 1
+                or len(set(samples)) < len(samples)
+                or (kinds[name] == "shapesys" and not single)
+            ):
+                raise SpecError(
+                    f"{kinds[name]} {name!r} is carried by {places}; HistFactory XML has one "
+                    "stat error per channel and sample, and a ShapeSys per sample"
+                )
+            (ch,) = channels
+            if kinds[name] != "staterror" or (single and name != f"staterror_{ch}"):
+                continue
+            if ch in chosen:
+                raise SpecError(
+                    f"channel {ch!r} has the staterrors {chosen[ch]!r} and {name!r} on several "
+                    "samples each; HistFactory XML has one StatError per channel"
+                )
+            chosen[ch] = name
+        for ch, name in chosen.items():
+            if name != f"staterror_{ch}":
+                warnings.warn(
+                    f"staterror {name!r} of channel {ch!r} is written as the channel's "
+                    f"StatError, which reads back as 'staterror_{ch}'",
+                    HfxWarning,
+                    stacklevel=5,
+                )
+        return set(chosen.items())
 
     # --- files ------------------------------------------------------------------------
     def write(self) -> None:
@@ -207,7 +232,7 @@ class _Exporter:
         ch = channel["name"]
         element = ET.Element("Channel", Name=ch, InputFile=self.root_file)
         ET.SubElement(element, "Data", HistoName=self._hist(f"{ch}_data", observed))
-        if (ch, f"staterror_{ch}") in self.statgamma:
+        if any(c == ch for c, _ in self.statgamma):
             # Gaussian, with no threshold: exactly the JSON staterror; see the module doc.
             ET.SubElement(
                 element, "StatErrorConfig", RelErrorThreshold="0.0", ConstraintType="Gaussian"

@@ -243,8 +243,8 @@ class _Measurement:
         if reason is not None:
             warn(source, self.node, f"measurement skipped: {reason}")
             return None
-        if self.poi not in model.kinds:
-            raise fail(source, self.node, f"the POI {self.poi!r} is no parameter of the model")
+        if self.poi not in model.kinds:  # kept: a background-only workspace is still useful
+            warn(source, self.node, f"the POI {self.poi!r} is no parameter of the model")
         configs = {name: dict(config) for name, config in model.configs.items()}
         if model.uses_lumi:
             sigma = self.lumi * self.lumi_rel_err

@@ -89,7 +89,10 @@ class MeasurementWriter:
                 continue
             kind = self.kinds.get(pname)
             if kind is None:
-                raise SpecError(f"{where}: no modifier declares this parameter")
+                _dropped(
+                    where, "the settings of a parameter no modifier declares", "they have no effect"
+                )
+                continue
             self._check_unrepresentable(config, kind, where)
             if kind == "normfactor":
                 continue  # below, with the normfactors the measurement does not configure
@@ -172,10 +175,9 @@ class MeasurementWriter:
                 )
 
 
-def _dropped(where: str, what: str) -> None:
+def _dropped(where: str, what: str, why: str = "affect only the fit range") -> None:
     warnings.warn(
-        f"{where}: {what} cannot be written to HistFactory XML and are dropped "
-        "(they affect only the fit range)",
+        f"{where}: {what} cannot be written to HistFactory XML and are dropped ({why})",
         HfxWarning,
         stacklevel=4,
     )
