@@ -282,13 +282,15 @@ def test_significance_canonical_model(runner, canonical):
 
 # --- a real ATLAS workspace with its signal patch -----------------------------------------------
 
-ATLAS_SMALL = "2018-31_simplifiedA"
+ATLAS_SMALL = ("2018-31_simplifiedA", "2018-14_Comb_bkgonly")
 
 
-@pytest.mark.skipif(not (ATLAS_WS / f"{ATLAS_SMALL}.json").is_file(), reason="no shared data")
-def test_atlas_workspace_with_signal_patch(runner):
-    ws, patch = ATLAS_WS / f"{ATLAS_SMALL}.json", ATLAS_WS / f"{ATLAS_SMALL}.signal.json"
-    ref = json.loads((ATLAS_REF / f"{ATLAS_SMALL}.json").read_text())
+@pytest.mark.parametrize("name", ATLAS_SMALL)
+def test_atlas_workspace_with_signal_patch(runner, name):
+    if not (ATLAS_WS / f"{name}.json").is_file():
+        pytest.skip("../shared/data not present")
+    ws, patch = ATLAS_WS / f"{name}.json", ATLAS_WS / f"{name}.signal.json"
+    ref = json.loads((ATLAS_REF / f"{name}.json").read_text())
     out = ok_json(run(runner, "cls", ws, "--patch", patch))
     assert out["CLs_obs"] == pytest.approx(ref["cls_mu1_obs"], rel=1e-4)
     np.testing.assert_allclose(out["CLs_exp"], ref["cls_mu1_exp"], rtol=1e-4)
