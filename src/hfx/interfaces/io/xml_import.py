@@ -99,7 +99,7 @@ def _basedir(config: Path, inputs: list[str], basedir: PathLike | None, source: 
     first = Path(inputs[0])
     if first.is_absolute():
         return Path.cwd()
-    folder = config.resolve().parent
+    folder = config.absolute().parent
     for candidate in (folder, *folder.parents, Path.cwd()):
         if (candidate / first).is_file():
             return candidate
