@@ -226,3 +226,19 @@ def test_accepts_a_workspace_object(tmp_path):
     ws = hfx.Workspace(_small_spec())
     top = write_xml(ws, tmp_path / "out")
     assert_close(read_xml(top)["channels"], ws.spec["channels"])
+
+
+def test_output_failing_the_dtd_is_not_written(tmp_path, monkeypatch):
+    pytest.importorskip("lxml")
+    from hfx.interfaces.io import xml_export
+
+    strict = tmp_path / "strict.dtd"
+    strict.write_text(
+        xml_export.DTD_PATH.read_text().replace(
+            "InputFile           CDATA   #IMPLIED", "InputFile           CDATA   #FIXED 'x'", 1
+        )
+    )
+    monkeypatch.setattr(xml_export, "DTD_PATH", strict)
+    with pytest.raises(hfx.SpecError, match="internal error: the exported XML does not follow"):
+        write_xml(_small_spec(), tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["strict.dtd"]
