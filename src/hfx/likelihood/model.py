@@ -354,3 +354,118 @@ class Model:
     def grad_nll(self, pars: Any, data: Any) -> Any:
         """Exact gradient of −log L, [..., npars]."""
         return self.nll_and_grad(pars, data)[1]
+
+    def expected_and_jacobian(self, pars: Any) -> tuple[Any, Any]:
+        """Expected main counts ν [..., nbins] and their Jacobian ∂ν/∂θ [..., nbins, npars].
+
+        Exact, from the same per-term derivatives as :meth:`nll_and_grad`; used by the
+        batched Gauss-Newton fits (the Fisher information of the Poisson terms is JᵀWJ).
+        """
+        B = self.backend
+        dense = self._dense_histosys()
+        seg = self._jacobian_index(with_histosys=dense is None)
+        with self._errstate():
+            pars = self._asarray(pars)
+            table, dkappa = self._mult_table(pars, with_derivs=True)
+            if dense is None:
+                shift, dshift = self._shifts(pars)
+            else:
+                alpha = pars[..., dense["par"]]
+                feats = [interpolate(np, alpha, u, dense["code"]) for u in dense["units"]]
+                shift = np.concatenate([f for f, _ in feats], axis=-1) @ dense["shift_w"]
+                dshift = np.stack([d for _, d in feats], axis=-2)  # [..., K, P]
+            base = self._nominal + shift
+            batch = table.shape[:-1]
+            prefix = B.cumprod(table) if dense is None else None
+            factor = prefix[..., -1] if dense is None else np.prod(table, axis=-1)
+            rates = B.segment_sum(factor * base, self._seg_bins)
+            if dense is not None:
+                # numpy: product of the other factors as (product of non-zero factors) / κ,
+                # exact when at most the term itself is zero (e.g. μ = 0)
+                zero = table == 0.0
+                nonzero_prod = np.prod(np.where(zero, 1.0, table), axis=-1)
+                nzero = np.count_nonzero(zero, axis=-1)
+                kappa = table.reshape((*batch[:-1], self._E * self._K))[..., self._mult_flat]
+                p_e = nonzero_prod[..., self._mult_entry]
+                n_e = nzero[..., self._mult_entry]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    others = np.where(
+                        kappa == 0.0,
+                        np.where(n_e == 1, p_e, 0.0),
+                        np.where(n_e == 0, p_e / kappa, 0.0),
+                    )
+            elif self._K > 1:
+                ones = B.full((*batch[:-1], self._E, 1), 1.0)
+                suffix = B.flip(B.cumprod(B.flip(table)))
+                others = B.concat([ones, prefix[..., :-1]]) * B.concat([suffix[..., 1:], ones])
+                others = others.reshape((*batch[:-1], self._E * self._K))[..., self._mult_flat]
+            else:
+                others = (1.0 + 0.0 * table).reshape((*batch[:-1], self._E))[..., self._mult_flat]
+            d_mult = base[..., self._mult_entry] * others * dkappa
+            if dense is None:
+                d_add = factor[..., self._hs_entry] * dshift
+                shape = B.broadcast_shapes(tuple(d_mult.shape[:-1]), tuple(d_add.shape[:-1]))
+                parts = [B.xp.broadcast_to(d, (*shape, d.shape[-1])) for d in (d_mult, d_add)]
+                jac = B.segment_sum(B.concat(parts), seg)
+                return rates, jac.reshape((*shape, self._nb, self.config.npars))
+            # numpy only: histosys columns as one dense product over the entries
+            shape = np.broadcast_shapes(d_mult.shape[:-1], dshift.shape[:-2])
+            d_mult = np.broadcast_to(d_mult, (*shape, d_mult.shape[-1]))
+            jac = B.segment_sum(d_mult, seg).reshape((*shape, self._nb, self.config.npars))
+            # G[k, p, b] = Σ_{e in b} w[k, p, e] · factor[e]; ∂ν_b/∂α_p = Σ_k f'_k(α_p) G[k, p, b]
+            npar_hs = dense["par"].size
+            g = (factor @ dense["jac_w"]).reshape((*factor.shape[:-1], -1, npar_hs, self._nb))
+            d_hs = np.einsum("...kp,...kpb->...bp", dshift, g)
+            jac[..., dense["par"]] += d_hs
+            return rates, jac
+
+    def _jacobian_index(self, with_histosys: bool) -> SegmentIndex:
+        """Segment ids (bin · npars + parameter) of the multiplicative (and histosys) terms."""
+        key = "_seg_jac_all" if with_histosys else "_seg_jac_mult"
+        seg = self.__dict__.get(key)
+        if seg is None:
+            t, a = self.arrays.terms, self.arrays
+            groups = [t.linear, t.normsys] + ([t.histosys] if with_histosys else [])
+            entries = np.concatenate([g.entry for g in groups])
+            params = np.concatenate([g.par for g in groups])
+            flat = a.entry_bin[entries] * self.config.npars + params
+            seg = SegmentIndex(flat, self._nb * self.config.npars)
+            self.__dict__[key] = seg
+        return seg
+
+    def _dense_histosys(self) -> dict[str, Any] | None:
+        """Histosys shifts as dense per-parameter products (NumPy backend, linear codes).
+
+        code0, code2 and code4p give d(α) = Σ_k c_k f_k(α) with per-term constants c_k: the
+        features f_k come from interpolating with unit constants, and the constants are
+        summed per (parameter, entry) once.  None for other codes/backends or no histosys.
+        """
+        if "_dense_hs" in self.__dict__:
+            return self.__dict__["_dense_hs"]
+        code = self.arrays.codes["histosys"]
+        t = self.arrays.terms.histosys
+        dense = None
+        if self.backend.name == "numpy" and code in ("code0", "code2", "code4p") and t.size:
+            consts = prepare(code, t.nominal, t.high, t.low)
+            fields = {"up": consts.up, "down": consts.down, **consts.extra}
+            pars, pos = np.unique(t.var_par, return_inverse=True)
+            weights = np.zeros((len(fields), pars.size, self._E))
+            units = []
+            for k, (name, values) in enumerate(fields.items()):
+                np.add.at(weights[k], (pos, t.entry), values)
+                unit = {f: np.zeros(pars.size) for f in (*fields, "nominal")}
+                unit[name] = np.ones(pars.size)
+                units.append(unit)
+            entry_bin = np.zeros((self._E, self._nb))
+            entry_bin[np.arange(self._E), self.arrays.entry_bin] = 1.0
+            nk = len(fields)
+            jac_w = weights[:, :, :, None] * entry_bin[None, None, :, :]  # [K, P, E, nb]
+            dense = {
+                "code": code,
+                "par": pars,
+                "units": units,
+                "shift_w": weights.reshape(nk * pars.size, self._E),
+                "jac_w": np.moveaxis(jac_w, 2, 0).reshape(self._E, -1),
+            }
+        self.__dict__["_dense_hs"] = dense
+        return dense
