@@ -23,7 +23,7 @@ import numpy as np
 
 from hfx.errors import HfxError
 from hfx.infer._common import FitOptions, as_numpy, normal_sf, poi_index, resolve_options
-from hfx.infer.teststats import checked_test_stat, profile_statistic
+from hfx.infer.teststats import checked_test_stat, profile_statistic, vanishes
 from hfx.optimize import FitResult
 
 __all__ = [
@@ -172,10 +172,8 @@ class AsymptoticCalculator:
     def asimov(self) -> tuple[np.ndarray, FitResult]:
         """The Asimov dataset and the conditional fit it was generated from."""
         if self._asimov is None:
-            cached = self._cond_data.get(self.asimov_mu)
-            if cached is None:
-                cached = self._cond_fit(self._cond_data, self.data, self.asimov_mu)
-            self._asimov = (as_numpy(self.model.expected_data(cached.bestfit)), cached)
+            cond = self.conditional_fit_to_data(self.asimov_mu)
+            self._asimov = (as_numpy(self.model.expected_data(cond.bestfit)), cond)
         return self._asimov
 
     def free_fit_to_asimov(self) -> FitResult:
@@ -189,36 +187,54 @@ class AsymptoticCalculator:
                 self._free_asimov = self.opts.free(self.model, data)
         return self._free_asimov
 
-    def _cond_fit(self, cache: dict[float, FitResult], data: np.ndarray, mu: float) -> FitResult:
+    def conditional_fit_to_data(self, mu: float) -> FitResult:
+        """Fit to the observed data with the POI at ``mu`` (cached).
+
+        Where the free fit already sits at ``mu`` (e.g. μ̂ = 0 on its bound) it is that fit.
+        """
         mu = float(mu)
-        if mu not in cache:
-            start = None
-            if cache:
-                nearest = min(cache, key=lambda m: abs(m - mu))
-                start = cache[nearest].bestfit
-            cache[mu] = self.opts.conditional(self.model, data, mu, init=start)
-        return cache[mu]
+        if mu not in self._cond_data:
+            free = self.free_fit_to_data()
+            if float(free.bestfit[self.poi_index]) == mu:
+                self._cond_data[mu] = free
+            else:
+                start = self._warm(self._cond_data, mu, free.bestfit)
+                self._cond_data[mu] = self.opts.conditional(self.model, self.data, mu, init=start)
+        return self._cond_data[mu]
+
+    def conditional_fit_to_asimov(self, mu: float) -> FitResult:
+        """Fit to the Asimov data with the POI at ``mu`` (cached; starts from the nearest μ)."""
+        mu = float(mu)
+        if mu not in self._cond_asimov:
+            data, gen = self.asimov()
+            if mu == self.asimov_mu:
+                self._cond_asimov[mu] = self.free_fit_to_asimov()
+            else:
+                start = self._warm(self._cond_asimov, mu, gen.bestfit)
+                self._cond_asimov[mu] = self.opts.conditional(self.model, data, mu, init=start)
+        return self._cond_asimov[mu]
+
+    @staticmethod
+    def _warm(cache: dict[float, FitResult], mu: float, default: np.ndarray) -> np.ndarray:
+        if not cache:
+            return default
+        return cache[min(cache, key=lambda m: abs(m - mu))].bestfit
 
     # --- statistics ------------------------------------------------------------------------
     def qmu_data(self, mu: float) -> float:
         """The test statistic (q space) on the observed data; skips fits it does not need."""
         mu = float(mu)
         if mu not in self._q_data:
+            target = 0.0 if self.test_stat == "q0" else mu
             free = self.free_fit_to_data()
-            value, _, cond = profile_statistic(
-                self.test_stat,
-                self.model,
-                self.data,
-                mu,
-                self.opts,
-                free=free,
-                cond=self._cond_data.get(0.0 if self.test_stat == "q0" else mu),
-                cond_init=self._warm(self._cond_data, mu),
-                need_cond=False,
-            )
-            if cond is not None:
-                self._cond_data[0.0 if self.test_stat == "q0" else mu] = cond
-            self._q_data[mu] = value
+            if vanishes(self.test_stat, float(free.bestfit[self.poi_index]), target):
+                self._q_data[mu] = 0.0
+            else:
+                cond = self.conditional_fit_to_data(target)
+                value, _, _ = profile_statistic(
+                    self.test_stat, self.model, self.data, mu, self.opts, free=free, cond=cond
+                )
+                self._q_data[mu] = value
         return self._q_data[mu]
 
     def qmu_asimov(self, mu: float) -> float:
@@ -227,7 +243,6 @@ class AsymptoticCalculator:
         if mu not in self._q_asimov:
             data, _ = self.asimov()
             target = 0.0 if self.test_stat == "q0" else mu
-            cond = self._cond_fit(self._cond_asimov, data, target)
             value, _, _ = profile_statistic(
                 self.test_stat,
                 self.model,
@@ -235,7 +250,7 @@ class AsymptoticCalculator:
                 mu,
                 self.opts,
                 free=self.free_fit_to_asimov(),
-                cond=cond,
+                cond=self.conditional_fit_to_asimov(target),
             )
             self._q_asimov[mu] = value
         return self._q_asimov[mu]
@@ -243,12 +258,6 @@ class AsymptoticCalculator:
     def sqrt_qmu_asimov(self, mu: float) -> float:
         """√q_A at ``mu``: the shift of the signal-plus-background distribution."""
         return math.sqrt(self.qmu_asimov(mu))
-
-    @staticmethod
-    def _warm(cache: dict[float, FitResult], mu: float) -> Any:
-        if not cache:
-            return None
-        return cache[min(cache, key=lambda m: abs(m - mu))].bestfit
 
     # --- the calculator interface ----------------------------------------------------------
     def teststatistic(self, poi: float) -> float:
@@ -307,12 +316,12 @@ class AsymptoticCalculator:
     def fitted_pars(self, poi: float) -> HypotestFits:
         """Parameter vectors of the fits behind the test at ``poi`` (runs any skipped fit)."""
         mu = 0.0 if self.test_stat == "q0" else float(poi)
-        data_cond = self._cond_fit(self._cond_data, self.data, mu)
-        self.qmu_asimov(poi)
+        data_cond = self.conditional_fit_to_data(mu)
+        asimov_cond = self.conditional_fit_to_asimov(mu)
         return HypotestFits(
             asimov_pars=self.asimov()[1].bestfit.copy(),
             free_fit_to_data=self.free_fit_to_data().bestfit.copy(),
             free_fit_to_asimov=self.free_fit_to_asimov().bestfit.copy(),
             fixed_poi_fit_to_data=data_cond.bestfit.copy(),
-            fixed_poi_fit_to_asimov=self._cond_asimov[mu].bestfit.copy(),
+            fixed_poi_fit_to_asimov=asimov_cond.bestfit.copy(),
         )

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import toms748
+from scipy.special import ndtr, ndtri
 
 from hfx.errors import HfxError, HfxWarning
-from hfx.infer.asymptotic import AsymptoticCalculator
+from hfx.infer.asymptotic import NSIGMA, AsymptoticCalculator
 from hfx.infer.hypotest import make_calculator, run_hypotest
 
 __all__ = ["UpperLimitResult", "upper_limit"]
@@ -104,43 +105,134 @@ def _scan(curves: _Curves, scan: np.ndarray, level: float) -> UpperLimitResult:
     )
 
 
-def _root(f, known: dict[float, float], lo: float, hi: float, rtol: float, what: str) -> float:
-    """Crossing of f(μ) = 0 (f decreasing) bracketed by the cached values ``known``."""
-    below = [m for m, v in known.items() if v >= 0.0]
-    above = [m for m, v in known.items() if v < 0.0]
-    if not below or not above:
-        side = "below the POI lower bound" if not below else "above the POI upper bound"
-        warnings.warn(
-            f"the {what} CLs curve does not cross the level inside the POI bounds "
-            f"[{lo}, {hi}] (the crossing lies {side}); widen bounds= to find it",
-            HfxWarning,
-            stacklevel=3,
-        )
-        return math.nan
-    # the closest values on either side of the level (pyhf's "best bracket")
-    a = min(below, key=lambda m: known[m])
-    b = max(above, key=lambda m: known[m])
+def _probit(cls: float, level: float) -> float:
+    """ndtri(CLs) − ndtri(level): same sign and root as CLs − level, nearly linear in μ."""
+    c = min(max(float(cls), 1e-300), 1.0 - 1e-16)
+    return float(ndtri(c) - ndtri(level))
+
+
+def _no_crossing(what: str, lo: float, hi: float, side: str) -> float:
+    warnings.warn(
+        f"the {what} CLs curve does not cross the level inside the POI bounds [{lo}, {hi}] "
+        f"(the crossing lies {side}); widen bounds= to find it",
+        HfxWarning,
+        stacklevel=4,
+    )
+    return math.nan
+
+
+def _next_point(pts: list[tuple[float, float]], lo: float, hi: float, up: bool) -> float:
+    """Next trial μ when every value so far lies on one side of the level.
+
+    Extrapolates the secant of the two points nearest the crossing (overshooting by 20% so
+    the next point brackets it), else steps geometrically; never leaves [lo, hi].
+    """
+    pts = sorted(pts, reverse=up)  # nearest the crossing first
+    x1, f1 = pts[0]
+    scale = max(abs(x1), 1e-3 * (hi - lo) if math.isfinite(hi - lo) else 1e-3)
+    step = 0.03 * scale
+    if len(pts) > 1:
+        x0, f0 = pts[1]
+        step = 2.0 * abs(x1 - x0)  # no usable secant: double the last step
+        if f1 != f0:
+            root = x1 - f1 * (x1 - x0) / (f1 - f0)
+            if (root > x1) == up:
+                step = min(max(1.1 * abs(root - x1), 0.002 * scale), 4.0 * scale)
+    x = x1 + step if up else x1 - step
+    return min(max(x, lo), hi)
+
+
+def _root(f, known: dict[float, float], lo: float, hi: float, guess: float, rtol: float, what):
+    """Crossing of the decreasing curve f inside [lo, hi], starting from ``guess``.
+
+    ``known`` holds values of f already computed (shared with the other curves).
+    """
+    if not known:
+        x = min(max(guess, lo), hi)
+        known[x] = f(x)
+    for _ in range(100):
+        pos = [(m, v) for m, v in known.items() if v >= 0.0]
+        neg = [(m, v) for m, v in known.items() if v < 0.0]
+        if pos and neg:
+            break
+        if pos:
+            if max(m for m, _ in pos) >= hi:
+                return _no_crossing(what, lo, hi, "above the POI upper bound")
+            x = _next_point(pos, lo, hi, up=True)
+        else:
+            if min(m for m, _ in neg) <= lo:
+                return _no_crossing(what, lo, hi, "below the POI lower bound")
+            x = _next_point(neg, lo, hi, up=False)
+        known[x] = f(x)
+    else:  # pragma: no cover - the search reaches a bound long before
+        return _no_crossing(what, lo, hi, "out of reach")
+    a = max(m for m, v in known.items() if v >= 0.0 and m < min(x for x, w in neg))
+    b = min(m for m, v in known.items() if v < 0.0 and m > a)
     if known[a] == 0.0:
         return a
-    a, b = min(a, b), max(a, b)
     return float(toms748(f, a, b, k=2, xtol=2e-12, rtol=rtol))
 
 
 def _toms748(curves: _Curves, lo: float, hi: float, level: float, rtol: float):
+    calc = curves.calc
+    names = ("-2σ", "-1σ", "median", "+1σ", "+2σ")
+
     def f_obs(mu: float) -> float:
-        return curves.observed(mu) - level
+        return _probit(curves.observed(mu), level)
 
-    curves.observed(lo)
-    curves.observed(hi)
-    obs = _root(f_obs, {m: v - level for m, v in curves.obs.items()}, lo, hi, rtol, "observed")
-    exp = []
-    for k, name in enumerate(("-2σ", "-1σ", "median", "+1σ", "+2σ")):
+    def f_exp(mu: float, k: int) -> float:
+        return _probit(curves.expected(mu, k), level)
 
-        def f_exp(mu: float, k: int = k) -> float:
-            return curves.expected(mu, k) - level
+    asymptotic = isinstance(calc, AsymptoticCalculator)
+    targets = [float(-ndtri(level * ndtr(-n)) - n) for n in NSIGMA]
+    default = min(max(1.0, lo), hi) if hi > lo else lo
+    if asymptotic and default <= 0.0:
+        default = 0.5 * (lo + hi) if math.isfinite(hi) else 1.0
+    if asymptotic:
+        calc.sqrt_qmu_asimov(default)
 
-        known = {m: v[k] - level for m, v in curves.exp.items()}
-        exp.append(_root(f_exp, known, lo, hi, rtol, f"expected {name}"))
+    def guess(k: int) -> float:
+        """μ where √q_A reaches the value that puts expected curve k at the level.
+
+        √q_A(μ) rises about linearly from 0 at μ = 0: interpolate the points known so far.
+        """
+        if not asymptotic:
+            return default
+        known = sorted((m, calc.sqrt_qmu_asimov(m)) for m in calc._q_asimov if m > 0)
+        xs = np.array([0.0] + [m for m, _ in known])
+        ys = np.array([0.0] + [v for _, v in known])
+        t = targets[k]
+        if t >= ys[-1]:  # extrapolate with the last segment
+            slope = (ys[-1] - ys[-2]) / (xs[-1] - xs[-2]) if xs[-1] > xs[-2] else 0.0
+            return xs[-1] + (t - ys[-1]) / slope if slope > 0 else hi
+        return float(np.interp(t, ys, xs)) if np.all(np.diff(ys) > 0) else xs[-1] * t / ys[-1]
+
+    exp = [math.nan] * 5
+    # median first: the observed limit usually lies near it
+    exp[2] = _root(
+        lambda m: f_exp(m, 2),
+        {m: _probit(v[2], level) for m, v in curves.exp.items()},
+        lo,
+        hi,
+        guess(2),
+        rtol,
+        "expected median",
+    )
+    start = exp[2] if math.isfinite(exp[2]) else guess(2)
+    obs = _root(
+        f_obs,
+        {m: _probit(v, level) for m, v in curves.obs.items()},
+        lo,
+        hi,
+        start,
+        rtol,
+        "observed",
+    )
+    for k in (1, 3, 0, 4):
+        known = {m: _probit(v[k], level) for m, v in curves.exp.items()}
+        exp[k] = _root(
+            lambda m, k=k: f_exp(m, k), known, lo, hi, guess(k), rtol, f"expected {names[k]}"
+        )
     return UpperLimitResult(obs=obs, exp=tuple(exp), level=level, method="toms748")
 
 

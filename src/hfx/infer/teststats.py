@@ -25,6 +25,13 @@ from hfx.optimize import FitResult
 __all__ = ["get_test_stat", "q0", "qmu", "qmu_tilde", "tmu", "tmu_tilde"]
 
 
+def vanishes(test_stat: str, muhat: float, mu: float) -> bool:
+    """Whether the statistic is 0 whatever the conditional fit (q with μ̂ > μ, q₀ with μ̂ < 0)."""
+    if test_stat in ("q", "qtilde"):
+        return muhat > mu
+    return test_stat == "q0" and muhat < 0.0
+
+
 def profile_statistic(
     test_stat: str,
     model,
@@ -49,7 +56,7 @@ def profile_statistic(
     if free is None:
         free = opts.free(model, data)
     muhat = float(free.bestfit[idx])
-    zero = (test_stat in ("q", "qtilde") and muhat > mu) or (test_stat == "q0" and muhat < 0)
+    zero = vanishes(test_stat, muhat, mu)
     if zero and not need_cond and cond is None:
         return 0.0, free, None
     if cond is None:
