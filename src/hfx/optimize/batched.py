@@ -1,0 +1,355 @@
+"""Many fits at once: ``fit_batch`` / ``fixed_poi_fit_batch`` for N datasets or N starts.
+
+Projected Newton on all rows together.  The Hessian is the Gauss-Newton (observed
+Fisher) matrix of the Poisson terms, JᵀWJ with the exact Jacobian ∂ν/∂θ of the expected
+counts (``Model.expected_and_jacobian``), plus the exact constraint curvature.  Each row
+has its own active bound set, Armijo backtracking line search and convergence test (the
+Newton decrement); rows that do not converge are refitted one by one with :func:`fit`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import xlogy
+
+from hfx.errors import FitError
+from hfx.optimize.api import fit
+from hfx.optimize.common import resolve, single_threaded_blas, to_numpy
+
+
+@dataclass(frozen=True)
+class BatchFitResult:
+    """Per-row best fits of a batched minimisation.
+
+    ``niter`` is the number of Newton iterations of the batch; ``nfallback`` how many rows
+    were refitted with the scalar :func:`~hfx.optimize.fit` (``success`` is False only for
+    rows where that failed too).
+    """
+
+    bestfit: np.ndarray
+    twice_nll: np.ndarray
+    success: np.ndarray
+    niter: int
+    nfallback: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python (JSON-serialisable) view of the result."""
+        return {
+            "bestfit": np.asarray(self.bestfit, dtype=float).tolist(),
+            "twice_nll": [float(v) for v in self.twice_nll],
+            "success": [bool(v) for v in self.success],
+            "niter": int(self.niter),
+            "nfallback": int(self.nfallback),
+        }
+
+
+class _Problem:
+    """−log L (up to per-row constants), gradient and Gauss-Newton Hessian over free parameters."""
+
+    def __init__(self, model, data: np.ndarray, full: np.ndarray, free: np.ndarray):
+        a = model.arrays
+        self.model = model
+        self.nb = model.config.nmaindata
+        self.free = free
+        self.idx = np.flatnonzero(free)
+        self.full = full  # [N, npars], fixed components already in place
+        self.data = data
+        pos = np.full(model.config.npars, -1)
+        pos[self.idx] = np.arange(self.idx.size)
+        # constraints acting on free parameters, in free coordinates
+        g_keep = pos[a.gauss_par] >= 0
+        self.g_par = pos[a.gauss_par][g_keep]
+        self.g_aux = (a.gauss_aux + self.nb)[g_keep]
+        self.g_w = 1.0 / a.gauss_sigma[g_keep] ** 2
+        p_keep = pos[a.pois_par] >= 0
+        self.p_par = pos[a.pois_par][p_keep]
+        self.p_aux = (a.pois_aux + self.nb)[p_keep]
+        self.p_tau = a.pois_tau[p_keep]
+
+    def pars(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
+        full = self.full[rows]
+        full[:, self.idx] = x
+        return full
+
+    def evaluate(self, rows: np.ndarray, x: np.ndarray):
+        """(f [n], g [n, nfree], H [n, nfree, nfree]) for ``rows`` at free values ``x``."""
+        nu, jac = self.model.expected_and_jacobian(self.pars(rows, x))
+        nu, jac = to_numpy(nu), to_numpy(jac)[:, :, self.idx]
+        d = self.data[rows]
+        n = d[:, : self.nb]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.sum(nu - xlogy(n, nu), axis=1)
+            ratio = np.where(n > 0, n / nu, 0.0)
+            g = np.einsum("nb,nbp->np", 1.0 - ratio, jac)
+            wj = jac * (ratio / nu)[:, :, None]
+            h = np.matmul(jac.transpose(0, 2, 1), wj)
+            if self.g_par.size:
+                z = x[:, self.g_par] - d[:, self.g_aux]
+                f += 0.5 * np.sum(z * z * self.g_w, axis=1)
+                g[:, self.g_par] += z * self.g_w
+                h[:, self.g_par, self.g_par] += self.g_w
+            if self.p_par.size:
+                theta = x[:, self.p_par]
+                aux = d[:, self.p_aux]
+                lam = theta * self.p_tau
+                f += np.sum(lam - xlogy(aux, lam), axis=1)
+                g[:, self.p_par] += self.p_tau - aux / theta
+                h[:, self.p_par, self.p_par] += aux / (theta * theta)
+        bad = ~np.isfinite(f) | np.any(nu < 0, axis=1) | ~np.isfinite(g).all(axis=1)
+        f[bad] = np.inf
+        self.last_jac, self.last_res = jac, 1.0 - ratio
+        return f, g, h
+
+
+def _newton_steps(
+    x: np.ndarray, g: np.ndarray, h: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Projected Newton directions [n, nfree] and the parameters held at a bound.
+
+    Held: on a bound with the gradient pointing out, or pushed through a bound by the
+    first solve (then solved again without them).  ``h`` is overwritten.
+    """
+    held = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
+    backup = h.copy() if (np.isfinite(lo).any() or np.isfinite(hi).any()) else None
+    step = _solve(h, g, held)
+    out = (((x + step < lo) & (g > 0)) | ((x + step > hi) & (g < 0))) & ~held
+    again = np.flatnonzero(out.any(axis=1))
+    if again.size and backup is not None:
+        held[again] |= out[again]
+        step[again] = _solve(backup[again], g[again], held[again])
+    return step, held
+
+
+def _solve(h: np.ndarray, g: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """−H⁻¹g per row with held components removed; ``h`` is overwritten (scaled in place)."""
+    n = h.shape[-1]
+    diag_idx = np.arange(n)
+    rows = np.flatnonzero(held.any(axis=1))
+    if rows.size:
+        m = held[rows]
+        sub = h[rows]
+        sub[m[:, :, None] | m[:, None, :]] = 0.0
+        sub[:, diag_idx, diag_idx] += m
+        h[rows] = sub
+        g = np.where(held, 0.0, g)
+    diag = h[:, diag_idx, diag_idx]
+    scale = 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0))
+    h *= scale[:, :, None]
+    h *= scale[:, None, :]
+    h[:, diag_idx, diag_idx] += 1e-12
+    rhs = g * scale
+    try:
+        step = np.linalg.solve(h, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        # a singular row: clamp its eigenvalues (all rows, only on this rare path)
+        w, v = np.linalg.eigh(h)
+        w = np.maximum(w, 1e-8 * np.max(np.abs(w), axis=1, keepdims=True) + 1e-300)
+        step = np.einsum("nij,nj->ni", v, np.einsum("nji,nj->ni", v, rhs) / w)
+    step *= -scale
+    step[held] = 0.0
+    return step
+
+
+def _psb_update(corr: np.ndarray, s: np.ndarray, y: np.ndarray) -> None:
+    """Powell-symmetric-Broyden update, in place, so that corr · s = y per row."""
+    r = y - np.einsum("nij,nj->ni", corr, s)
+    ss = np.einsum("ni,ni->n", s, s)
+    ss = np.where(ss > 1e-300, ss, np.inf)
+    rs = np.einsum("ni,ni->n", r, s)
+    r /= ss[:, None]
+    corr += r[:, :, None] * s[:, None, :]
+    corr += s[:, :, None] * r[:, None, :]
+    corr -= (rs / ss**2)[:, None, None] * s[:, :, None] * s[:, None, :]
+
+
+def _iterate(
+    prob: _Problem,
+    x: np.ndarray,
+    converged: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+) -> int:
+    """Newton iterations on all rows; updates ``x`` and ``converged`` in place.
+
+    State is kept for the active rows only and compacted as rows finish.  The Hessian is
+    Gauss-Newton plus a per-row secant correction for the curvature it leaves out
+    (Dennis-Gay-Welsch: the correction maps a step s to (J₊ − J)ᵀ r₊, updated with PSB).
+    """
+    act = np.arange(x.shape[0])
+    xa = x.copy()
+    fa, ga, ha = prob.evaluate(act, xa)
+    ja = prob.last_jac
+    ok = np.isfinite(fa)
+    act, xa, fa, ga, ha, ja = act[ok], xa[ok], fa[ok], ga[ok], ha[ok], ja[ok]
+    ca = np.zeros_like(ha)
+    niter = 0
+    while act.size and niter < maxiter:
+        niter += 1
+        step, held = _newton_steps(xa, ga, ha + ca, lo, hi)
+        uphill = np.einsum("ni,ni->n", ga, step) >= 0
+        if uphill.any():  # the correction made the model indefinite: plain Gauss-Newton
+            ca[uphill] = 0.0
+            step[uphill], held[uphill] = _newton_steps(
+                xa[uphill], ga[uphill], ha[uphill].copy(), lo, hi
+            )
+        target = np.where(ga > 0, lo, hi)
+        move = np.where(held, target - xa, step)
+        decrement = -np.einsum("ni,ni->n", ga, move)
+        done = decrement <= tolerance
+        # Armijo backtracking, per row
+        t = 1.0
+        pending = np.flatnonzero(~done)
+        for _ in range(30):
+            if not pending.size:
+                break
+            trial = np.clip(xa[pending] + t * move[pending], lo, hi)
+            f_new, g_new, h_new = prob.evaluate(act[pending], trial)
+            descent = np.einsum("ni,ni->n", ga[pending], trial - xa[pending])
+            f_old = fa[pending]
+            good = f_new <= f_old + 1e-4 * np.minimum(descent, 0.0) + 1e-12 * np.abs(f_old)
+            if good.any():
+                rows = pending[good]
+                j_new, r_new = prob.last_jac[good], prob.last_res[good]
+                y = np.einsum("nbp,nb->np", j_new - ja[rows], r_new)
+                corr = ca[rows]
+                _psb_update(corr, trial[good] - xa[rows], y)
+                ca[rows] = corr
+                xa[rows], fa[rows], ga[rows], ha[rows], ja[rows] = (
+                    trial[good],
+                    f_new[good],
+                    g_new[good],
+                    h_new[good],
+                    j_new,
+                )
+            pending = pending[~good]
+            t *= 0.5
+        # rows whose line search failed stop here (and are refitted one by one)
+        finished = done.copy()
+        finished[pending] = True
+        x[act[finished]] = xa[finished]
+        converged[act[done]] = True
+        if finished.any():
+            keep = ~finished
+            act, xa, fa, ga, ha, ja, ca = (
+                act[keep],
+                xa[keep],
+                fa[keep],
+                ga[keep],
+                ha[keep],
+                ja[keep],
+                ca[keep],
+            )
+    x[act] = xa
+    return niter
+
+
+def fit_batch(
+    model,
+    data: Any,
+    *,
+    init: Any = None,
+    bounds: Any = None,
+    fixed: Any = None,
+    tolerance: float = 1e-10,
+    maxiter: int = 100,
+) -> BatchFitResult:
+    """Fit N datasets ``data`` [N, ndata] (or one dataset from N starts ``init`` [N, npars]).
+
+    ``init`` None | [npars] | [N, npars]; ``bounds`` [npars, 2]; ``fixed`` [npars] mask (the
+    same for all rows).  A row converges when its Newton decrement (the predicted decrease
+    of −log L) is below ``tolerance``; rows that fail after ``maxiter`` iterations are
+    refitted with the scalar :func:`~hfx.optimize.fit`.
+    """
+    cfg = model.config
+    npars = cfg.npars
+    init_arr = np.asarray(cfg.suggested_init() if init is None else init, dtype=np.float64)
+    data = to_numpy(data)
+    if data.ndim == 1:
+        data = data[None, :]
+    nrows = max(data.shape[0], init_arr.shape[0] if init_arr.ndim == 2 else 1)
+    if data.ndim != 2 or data.shape[0] not in (1, nrows):
+        raise FitError(f"data must be [N, ndata] or [ndata]; got shape {data.shape}")
+    if init_arr.shape not in ((npars,), (nrows, npars)):
+        raise FitError(f"init must be [{npars}] or [{nrows}, {npars}]; got {init_arr.shape}")
+    _, bnds, mask = resolve(model, init_arr if init_arr.ndim == 1 else init_arr[0], bounds, fixed)
+    if data.shape[-1] != cfg.nmaindata + cfg.nauxdata:
+        raise FitError(
+            f"data has {data.shape[-1]} values per dataset, the model expects "
+            f"{cfg.nmaindata + cfg.nauxdata}"
+        )
+    data = np.broadcast_to(data, (nrows, data.shape[1]))
+    full = np.array(np.broadcast_to(init_arr, (nrows, npars)))
+    free = ~mask
+    lo, hi = bnds[free, 0], bnds[free, 1]
+    outside = (full[:, free] < lo) | (full[:, free] > hi)
+    if outside.any():
+        row, col = np.argwhere(outside)[0]
+        name = cfg.par_names[np.flatnonzero(free)[col]]
+        raise FitError(f"row {row}: initial value of {name!r} lies outside its bounds")
+
+    prob = _Problem(model, data, full, free)
+    x = full[:, free].copy()
+    rows_all = np.arange(nrows)
+    converged = np.zeros(nrows, dtype=bool)
+    niter = 0
+    if free.any():
+        with single_threaded_blas():
+            niter = _iterate(prob, x, converged, lo, hi, tolerance, maxiter)
+    else:
+        converged[:] = True
+
+    bestfit = prob.pars(rows_all, x)
+    success = converged.copy()
+    redo = np.flatnonzero(~converged)
+    for i in redo:
+        try:
+            res = fit(model, data[i], init=full[i], bounds=bnds, fixed=mask, uncertainties=False)
+        except FitError:
+            continue
+        bestfit[i] = res.bestfit
+        success[i] = True
+    twice_nll = to_numpy(model.twice_nll(bestfit, data))
+    return BatchFitResult(
+        bestfit=bestfit,
+        twice_nll=np.array(twice_nll, dtype=np.float64),
+        success=success,
+        niter=niter,
+        nfallback=int(redo.size),
+    )
+
+
+def fixed_poi_fit_batch(
+    poi_value: Any,
+    model,
+    data: Any,
+    *,
+    init: Any = None,
+    bounds: Any = None,
+    fixed: Any = None,
+    tolerance: float = 1e-10,
+    maxiter: int = 100,
+) -> BatchFitResult:
+    """:func:`fit_batch` with the POI held at ``poi_value`` (a scalar or one value per row)."""
+    poi = model.config.poi_index
+    if poi is None:
+        raise FitError(
+            "fixed_poi_fit_batch needs a model with a parameter of interest (poi_index is None)"
+        )
+    npars = model.config.npars
+    x0 = np.array(model.config.suggested_init() if init is None else init, dtype=np.float64)
+    values = np.asarray(poi_value, dtype=np.float64)
+    if values.ndim and x0.ndim == 1:
+        x0 = np.tile(x0, (values.size, 1))
+    x0[..., poi] = values
+    mask = np.zeros(npars, dtype=bool) if fixed is None else np.array(fixed, dtype=bool)
+    if mask.shape != (npars,):
+        raise FitError(f"fixed must describe {npars} parameters; got shape {mask.shape}")
+    mask[poi] = True
+    return fit_batch(
+        model, data, init=x0, bounds=bounds, fixed=mask, tolerance=tolerance, maxiter=maxiter
+    )
