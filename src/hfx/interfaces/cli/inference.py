@@ -8,6 +8,7 @@ measurement and prints a JSON result.  ``cls`` and ``fit`` print what ``pyhf cls
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Callable
@@ -67,7 +68,7 @@ def _model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _toy_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def _toy_options(func: Callable[..., Any], *, progress: bool = True) -> Callable[..., Any]:
     options = [
         click.option(
             "--calctype",
@@ -84,12 +85,15 @@ def _toy_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Pseudo-experiments per hypothesis (toybased).",
         ),
         click.option("--seed", type=int, default=None, help="Seed of the toy generator."),
-        click.option(
-            "--progress/--no-progress",
-            default=None,
-            help="Progress bar for toys on stderr (default: when stderr is a terminal).",
-        ),
     ]
+    if progress:
+        options.append(
+            click.option(
+                "--progress/--no-progress",
+                default=None,
+                help="Progress bar for toys on stderr (default: when stderr is a terminal).",
+            )
+        )
     for option in reversed(options):
         func = option(func)
     return func
@@ -304,7 +308,7 @@ def fit(
     show_default=True,
     help="Test statistic.",
 )
-@_toy_options
+@functools.partial(_toy_options, progress=False)
 def upper_limit(
     workspace: str,
     patches: tuple[str, ...],
@@ -319,7 +323,6 @@ def upper_limit(
     calctype: str,
     ntoys: int,
     seed: int | None,
-    progress: bool | None,
 ) -> None:
     """Upper limit on the POI at CLs = --level: observed and expected band.
 
@@ -330,7 +333,6 @@ def upper_limit(
 
     from hfx.infer import upper_limit as run_upper_limit
 
-    del progress  # the limit search makes many tests; no per-test progress bar
     model, data, source = _model_and_data(workspace, patches, measurement, backend)
     grid = None if scan is None else np.linspace(scan[0], scan[1], scan[2])
     with naming(source):
