@@ -165,7 +165,7 @@ class ToyCalculator:
         """The statistic at ``poi`` for every row of ``toys`` ([ntoys, ndata])."""
         mu = 0.0 if self.test_stat == "q0" else float(poi)
         n = toys.shape[0]
-        step = n if not self.progress else max(1, min(n, max(50, n // 20)))
+        step = n if not self.progress else max(1, -(-n // 20))  # ~20 updates of the bar
         free_nll, cond_nll, muhat = np.empty(n), np.empty(n), np.empty(n)
         nfail = 0
         bars = _Progress(self.progress)
