@@ -105,21 +105,26 @@ class _Problem:
 
 
 def _newton_steps(
-    x: np.ndarray, g: np.ndarray, h: np.ndarray, lo: np.ndarray, hi: np.ndarray
+    x: np.ndarray,
+    g: np.ndarray,
+    h: np.ndarray,
+    corr: np.ndarray | None,
+    lo: np.ndarray,
+    hi: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Projected Newton directions [n, nfree] and the parameters held at a bound.
+    """Projected Newton directions [n, nfree] with Hessian h (+ corr) per row, and the held set.
 
     Held: on a bound with the gradient pointing out, or pushed through a bound by the
-    first solve (then solved again without them).  ``h`` is overwritten.
+    first solve (those rows are then solved again without them).
     """
     held = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
-    backup = h.copy() if (np.isfinite(lo).any() or np.isfinite(hi).any()) else None
-    step = _solve(h, g, held)
+    step = _solve(h + corr if corr is not None else h.copy(), g, held)
     out = (((x + step < lo) & (g > 0)) | ((x + step > hi) & (g < 0))) & ~held
     again = np.flatnonzero(out.any(axis=1))
-    if again.size and backup is not None:
+    if again.size:
         held[again] |= out[again]
-        step[again] = _solve(backup[again], g[again], held[again])
+        sub = h[again] + corr[again] if corr is not None else h[again]
+        step[again] = _solve(sub, g[again], held[again])
     return step, held
 
 
@@ -154,15 +159,19 @@ def _solve(h: np.ndarray, g: np.ndarray, held: np.ndarray) -> np.ndarray:
 
 
 def _psb_update(corr: np.ndarray, s: np.ndarray, y: np.ndarray) -> None:
-    """Powell-symmetric-Broyden update, in place, so that corr · s = y per row."""
+    """Powell-symmetric-Broyden update, in place, so that corr · s = y per row.
+
+    corr += (r sᵀ + s rᵀ)/sᵀs − (rᵀs) s sᵀ/(sᵀs)² with r = y − corr s, written as
+    u sᵀ + s uᵀ with u = (r − ½ (rᵀs/sᵀs) s)/sᵀs (one temporary matrix).
+    """
     r = y - np.einsum("nij,nj->ni", corr, s)
     ss = np.einsum("ni,ni->n", s, s)
     ss = np.where(ss > 1e-300, ss, np.inf)
     rs = np.einsum("ni,ni->n", r, s)
-    r /= ss[:, None]
-    corr += r[:, :, None] * s[:, None, :]
-    corr += s[:, :, None] * r[:, None, :]
-    corr -= (rs / ss**2)[:, None, None] * s[:, :, None] * s[:, None, :]
+    u = (r - (0.5 * rs / ss)[:, None] * s) / ss[:, None]
+    outer = u[:, :, None] * s[:, None, :]
+    corr += outer
+    corr += outer.transpose(0, 2, 1)
 
 
 def _iterate(
@@ -186,16 +195,16 @@ def _iterate(
     ja = prob.last_jac
     ok = np.isfinite(fa)
     act, xa, fa, ga, ha, ja = act[ok], xa[ok], fa[ok], ga[ok], ha[ok], ja[ok]
-    ca = np.zeros_like(ha)
+    ca = np.zeros_like(ha)  # secant estimate of the curvature Gauss-Newton leaves out
     niter = 0
     while act.size and niter < maxiter:
         niter += 1
-        step, held = _newton_steps(xa, ga, ha + ca, lo, hi)
+        step, held = _newton_steps(xa, ga, ha, ca, lo, hi)
         uphill = np.einsum("ni,ni->n", ga, step) >= 0
         if uphill.any():  # the correction made the model indefinite: plain Gauss-Newton
             ca[uphill] = 0.0
             step[uphill], held[uphill] = _newton_steps(
-                xa[uphill], ga[uphill], ha[uphill].copy(), lo, hi
+                xa[uphill], ga[uphill], ha[uphill], None, lo, hi
             )
         target = np.where(ga > 0, lo, hi)
         move = np.where(held, target - xa, step)
