@@ -260,8 +260,34 @@ class AsymptoticCalculator:
         return math.sqrt(self.qmu_asimov(mu))
 
     # --- the calculator interface ----------------------------------------------------------
+    def prefetch(self, poi: float) -> None:
+        """Run the two conditional fits at ``poi`` (data, Asimov) in one batched call."""
+        mu = 0.0 if self.test_stat == "q0" else float(poi)
+        if not self.opts.batched(self.model):
+            return
+        asimov, gen = self.asimov()
+        free = self.free_fit_to_data()
+        muhat = float(free.bestfit[self.poi_index])
+        need_data = (
+            mu not in self._cond_data and muhat != mu and not vanishes(self.test_stat, muhat, mu)
+        )
+        need_asimov = mu not in self._cond_asimov and mu != self.asimov_mu
+        if not (need_data and need_asimov):
+            return
+        fits = self.opts.conditional_many(
+            self.model,
+            [self.data, asimov],
+            [mu, mu],
+            [
+                self._warm(self._cond_data, mu, free.bestfit),
+                self._warm(self._cond_asimov, mu, gen.bestfit),
+            ],
+        )
+        self._cond_data[mu], self._cond_asimov[mu] = fits
+
     def teststatistic(self, poi: float) -> float:
         """The observed statistic in −μ̂/σ space."""
+        self.prefetch(poi)
         sqrt_q = math.sqrt(self.qmu_data(poi))
         sqrt_qa = self.sqrt_qmu_asimov(poi)
         if self.test_stat in ("q", "q0") or sqrt_q <= sqrt_qa:
