@@ -167,13 +167,37 @@ class FitOptions:
             for d, mu, start in zip(datasets, poi_values, starts, strict=True)
         ]
 
-    def fixing(self, index: int, value: float, *, init: Any = None):
-        """Fit options and start with component ``index`` fixed at ``value``."""
-        start = np.array(self.init if init is None else init, dtype=np.float64)
-        start[index] = float(value)
+    def fixed_component_many(self, model, data: Any, index: int, values, inits) -> list[FitResult]:
+        """Fits of ``data`` with component ``index`` held at each of ``values`` (one batch)."""
         mask = self.fixed.copy()
         mask[index] = True
-        return start, mask
+        starts = np.stack([self._start(i) for i in inits])
+        starts[:, index] = np.asarray(values, dtype=np.float64)
+        data = as_numpy(data)
+        if self.batched(model):
+            fit_batch, _ = batch_fitters()
+            res = fit_batch(
+                model,
+                np.broadcast_to(data, (starts.shape[0], data.size)).copy(),
+                init=starts,
+                bounds=self.bounds,
+                fixed=mask,
+                tolerance=BATCH_TOLERANCE,
+            )
+            return [_row_result(model, res, k, mask) for k in range(starts.shape[0])]
+        kw = {} if self.optimizer is None else {"optimizer": self.optimizer}
+        return [
+            fit(
+                model,
+                data,
+                init=start,
+                bounds=self.bounds,
+                fixed=mask,
+                uncertainties=False,
+                **kw,
+            )
+            for start in starts
+        ]
 
 
 def _clip(start: Any, bounds: np.ndarray, fixed: np.ndarray, init: np.ndarray) -> np.ndarray:

@@ -96,22 +96,22 @@ class _Profile:
             raise HfxError(f"parameter {model.config.par_names[index]!r} is fixed")
         self.cache: dict[float, FitResult] = {}
 
+    def _start(self, x: float) -> np.ndarray:
+        near = min(self.cache, key=lambda v: abs(v - x)) if self.cache else None
+        return self.best.bestfit if near is None else self.cache[near].bestfit
+
+    def many(self, xs) -> np.ndarray:
+        """Δ(2NLL) at every value of ``xs`` (the missing ones fitted in one batch)."""
+        todo = sorted({float(x) for x in xs} - set(self.cache))
+        if todo:
+            starts = [self._start(x) for x in todo]
+            fits = self.opts.fixed_component_many(self.model, self.data, self.index, todo, starts)
+            self.cache.update(zip(todo, fits, strict=True))
+        best = float(self.best.twice_nll)
+        return np.array([float(self.cache[float(x)].twice_nll) - best for x in xs])
+
     def __call__(self, x: float) -> float:
-        x = float(x)
-        if x not in self.cache:
-            near = min(self.cache, key=lambda v: abs(v - x)) if self.cache else None
-            start = self.best.bestfit if near is None else self.cache[near].bestfit
-            start, mask = self.opts.fixing(self.index, x, init=start)
-            self.cache[x] = fit(
-                self.model,
-                self.data,
-                init=start,
-                bounds=self.opts.bounds,
-                fixed=mask,
-                uncertainties=False,
-                **({} if self.opts.optimizer is None else {"optimizer": self.opts.optimizer}),
-            )
-        return float(self.cache[x].twice_nll) - float(self.best.twice_nll)
+        return float(self.many([x])[0])
 
 
 def profile_scan(
@@ -141,11 +141,7 @@ def profile_scan(
         grid = np.linspace(max(lo, xhat - 3 * sigma), min(hi, xhat + 3 * sigma), int(npoints))
     else:
         grid = np.asarray(values, dtype=float).reshape(-1)
-    # fit outward from the best fit so every fit starts next to its solution
-    order = np.argsort(np.abs(grid - xhat), kind="stable")
-    delta = np.empty(grid.size)
-    for i in order:
-        delta[i] = prof(grid[i])
+    delta = prof.many(grid)
     return ProfileScan(
         par=label,
         values=grid,
