@@ -107,8 +107,14 @@ class _Profile:
             starts = [self._start(x) for x in todo]
             fits = self.opts.fixed_component_many(self.model, self.data, self.index, todo, starts)
             self.cache.update(zip(todo, fits, strict=True))
-        best = float(self.best.twice_nll)
+        best = self.minimum
         return np.array([float(self.cache[float(x)].twice_nll) - best for x in xs])
+
+    @property
+    def minimum(self) -> float:
+        """Lowest 2NLL seen: the free fit, or a constrained fit that went (rounding-)lower."""
+        lowest = min((float(f.twice_nll) for f in self.cache.values()), default=np.inf)
+        return min(float(self.best.twice_nll), lowest)
 
     def __call__(self, x: float) -> float:
         return float(self.many([x])[0])
@@ -147,7 +153,7 @@ def profile_scan(
         values=grid,
         delta_twice_nll=delta,
         bestfit=prof.best.bestfit.copy(),
-        minimum=float(prof.best.twice_nll),
+        minimum=prof.minimum,
     )
 
 
