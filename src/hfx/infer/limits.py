@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -166,8 +167,11 @@ def _root(f, known: dict[float, float], lo: float, hi: float, guess: float, rtol
         known[x] = f(x)
     else:  # pragma: no cover - the search reaches a bound long before
         return _no_crossing(what, lo, hi, "out of reach")
-    a = max(m for m, v in known.items() if v >= 0.0 and m < min(x for x, w in neg))
-    b = min(m for m, v in known.items() if v < 0.0 and m > a)
+    # adjacent points where the curve goes from at/above the level to below it (with noisy
+    # curves, e.g. from toys, the first such step; else any change of sign)
+    xs = sorted(known)
+    pairs = [(p, q) for p, q in pairwise(xs) if (known[p] >= 0.0) != (known[q] >= 0.0)]
+    a, b = next(((p, q) for p, q in pairs if known[p] >= 0.0), pairs[0])
     if known[a] == 0.0:
         return a
     return float(toms748(f, a, b, k=2, xtol=2e-12, rtol=rtol))
