@@ -171,3 +171,15 @@ def test_atlas_toys_match_scalar_fits():
         if poi_fixed:
             grad[:, poi] = 0.0
         assert np.abs(grad).max() < 1e-3
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_other_backends(backend):
+    pytest.importorskip(backend)
+    model = simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7], backend=backend)
+    data = np.concatenate([[51.0, 48.0], model.config.auxdata])
+    starts = np.tile(model.config.suggested_init(), (3, 1))
+    res = fit_batch(model, data, init=starts)
+    np.testing.assert_allclose(res.twice_nll, 24.98393521, rtol=1e-8)
+    cond = fixed_poi_fit_batch(1.0, model, np.stack([data, data]))
+    np.testing.assert_allclose(cond.twice_nll, 28.92218013, rtol=1e-8)

@@ -291,7 +291,8 @@ def fit_batch(
             f"data has {data.shape[-1]} values per dataset, the model expects "
             f"{cfg.nmaindata + cfg.nauxdata}"
         )
-    data = np.broadcast_to(data, (nrows, data.shape[1]))
+    if data.shape[0] != nrows:
+        data = np.repeat(data, nrows, axis=0)
     full = np.array(np.broadcast_to(init_arr, (nrows, npars)))
     free = ~mask
     lo, hi = bnds[free, 0], bnds[free, 1]
