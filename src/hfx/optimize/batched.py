@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import xlogy
 
 from hfx.errors import FitError
 from hfx.optimize.api import fit
 from hfx.optimize.common import resolve, single_threaded_blas, to_numpy
+from hfx.optimize.gauss_newton import GaussNewton
 
 
 @dataclass(frozen=True)
@@ -44,64 +44,6 @@ class BatchFitResult:
             "niter": int(self.niter),
             "nfallback": int(self.nfallback),
         }
-
-
-class _Problem:
-    """−log L (up to per-row constants), gradient and Gauss-Newton Hessian over free parameters."""
-
-    def __init__(self, model, data: np.ndarray, full: np.ndarray, free: np.ndarray):
-        a = model.arrays
-        self.model = model
-        self.nb = model.config.nmaindata
-        self.free = free
-        self.idx = np.flatnonzero(free)
-        self.full = full  # [N, npars], fixed components already in place
-        self.data = data
-        pos = np.full(model.config.npars, -1)
-        pos[self.idx] = np.arange(self.idx.size)
-        # constraints acting on free parameters, in free coordinates
-        g_keep = pos[a.gauss_par] >= 0
-        self.g_par = pos[a.gauss_par][g_keep]
-        self.g_aux = (a.gauss_aux + self.nb)[g_keep]
-        self.g_w = 1.0 / a.gauss_sigma[g_keep] ** 2
-        p_keep = pos[a.pois_par] >= 0
-        self.p_par = pos[a.pois_par][p_keep]
-        self.p_aux = (a.pois_aux + self.nb)[p_keep]
-        self.p_tau = a.pois_tau[p_keep]
-
-    def pars(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-        full = self.full[rows]
-        full[:, self.idx] = x
-        return full
-
-    def evaluate(self, rows: np.ndarray, x: np.ndarray):
-        """(f [n], g [n, nfree], H [n, nfree, nfree]) for ``rows`` at free values ``x``."""
-        nu, jac = self.model.expected_and_jacobian(self.pars(rows, x))
-        nu, jac = to_numpy(nu), to_numpy(jac)[:, :, self.idx]
-        d = self.data[rows]
-        n = d[:, : self.nb]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.sum(nu - xlogy(n, nu), axis=1)
-            ratio = np.where(n > 0, n / nu, 0.0)
-            g = np.einsum("nb,nbp->np", 1.0 - ratio, jac)
-            wj = jac * (ratio / nu)[:, :, None]
-            h = np.matmul(jac.transpose(0, 2, 1), wj)
-            if self.g_par.size:
-                z = x[:, self.g_par] - d[:, self.g_aux]
-                f += 0.5 * np.sum(z * z * self.g_w, axis=1)
-                g[:, self.g_par] += z * self.g_w
-                h[:, self.g_par, self.g_par] += self.g_w
-            if self.p_par.size:
-                theta = x[:, self.p_par]
-                aux = d[:, self.p_aux]
-                lam = theta * self.p_tau
-                f += np.sum(lam - xlogy(aux, lam), axis=1)
-                g[:, self.p_par] += self.p_tau - aux / theta
-                h[:, self.p_par, self.p_par] += aux / (theta * theta)
-        bad = ~np.isfinite(f) | np.any(nu < 0, axis=1) | ~np.isfinite(g).all(axis=1)
-        f[bad] = np.inf
-        self.last_jac, self.last_res = jac, 1.0 - ratio
-        return f, g, h
 
 
 def _newton_steps(
@@ -175,7 +117,7 @@ def _psb_update(corr: np.ndarray, s: np.ndarray, y: np.ndarray) -> None:
 
 
 def _iterate(
-    prob: _Problem,
+    prob: GaussNewton,
     x: np.ndarray,
     converged: np.ndarray,
     lo: np.ndarray,
@@ -302,7 +244,7 @@ def fit_batch(
         name = cfg.par_names[np.flatnonzero(free)[col]]
         raise FitError(f"row {row}: initial value of {name!r} lies outside its bounds")
 
-    prob = _Problem(model, data, full, free)
+    prob = GaussNewton(model, data, full, free)
     x = full[:, free].copy()
     rows_all = np.arange(nrows)
     converged = np.zeros(nrows, dtype=bool)

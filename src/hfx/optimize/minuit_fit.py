@@ -1,8 +1,10 @@
 """MIGRAD (iminuit, extra ``minuit``) with the model's exact gradient.
 
-Uncertainties are not taken from Minuit's HESSE (second differences of −log L) but from
-the Hessian of differences of the exact gradient (:func:`hfx.optimize.common.hessian`),
-which is more accurate and identical for every optimizer.
+MIGRAD's seed gets the diagonal second derivatives from the Gauss-Newton curvature of
+the exact Jacobian (when the model provides it), which saves the 2·npars numerical calls
+of the seed.  Uncertainties are not taken from Minuit's HESSE (second differences of
+−log L) but from the Hessian of differences of the exact gradient
+(:func:`hfx.optimize.common.hessian`), more accurate and the same for every optimizer.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hfx.errors import FitError, MissingExtraError
+from hfx.optimize import gauss_newton
 from hfx.optimize.common import Minimum, Objective, single_threaded_blas
 
 
@@ -64,7 +67,11 @@ class MinuitOptimizer:
         def grad(x: np.ndarray) -> np.ndarray:
             return obj(x)[1]
 
-        m = iminuit.Minuit(fcn, x0, grad=grad, name=[f"x{i}" for i in range(x0.size)])
+        extra = {}
+        if gauss_newton.supports(obj.model):
+            # exact-Jacobian curvature for MIGRAD's seed instead of 2·npars numerical calls
+            extra["g2"] = gauss_newton.diagonal_curvature(obj.model, obj.data, obj.full, obj.free)
+        m = iminuit.Minuit(fcn, x0, grad=grad, name=[f"x{i}" for i in range(x0.size)], **extra)
         m.errordef = iminuit.Minuit.LIKELIHOOD
         m.print_level = 0
         m.strategy = 0 if self.strategy is None else self.strategy
