@@ -158,6 +158,7 @@ class AsymptoticCalculator:
         self._asimov: tuple[np.ndarray, FitResult] | None = None
         self._free_asimov: FitResult | None = None
         self._cond_data: dict[float, FitResult] = {}
+        self._precise: set[float] = set()  # data fits converged in the parameters too
         self._cond_asimov: dict[float, FitResult] = {}
         self._q_data: dict[float, float] = {}
         self._q_asimov: dict[float, float] = {}
@@ -172,7 +173,7 @@ class AsymptoticCalculator:
     def asimov(self) -> tuple[np.ndarray, FitResult]:
         """The Asimov dataset and the conditional fit it was generated from."""
         if self._asimov is None:
-            cond = self.conditional_fit_to_data(self.asimov_mu)
+            cond = self.conditional_fit_to_data(self.asimov_mu, precise=True)
             self._asimov = (as_numpy(self.model.expected_data(cond.bestfit)), cond)
         return self._asimov
 
@@ -187,19 +188,24 @@ class AsymptoticCalculator:
                 self._free_asimov = self.opts.free(self.model, data)
         return self._free_asimov
 
-    def conditional_fit_to_data(self, mu: float) -> FitResult:
+    def conditional_fit_to_data(self, mu: float, *, precise: bool = False) -> FitResult:
         """Fit to the observed data with the POI at ``mu`` (cached).
 
         Where the free fit already sits at ``mu`` (e.g. μ̂ = 0 on its bound) it is that fit.
+        ``precise`` converges the parameters themselves (they define the Asimov data).
         """
         mu = float(mu)
-        if mu not in self._cond_data:
+        if mu not in self._cond_data or (precise and mu not in self._precise):
             free = self.free_fit_to_data()
             if float(free.bestfit[self.poi_index]) == mu:
                 self._cond_data[mu] = free
             else:
                 start = self._warm(self._cond_data, mu, free.bestfit)
-                self._cond_data[mu] = self.opts.conditional(self.model, self.data, mu, init=start)
+                self._cond_data[mu] = self.opts.conditional(
+                    self.model, self.data, mu, init=start, precise=precise
+                )
+            if precise:
+                self._precise.add(mu)
         return self._cond_data[mu]
 
     def conditional_fit_to_asimov(self, mu: float) -> FitResult:

@@ -15,7 +15,6 @@ from typing import Any
 from hfx.infer._common import (
     FitOptions,
     check_test_stat,
-    log,
     poi_index,
     resolve_options,
     warn_bounds,
@@ -167,10 +166,8 @@ def get_test_stat(name: str) -> Callable[..., Any]:
 
 
 def checked_test_stat(model, opts: FitOptions, name: str, allowed=None) -> str:
-    """Validate ``name`` for a calculator and log pyhf's bound warnings once."""
-    check_test_stat(name, allowed) if allowed else check_test_stat(name)
+    """Validate ``name`` (against ``allowed`` if given) and log pyhf's bound warnings once."""
+    check_test_stat(name, *(() if allowed is None else (allowed,)))
     idx = poi_index(model, opts)
     warn_bounds(name, float(opts.bounds[idx, 0]))
-    if name == "q0" and not (opts.bounds[idx, 0] <= 1.0 <= opts.bounds[idx, 1]):
-        log.debug("POI bounds exclude 1: the Asimov free fit for q0 runs a real fit")
     return name

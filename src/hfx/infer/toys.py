@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import HfxError
-from hfx.infer._common import as_numpy, log, normal_sf, poi_index, resolve_options
+from hfx.infer._common import (
+    as_numpy,
+    batch_fitters,
+    log,
+    normal_sf,
+    poi_index,
+    resolve_options,
+)
 from hfx.infer.teststats import checked_test_stat, profile_statistic
 
 __all__ = ["EmpiricalDistribution", "ToyCalculator", "sample_toys"]
@@ -66,17 +73,6 @@ def sample_toys(model, pars: Any, ntoys: int, rng: np.random.Generator) -> np.nd
         lam = np.clip(pars[arrays.pois_par] * arrays.pois_tau, 0.0, None)
         aux[:, arrays.pois_aux] = rng.poisson(lam, size=(ntoys, lam.size))
     return np.concatenate([main, aux], axis=1)
-
-
-def _batch_fitters():
-    """(fit_batch, fixed_poi_fit_batch) from hfx.optimize, or None when not available."""
-    import hfx.optimize as opt
-
-    fit_batch = getattr(opt, "fit_batch", None)
-    fixed_batch = getattr(opt, "fixed_poi_fit_batch", None)
-    if fit_batch is None or fixed_batch is None:
-        return None
-    return fit_batch, fixed_batch
 
 
 class _Progress:
@@ -189,9 +185,8 @@ class ToyCalculator:
     def _fit_chunk(self, chunk: np.ndarray, mu: float, start: Any):
         opts, model = self.opts, self.model
         init = np.where(opts.fixed, opts.init, np.clip(start, *opts.bounds.T))
-        fitters = _batch_fitters()
-        if fitters is not None and opts.optimizer is None:
-            fit_batch, fixed_poi_fit_batch = fitters
+        if opts.batched(model):
+            fit_batch, fixed_poi_fit_batch = batch_fitters()
             free = fit_batch(model, chunk, init=init, bounds=opts.bounds, fixed=opts.fixed)
             cond_init = init.copy()
             cond_init[self.poi_index] = mu
