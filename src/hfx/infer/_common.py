@@ -105,26 +105,47 @@ class FitOptions:
     def _start(self, init: Any) -> np.ndarray:
         return self.init if init is None else _clip(init, self.bounds, self.fixed, self.init)
 
+    def _starts(self, init: Any, index: int | None, value: float | None) -> list[np.ndarray]:
+        """Starting points of one fit: the caller's (warm) start and the task's init.
+
+        Both run (in one batch) and the lower minimum wins, so a warm start can speed a fit
+        up but never trap it in a worse local minimum than a fit from the init would find.
+        """
+        default = self.init.copy()
+        if index is not None:
+            default[index] = value
+        if init is None:
+            return [default]
+        warm = self._start(init)
+        if index is not None:
+            warm[index] = value
+        return [default] if np.array_equal(warm, default) else [warm, default]
+
+    def _batched(self, model, datasets, starts, mask: np.ndarray, tolerance: float):
+        """Batched fits: one result per dataset, the best over its list of starts."""
+        fit_batch, _ = batch_fitters()
+        owner = [i for i, group in enumerate(starts) for _ in group]
+        rows = np.stack([as_numpy(datasets[i]) for i in owner])
+        init = np.stack([x for group in starts for x in group])
+        res = fit_batch(model, rows, init=init, bounds=self.bounds, fixed=mask, tolerance=tolerance)
+        nll = np.where(np.asarray(res.success, dtype=bool), np.asarray(res.twice_nll), np.inf)
+        out = []
+        for i in range(len(datasets)):
+            rows_i = [r for r, o in enumerate(owner) if o == i]
+            out.append(_row_result(model, res, min(rows_i, key=lambda r: nll[r]), mask))
+        return out
+
     def free(self, model, data: Any, *, init: Any = None, precise: bool = False):
         """Unconditional fit (no uncertainties); ``precise`` as for :meth:`conditional`."""
-        start = self._start(init)
+        tol = PRECISE_TOLERANCE if precise else BATCH_TOLERANCE
         if self.batched(model):
-            fit_batch, _ = batch_fitters()
-            rows = np.asarray(as_numpy(data))[None, :]
-            res = fit_batch(
-                model,
-                rows,
-                init=start,
-                bounds=self.bounds,
-                fixed=self.fixed,
-                tolerance=PRECISE_TOLERANCE if precise else BATCH_TOLERANCE,
-            )
-            return _row_result(model, res, 0, self.fixed)
+            starts = [self._starts(init, None, None)]
+            return self._batched(model, [data], starts, self.fixed, tol)[0]
         kw = {} if self.optimizer is None else {"optimizer": self.optimizer}
         return fit(
             model,
             data,
-            init=start,
+            init=self._start(init),
             bounds=self.bounds,
             fixed=self.fixed,
             uncertainties=False,
@@ -143,71 +164,58 @@ class FitOptions:
     def conditional_many(
         self, model, datasets, poi_values, inits, *, precise: bool = False
     ) -> list[FitResult]:
-        """Several POI-fixed fits (one per dataset/value/start), batched when possible."""
-        starts = [self._start(i) for i in inits]
+        """POI-fixed fits, one per (dataset, value, warm start), in one batch when possible.
+
+        Without the batched fitter, each fit starts from the task's init (as pyhf's do).
+        """
+        idx = model.config.poi_index
         if self.batched(model) and datasets:
-            _, fixed_batch = batch_fitters()
-            idx = model.config.poi_index
-            init = np.stack(starts)
-            init[:, idx] = np.asarray(poi_values, dtype=np.float64)
             mask = self.fixed.copy()
             mask[idx] = True
-            res = fixed_batch(
-                np.asarray(poi_values, dtype=np.float64),
-                model,
-                np.stack([as_numpy(d) for d in datasets]),
-                init=init,
-                bounds=self.bounds,
-                fixed=self.fixed,
-                tolerance=PRECISE_TOLERANCE if precise else BATCH_TOLERANCE,
-            )
-            return [_row_result(model, res, k, mask) for k in range(len(datasets))]
+            starts = [
+                self._starts(i, idx, float(v)) for i, v in zip(inits, poi_values, strict=True)
+            ]
+            tol = PRECISE_TOLERANCE if precise else BATCH_TOLERANCE
+            return self._batched(model, datasets, starts, mask, tol)
         kw = {} if self.optimizer is None else {"optimizer": self.optimizer}
         return [
             fixed_poi_fit(
                 float(mu),
                 model,
                 d,
-                init=start,
+                init=self.init,
                 bounds=self.bounds,
                 fixed=self.fixed,
                 uncertainties=False,
                 **kw,
             )
-            for d, mu, start in zip(datasets, poi_values, starts, strict=True)
+            for d, mu in zip(datasets, poi_values, strict=True)
         ]
 
     def fixed_component_many(self, model, data: Any, index: int, values, inits) -> list[FitResult]:
         """Fits of ``data`` with component ``index`` held at each of ``values`` (one batch)."""
         mask = self.fixed.copy()
         mask[index] = True
-        starts = np.stack([self._start(i) for i in inits])
-        starts[:, index] = np.asarray(values, dtype=np.float64)
-        data = as_numpy(data)
         if self.batched(model):
-            fit_batch, _ = batch_fitters()
-            res = fit_batch(
-                model,
-                np.broadcast_to(data, (starts.shape[0], data.size)).copy(),
-                init=starts,
-                bounds=self.bounds,
-                fixed=mask,
-                tolerance=BATCH_TOLERANCE,
-            )
-            return [_row_result(model, res, k, mask) for k in range(starts.shape[0])]
+            starts = [self._starts(i, index, float(v)) for i, v in zip(inits, values, strict=True)]
+            return self._batched(model, [data] * len(starts), starts, mask, BATCH_TOLERANCE)
         kw = {} if self.optimizer is None else {"optimizer": self.optimizer}
-        return [
-            fit(
-                model,
-                data,
-                init=start,
-                bounds=self.bounds,
-                fixed=mask,
-                uncertainties=False,
-                **kw,
+        out = []
+        for value, init in zip(values, inits, strict=True):
+            start = self._start(init)
+            start[index] = float(value)
+            out.append(
+                fit(
+                    model,
+                    data,
+                    init=start,
+                    bounds=self.bounds,
+                    fixed=mask,
+                    uncertainties=False,
+                    **kw,
+                )
             )
-            for start in starts
-        ]
+        return out
 
 
 def _clip(start: Any, bounds: np.ndarray, fixed: np.ndarray, init: np.ndarray) -> np.ndarray:
