@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from hfx.optimize import gauss_newton
 from hfx.optimize.common import Minimum, Objective, projected_gradient, single_threaded_blas
 
 
@@ -27,15 +28,25 @@ class ScipyOptimizer:
         if x0.size == 0:
             fun, _ = obj(x0)
             return Minimum(x0, fun, bool(np.isfinite(fun) and fun < 1e299), "no free parameters")
+        # precondition: work in y = x·s with s² the Gauss-Newton diagonal at the start
+        scale = np.ones_like(x0)
+        if gauss_newton.supports(obj.model):
+            g2 = gauss_newton.diagonal_curvature(obj.model, obj.data, obj.full, obj.free)
+            scale = np.sqrt(g2(x0))
+
+        def scaled(y: np.ndarray) -> tuple[float, np.ndarray]:
+            f, g = obj(y / scale)
+            return f, g / scale
+
         with single_threaded_blas():
             res = minimize(
-                obj,
-                x0,
+                scaled,
+                x0 * scale,
                 jac=True,
                 method="L-BFGS-B",
                 bounds=[
                     (lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
-                    for lo, hi in bnds
+                    for lo, hi in bnds * scale[:, None]
                 ],
                 options={
                     "maxiter": self.maxiter,
@@ -45,6 +56,7 @@ class ScipyOptimizer:
                     "maxcor": 30,
                 },
             )
+        res.x = np.clip(np.asarray(res.x) / scale, bnds[:, 0], bnds[:, 1])
         x, fun = np.asarray(res.x, dtype=np.float64), float(res.fun)
         msg = f"scipy L-BFGS-B: {res.message}"
         if not np.isfinite(fun) or fun >= 1e299:
