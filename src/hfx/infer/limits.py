@@ -125,7 +125,7 @@ def _no_crossing(what: str, lo: float, hi: float, side: str) -> float:
 def _next_point(pts: list[tuple[float, float]], lo: float, hi: float, up: bool) -> float:
     """Next trial μ when every value so far lies on one side of the level.
 
-    Extrapolates the secant of the two points nearest the crossing (overshooting by 20% so
+    Extrapolates the secant of the two points nearest the crossing (overshooting by 10% so
     the next point brackets it), else steps geometrically; never leaves [lo, hi].
     """
     pts = sorted(pts, reverse=up)  # nearest the crossing first
