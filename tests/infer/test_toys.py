@@ -125,14 +125,12 @@ def test_toy_calculator_rejects_bad_ntoys(canonical):
 
 @needs_batch
 def test_toy_upper_limits_near_asymptotic(canonical):
-    """Toy-based limits (1000 toys per point) land near the asymptotic ones (G.4 scan:
+    """Toy-based limits (500 toys per point) land near the asymptotic ones (G.4 scan:
     obs 1.026, expected median 1.125); both methods run on the noisy curves."""
     model, data = canonical
-    scan = upper_limit(
-        model, data, calculator="toys", ntoys=1000, seed=3, scan=np.linspace(0, 3, 7)
-    )
+    scan = upper_limit(model, data, calculator="toys", ntoys=500, seed=3, scan=np.linspace(0, 3, 7))
     assert scan.obs == pytest.approx(1.026, rel=0.15)
     assert scan.exp[2] == pytest.approx(1.125, rel=0.15)
-    root = upper_limit(model, data, calculator="toys", ntoys=1000, seed=3, rtol=1e-3)
+    root = upper_limit(model, data, calculator="toys", ntoys=500, seed=3, rtol=1e-2)
     assert root.obs == pytest.approx(1.012, rel=0.15)
     assert root.exp[2] == pytest.approx(1.062, rel=0.15)
