@@ -2,9 +2,11 @@
 
 Projected Newton on all rows together.  The Hessian is the Gauss-Newton (observed
 Fisher) matrix of the Poisson terms, JᵀWJ with the exact Jacobian ∂ν/∂θ of the expected
-counts (``Model.expected_and_jacobian``), plus the exact constraint curvature.  Each row
-has its own active bound set, Armijo backtracking line search and convergence test (the
-Newton decrement); rows that do not converge are refitted one by one with :func:`fit`.
+counts (``Model.expected_and_jacobian``), plus the exact constraint curvature, plus a
+per-row secant (PSB) estimate of the curvature Gauss-Newton leaves out.  Each row has its
+own active bound set, Armijo backtracking line search and convergence test (the Newton
+decrement); rows that do not converge are refitted one by one with :func:`fit`.  On
+multimodal likelihoods a row may end in a different local minimum than the scalar path.
 """
 
 from __future__ import annotations
