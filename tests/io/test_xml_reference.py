@@ -110,7 +110,7 @@ def test_same_likelihood_as_pyhf(config):
     if "cls_mu1" in ref and hasattr(hfx, "infer") and hasattr(hfx.infer, "hypotest"):
         ws = hfx.Workspace(spec)
         model = ws.model(first)
-        cls = hfx.infer.hypotest(model, ws.data(model), 1.0).cls
+        cls = hfx.infer.hypotest(model, ws.data(model), 1.0, optimizer="scipy").cls
         assert cls == pytest.approx(ref["cls_mu1"], rel=1e-4)
 
 
