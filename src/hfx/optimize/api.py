@@ -2,7 +2,8 @@
 
 Only the free parameters are handed to the optimizer; fixed ones (the model's
 ``suggested_fixed()`` plus the caller's ``fixed``) stay at their initial values.  A failed
-minimisation is retried from a perturbed start, then with the other optimizer (Minuit
+minimisation is retried from the model's suggested start (when the caller gave another),
+from a perturbed start, then with the other optimizer (Minuit
 with strategy 2 after scipy, scipy after Minuit) before :class:`~hfx.errors.FitError`.
 """
 
@@ -98,6 +99,11 @@ def fit(
     x0 = x_init[free]
     attempts: list[tuple[Optimizer, np.ndarray]] = [(opt, x0)]
     if x0.size:
+        default = np.clip(
+            np.asarray(model.config.suggested_init(), dtype=float)[free], fbnds[:, 0], fbnds[:, 1]
+        )
+        if not np.allclose(default, x0):
+            attempts.append((opt, default))
         attempts.append((opt, _perturbed(x0, fbnds)))
         other = _fallback(opt)
         if other is not None:
