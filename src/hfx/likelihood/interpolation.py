@@ -111,6 +111,9 @@ def _code4_coefficients(
     return rhs @ np.linalg.inv(system).T
 
 
+_POWERS = np.arange(7.0)
+
+
 def interpolate(xp: Any, alpha: Any, c: dict[str, Any], code: str) -> tuple[Any, Any]:
     """Shift d(α) and ∂d/∂α for arrays ``alpha[..., T]`` with backend constants ``c``.
 
@@ -151,13 +154,18 @@ def interpolate(xp: Any, alpha: Any, c: dict[str, Any], code: str) -> tuple[Any,
         safe_alpha = xp.where(outside, alpha, 0.0 * alpha)
         expo = nom * xp.exp(safe_alpha * log_ratio)
         coef = c["coef"]
-        poly = 0.0 * alpha
-        dpoly = 0.0 * alpha
-        for i in range(6, 0, -1):
-            poly = (poly + coef[..., i - 1]) * alpha
-        for i in range(6, 1, -1):
-            dpoly = (dpoly + i * coef[..., i - 1]) * alpha
-        dpoly = dpoly + coef[..., 0]
+        if xp is np:  # few large operations beat Horner's many small ones on NumPy
+            powers = alpha[..., None] ** _POWERS
+            poly = np.sum(powers[..., 1:] * coef, axis=-1)
+            dpoly = np.sum(powers[..., :-1] * (coef * _POWERS[1:]), axis=-1)
+        else:
+            poly = 0.0 * alpha
+            dpoly = 0.0 * alpha
+            for i in range(6, 0, -1):
+                poly = (poly + coef[..., i - 1]) * alpha
+            for i in range(6, 1, -1):
+                dpoly = (dpoly + i * coef[..., i - 1]) * alpha
+            dpoly = dpoly + coef[..., 0]
         value = xp.where(outside, expo - nom, nom * poly)
         deriv = xp.where(outside, expo * log_ratio, nom * dpoly)
         return value, deriv

@@ -371,9 +371,9 @@ class Model:
                 shift, dshift = self._shifts(pars)
             else:
                 alpha = pars[..., dense["par"]]
-                feats = [interpolate(np, alpha, u, dense["code"]) for u in dense["units"]]
-                shift = np.concatenate([f for f, _ in feats], axis=-1) @ dense["shift_w"]
-                dshift = np.stack([d for _, d in feats], axis=-2)  # [..., K, P]
+                # every feature in one call: α [..., 1, P] against unit constants [K, P]
+                feats, dshift = interpolate(np, alpha[..., None, :], dense["units"], dense["code"])
+                shift = feats.reshape((*feats.shape[:-2], -1)) @ dense["shift_w"]
             base = self._nominal + shift
             batch = table.shape[:-1]
             prefix = B.cumprod(table) if dense is None else None
@@ -450,12 +450,12 @@ class Model:
             fields = {"up": consts.up, "down": consts.down, **consts.extra}
             pars, pos = np.unique(t.var_par, return_inverse=True)
             weights = np.zeros((len(fields), pars.size, self._E))
-            units = []
-            for k, (name, values) in enumerate(fields.items()):
+            # unit constants [K, P]: feature k is d(α) with field k set to 1, the others to 0
+            eye = np.eye(len(fields))[:, :, None] * np.ones(pars.size)
+            units = {f: eye[k] for k, f in enumerate(fields)}
+            units["nominal"] = np.zeros((len(fields), pars.size))
+            for k, values in enumerate(fields.values()):
                 np.add.at(weights[k], (pos, t.entry), values)
-                unit = {f: np.zeros(pars.size) for f in (*fields, "nominal")}
-                unit[name] = np.ones(pars.size)
-                units.append(unit)
             entry_bin = np.zeros((self._E, self._nb))
             entry_bin[np.arange(self._E), self.arrays.entry_bin] = 1.0
             nk = len(fields)
