@@ -93,7 +93,27 @@ def _band(triples: Any) -> list[list[Any]]:
     return [[_arrays(t[k]) for t in triples] for k in range(3)]
 
 
-class AsymptoticCalculator:
+class _PValues:
+    """p-values of pyhf's calculators, delegated to the native calculator ``self.native``."""
+
+    native: Any
+
+    def pvalues(
+        self, teststat: Any, sig_plus_bkg_distribution: Any, bkg_only_distribution: Any
+    ) -> tuple[Any, Any, Any]:
+        """(CLs+b, CLb, CLs) for an observed statistic, as 0-d arrays."""
+        return _pvalue_triple(
+            *self.native.pvalues(teststat, sig_plus_bkg_distribution, bkg_only_distribution)
+        )
+
+    def expected_pvalues(
+        self, sig_plus_bkg_distribution: Any, bkg_only_distribution: Any
+    ) -> list[list[Any]]:
+        """[[CLs+b ×5], [CLb ×5], [CLs ×5]]: the −2σ … +2σ edges of the expected band."""
+        return _band(self.native.expected_pvalues(sig_plus_bkg_distribution, bkg_only_distribution))
+
+
+class AsymptoticCalculator(_PValues):
     """Asymptotic calculator with pyhf's constructor and methods.
 
     ``calc_base_dist`` is ``"normal"`` or ``"clipped_normal"``.  After ``teststatistic``,
@@ -159,27 +179,13 @@ class AsymptoticCalculator:
             AsymptoticTestStatDistribution(b.shift, b.cutoff),
         )
 
-    def pvalues(
-        self, teststat: Any, sig_plus_bkg_distribution: Any, bkg_only_distribution: Any
-    ) -> tuple[Any, Any, Any]:
-        """(CLs+b, CLb, CLs) for an observed statistic, as 0-d arrays."""
-        return _pvalue_triple(
-            *self.native.pvalues(float(teststat), sig_plus_bkg_distribution, bkg_only_distribution)
-        )
-
-    def expected_pvalues(
-        self, sig_plus_bkg_distribution: Any, bkg_only_distribution: Any
-    ) -> list[list[Any]]:
-        """[[CLs+b ×5], [CLb ×5], [CLs ×5]] from the −2σ to the +2σ edge of the band."""
-        return _band(self.native.expected_pvalues(sig_plus_bkg_distribution, bkg_only_distribution))
-
 
 def _global_seed() -> int:
     """A seed drawn from NumPy's global generator, so ``np.random.seed(n)`` reproduces toys."""
     return int(np.random.randint(0, 2**31 - 1))
 
 
-class ToyCalculator:
+class ToyCalculator(_PValues):
     """Toy-based calculator with pyhf's constructor and methods (statistic in q space).
 
     Toys come from a :class:`numpy.random.Generator` seeded with ``seed`` (an hfx
@@ -238,17 +244,3 @@ class ToyCalculator:
         finally:
             native.progress = previous
         return EmpiricalDistribution(sb.samples), EmpiricalDistribution(b.samples)
-
-    def pvalues(
-        self, teststat: Any, sig_plus_bkg_distribution: Any, bkg_only_distribution: Any
-    ) -> tuple[Any, Any, Any]:
-        """(CLs+b, CLb, CLs): fractions of toys at or above ``teststat`` (0-d arrays)."""
-        return _pvalue_triple(
-            *self.native.pvalues(teststat, sig_plus_bkg_distribution, bkg_only_distribution)
-        )
-
-    def expected_pvalues(
-        self, sig_plus_bkg_distribution: Any, bkg_only_distribution: Any
-    ) -> list[list[Any]]:
-        """[[CLs+b ×5], [CLb ×5], [CLs ×5]]: percentiles over the background-only toys."""
-        return _band(self.native.expected_pvalues(sig_plus_bkg_distribution, bkg_only_distribution))
