@@ -201,7 +201,13 @@ def jax_table(args, raw: dict[str, Any]) -> list[str]:
 def toys_table(args, raw: dict[str, Any], failures: list[str], tmp: Path) -> list[str]:
     simple = tmp / "uncorrelated_background.json"
     spec = hfx.simplemodels.uncorrelated_background_spec([12.0, 11.0], [50.0, 52.0], [3.0, 7.0])
-    simple.write_text(json.dumps(spec))
+    workspace = {
+        **spec,
+        "observations": [{"name": "singlechannel", "data": [51.0, 48.0]}],
+        "measurements": [{"name": "meas", "config": {"poi": "mu", "parameters": []}}],
+        "version": "1.0.0",
+    }
+    simple.write_text(json.dumps(workspace))
     atlas = "2018-31_BkgOnlyA"
     cases = [
         ("uncorrelated_background", simple, None),
@@ -325,30 +331,49 @@ def main() -> int:
         "`check` compares hfx's answer with pyhf's from the same run.",
         "",
     ]
-    with tempfile.TemporaryDirectory() as tmpdir:
-        tmp = Path(tmpdir)
-        if args.only & {"build", "fit", "cls", "limit"}:
-            sections += ["## Published ATLAS workspaces (+ signal patch)", ""]
-            sections += atlas_tables(args, raw, failures)
-        if "toys" in args.only:
-            sections += ["## Toys: one hypothesis (μ=1, q̃μ), background and signal ensembles", ""]
-            sections += toys_table(args, raw, failures, tmp)
-            sections.append("")
-        if "scaling" in args.only:
-            sections += ["## Scaling series (synthetic workspaces)", ""]
-            sections += scaling_table(args, raw, tmp)
-            sections.append("")
-        if "jax" in args.only:
-            sections += ["## JAX backend: asymptotic CLs with band", ""]
-            sections += jax_table(args, raw)
-            sections.append("")
-    sections.append(f"Total benchmark wall time: {time.perf_counter() - started:.0f} s.")
-    if failures:
-        sections += ["", "**Failed checks:**", *[f"- {f}" for f in failures]]
-    args.output.write_text("\n".join(sections) + "\n")
     raw_path = HERE / "results" / "raw.json"
     raw_path.parent.mkdir(exist_ok=True)
-    raw_path.write_text(json.dumps(raw, indent=1, default=str))
+
+    def write(final: bool) -> None:
+        """Write what is measured so far, so that a crash or an interrupt loses nothing."""
+        lines = list(sections)
+        if final:
+            lines.append(f"Total benchmark wall time: {time.perf_counter() - started:.0f} s.")
+        else:
+            lines.append("(incomplete: the run has not finished)")
+        if failures:
+            lines += ["", "**Failed checks:**", *[f"- {f}" for f in failures]]
+        args.output.write_text("\n".join(lines) + "\n")
+        raw_path.write_text(json.dumps(raw, indent=1, default=str))
+
+    parts = [
+        (
+            bool(args.only & {"build", "fit", "cls", "limit"}),
+            "Published ATLAS workspaces (+ signal patch)",
+            lambda tmp: atlas_tables(args, raw, failures),
+        ),
+        (
+            "toys" in args.only,
+            "Toys: one hypothesis (μ=1, q̃μ), background and signal ensembles",
+            lambda tmp: [*toys_table(args, raw, failures, tmp), ""],
+        ),
+        (
+            "scaling" in args.only,
+            "Scaling series (synthetic workspaces)",
+            lambda tmp: [*scaling_table(args, raw, tmp), ""],
+        ),
+        (
+            "jax" in args.only,
+            "JAX backend: asymptotic CLs with band",
+            lambda tmp: [*jax_table(args, raw), ""],
+        ),
+    ]
+    with tempfile.TemporaryDirectory() as tmpdir:
+        for wanted, title, table in parts:
+            if wanted:
+                sections.extend([f"## {title}", "", *table(Path(tmpdir))])
+                write(final=False)
+    write(final=True)
     print("\n".join(sections))
     return 1 if failures else 0
 
