@@ -68,6 +68,23 @@ def _perturbed(x0: np.ndarray, bnds: np.ndarray) -> np.ndarray:
     return np.clip(moved, bnds[:, 0], bnds[:, 1])
 
 
+def _attempts(model, opt: Optimizer, x0: np.ndarray, fbnds: np.ndarray, free: np.ndarray):
+    """(optimizer, start) pairs, made only when the previous attempt failed: the caller's
+    start, the model's suggested start (if different), a perturbed start, the other optimizer."""
+    yield opt, x0
+    if not x0.size:
+        return
+    default = np.clip(
+        np.asarray(model.config.suggested_init(), dtype=float)[free], fbnds[:, 0], fbnds[:, 1]
+    )
+    if not np.allclose(default, x0):
+        yield opt, default
+    yield opt, _perturbed(x0, fbnds)
+    other = _fallback(opt)
+    if other is not None:
+        yield other, x0
+
+
 def _better(found: Minimum, best: Minimum | None) -> bool:
     if best is None or (found.converged and not best.converged):
         return True
@@ -97,21 +114,9 @@ def fit(
     obj = Objective(model, data, x_init, free)
     fbnds = bnds[free]
     x0 = x_init[free]
-    attempts: list[tuple[Optimizer, np.ndarray]] = [(opt, x0)]
-    if x0.size:
-        default = np.clip(
-            np.asarray(model.config.suggested_init(), dtype=float)[free], fbnds[:, 0], fbnds[:, 1]
-        )
-        if not np.allclose(default, x0):
-            attempts.append((opt, default))
-        attempts.append((opt, _perturbed(x0, fbnds)))
-        other = _fallback(opt)
-        if other is not None:
-            attempts.append((other, x0))
-
     best: Minimum | None = None
     messages = []
-    for attempt, start in attempts:
+    for attempt, start in _attempts(model, opt, x0, fbnds, free):
         found = attempt.minimize(obj, start, fbnds)
         messages.append(found.message)
         if np.isfinite(found.fun) and found.fun < 1e299 and _better(found, best):
