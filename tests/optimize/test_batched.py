@@ -184,3 +184,72 @@ def test_other_backends(backend):
     np.testing.assert_allclose(res.twice_nll, 24.98393521, rtol=1e-8)
     cond = fixed_poi_fit_batch(1.0, model, np.stack([data, data]))
     np.testing.assert_allclose(cond.twice_nll, 28.92218013, rtol=1e-8)
+
+
+# --- models too large for dense Newton steps, and the memory bounds ------------------------
+
+
+def test_rows_in_chunks_give_the_same_fits(canonical, monkeypatch):
+    from hfx.optimize import gauss_newton
+
+    model, _, toys = canonical
+    whole = fit_batch(model, toys[:20])
+    monkeypatch.setattr(gauss_newton, "CHUNK_ELEMENTS", 1)  # one row per chunk
+    assert gauss_newton.rows_per_chunk(model) == 1
+    chunked = fit_batch(model, toys[:20])
+    np.testing.assert_allclose(chunked.twice_nll, whole.twice_nll, rtol=0, atol=1e-9)
+    assert chunked.nfallback == 0
+
+
+def test_model_too_large_for_dense_steps_is_fitted_row_by_row(canonical, monkeypatch):
+    from hfx.optimize import gauss_newton
+
+    model, _, toys = canonical
+    monkeypatch.setattr(gauss_newton, "MAX_PARAMETERS", 1)
+    assert not gauss_newton.dense_ok(model)
+    res = fit_batch(model, toys[:5])
+    assert res.nfallback == 5 and res.success.all()
+    for row, nll in zip(toys[:5], res.twice_nll, strict=True):
+        assert nll == pytest.approx(fit(model, row, uncertainties=False).twice_nll, abs=1e-6)
+
+
+def test_fisher_diagonal_equals_the_dense_one():
+    model = simplemodels.correlated_background([30, 95], [100, 150], [102, 190], [98, 100])
+    rng = np.random.default_rng(7)
+    pars = model.config.suggested_init() + 0.3 * rng.normal(size=(3, model.config.npars))
+    weight = rng.uniform(0.1, 2.0, size=(3, model.config.nmaindata))
+    _, jac = model.expected_and_jacobian(pars)
+    dense = np.einsum("nb,nbp->np", weight, jac * jac)
+    np.testing.assert_allclose(model.fisher_diagonal(pars, weight), dense, rtol=1e-12)
+
+
+def test_sparse_scaling_diagonal_equals_the_dense_one(canonical, monkeypatch):
+    from hfx.optimize import gauss_newton
+
+    model, data, _ = canonical
+    full = model.config.suggested_init()
+    free = ~model.config.suggested_fixed()
+    x = full[free] * 1.1
+    dense = gauss_newton.diagonal_curvature(model, data, full, free)(x)
+    monkeypatch.setattr(gauss_newton, "MAX_PARAMETERS", 1)
+    sparse = gauss_newton.diagonal_curvature(model, data, full, free)(x)
+    np.testing.assert_allclose(sparse, dense, rtol=1e-12)
+
+
+def test_large_model_fits_and_tests_in_bounded_memory():
+    """3000 bins, 3001 parameters: dense [bins, parameters] paths would need ~72 MB per row
+    and [parameters, parameters] results ~72 MB each; the fits must not build them."""
+    from hfx.infer import hypotest
+
+    nbins = 3000
+    rng = np.random.default_rng(3)
+    bkg = rng.uniform(20, 60, nbins)
+    model = simplemodels.uncorrelated_background(
+        list(rng.uniform(0.5, 2, nbins)), list(bkg), list(0.1 * bkg)
+    )
+    data = np.concatenate([np.round(bkg), model.config.auxdata])
+    res = fit(model, data, uncertainties=False)
+    assert res.success and np.isfinite(res.twice_nll)
+    assert res.covariance.shape == (3001, 3001) and res.covariance.strides == (0, 0)
+    cls = hypotest(model, data, 1.0).cls
+    assert 0.0 <= cls <= 1.0

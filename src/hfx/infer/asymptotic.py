@@ -7,8 +7,8 @@ CLs+b = Φ(−(t + √q_A)), CLb = Φ(−t), CLs = CLs+b/CLb, and the expected b
 n = 2, 1, 0, −1, −2 evaluates these at t = n.
 
 The calculator keeps every fit it makes: the free fit to the data, the Asimov dataset and
-its free fit are the same for every tested μ, and conditional fits start from the
-conditional fit at the nearest μ already done.  The free fit to the Asimov data needs no
+its free fit are the same for every tested μ; every fit starts from the task's init.
+The free fit to the Asimov data needs no
 minimisation: every Poisson and Gaussian term is at its maximum at the parameters the
 Asimov data were generated from, so those parameters are the global minimum.
 """
@@ -25,6 +25,7 @@ from hfx.errors import HfxError
 from hfx.infer._common import FitOptions, as_numpy, normal_sf, poi_index, resolve_options
 from hfx.infer.teststats import checked_test_stat, profile_statistic, vanishes
 from hfx.optimize import FitResult
+from hfx.optimize.result import zero_matrix
 
 __all__ = [
     "AsymptoticCalculator",
@@ -115,8 +116,8 @@ def _saturated_fit(model, pars: np.ndarray, data: np.ndarray, fixed: np.ndarray)
     return FitResult(
         bestfit=pars.copy(),
         uncertainties=np.zeros(n),
-        covariance=np.zeros((n, n)),
-        correlation=np.zeros((n, n)),
+        covariance=zero_matrix(n),
+        correlation=zero_matrix(n),
         twice_nll=twice_nll,
         success=True,
         message="Asimov data: the generating parameters are the global minimum",
@@ -200,9 +201,8 @@ class AsymptoticCalculator:
             if float(free.bestfit[self.poi_index]) == mu:
                 self._cond_data[mu] = free
             else:
-                start = self._warm(self._cond_data, mu, free.bestfit)
                 self._cond_data[mu] = self.opts.conditional(
-                    self.model, self.data, mu, init=start, precise=precise
+                    self.model, self.data, mu, precise=precise
                 )
             if precise:
                 self._precise.add(mu)
@@ -212,19 +212,12 @@ class AsymptoticCalculator:
         """Fit to the Asimov data with the POI at ``mu`` (cached; starts from the nearest μ)."""
         mu = float(mu)
         if mu not in self._cond_asimov:
-            data, gen = self.asimov()
+            data, _ = self.asimov()
             if mu == self.asimov_mu:
                 self._cond_asimov[mu] = self.free_fit_to_asimov()
             else:
-                start = self._warm(self._cond_asimov, mu, gen.bestfit)
-                self._cond_asimov[mu] = self.opts.conditional(self.model, data, mu, init=start)
+                self._cond_asimov[mu] = self.opts.conditional(self.model, data, mu)
         return self._cond_asimov[mu]
-
-    @staticmethod
-    def _warm(cache: dict[float, FitResult], mu: float, default: np.ndarray) -> np.ndarray:
-        if not cache:
-            return default
-        return cache[min(cache, key=lambda m: abs(m - mu))].bestfit
 
     # --- statistics ------------------------------------------------------------------------
     def qmu_data(self, mu: float) -> float:
@@ -271,7 +264,7 @@ class AsymptoticCalculator:
         mu = 0.0 if self.test_stat == "q0" else float(poi)
         if not self.opts.batched(self.model):
             return
-        asimov, gen = self.asimov()
+        asimov, _ = self.asimov()
         free = self.free_fit_to_data()
         muhat = float(free.bestfit[self.poi_index])
         need_data = (
@@ -284,10 +277,7 @@ class AsymptoticCalculator:
             self.model,
             [self.data, asimov],
             [mu, mu],
-            [
-                self._warm(self._cond_data, mu, free.bestfit),
-                self._warm(self._cond_asimov, mu, gen.bestfit),
-            ],
+            [None, None],
         )
         self._cond_data[mu], self._cond_asimov[mu] = fits
 

@@ -8,6 +8,7 @@ side of the best fit; an edge that does not cross inside the bounds is the bound
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -82,7 +83,8 @@ class _Profile:
     """2NLL profiled over everything but one component, warm-started from the last fit."""
 
     def __init__(self, model, data: np.ndarray, opts: FitOptions, index: int):
-        self.model, self.data, self.opts, self.index = model, data, opts, index
+        self.model, self.data, self.index = model, data, index
+        self.opts = dataclasses.replace(opts, warm=True)
         self.best: FitResult = fit(
             model,
             data,

@@ -170,3 +170,34 @@ def interpolate(xp: Any, alpha: Any, c: dict[str, Any], code: str) -> tuple[Any,
         deriv = xp.where(outside, expo * log_ratio, nom * dpoly)
         return value, deriv
     raise ValueError(f"unknown interpolation code {code!r}")
+
+
+def second_derivative(alpha: np.ndarray, c: dict[str, np.ndarray], code: str) -> np.ndarray:
+    """∂²d/∂α² (NumPy) for the same arguments as :func:`interpolate`.
+
+    Used for the exact Hessian of the batched Newton fits; at the kinks of code0/code2/
+    code4p (|α| = 1) it takes the outer (linear) side, 0.
+    """
+    alpha = np.asarray(alpha, dtype=np.float64)
+    zero = 0.0 * alpha * c["up"]
+    if code == "code0":
+        return zero
+    positive = alpha >= 0
+    if code == "code1":
+        log_ratio = np.where(positive, c["log_up"], -c["log_down"])
+        return c["nominal"] * np.exp(alpha * log_ratio) * log_ratio**2
+    outside = np.abs(alpha) >= 1
+    if code == "code2":
+        return np.where(outside, zero, 2.0 * c["a"] + zero)
+    if code == "code4p":
+        a2 = alpha * alpha
+        return np.where(outside, zero, c["a"] * (30.0 + a2 * (90.0 * a2 - 120.0)))
+    if code == "code4":
+        nom = c["nominal"]
+        log_ratio = np.where(positive, c["log_up"], -c["log_down"])
+        expo = nom * np.exp(np.where(outside, alpha, 0.0) * log_ratio)
+        powers = alpha[..., None] ** _POWERS[:5]
+        scale = _POWERS[2:] * (_POWERS[2:] - 1.0)
+        poly2 = np.sum(powers * (c["coef"][..., 1:] * scale), axis=-1)
+        return np.where(outside, expo * log_ratio**2, nom * poly2)
+    raise ValueError(f"unknown interpolation code {code!r}")

@@ -21,6 +21,8 @@ from hfx.likelihood.backends import Backend, SegmentIndex, get_backend
 from hfx.likelihood.interpolation import interpolate, prepare
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+# largest [entries, features · histosys parameters · bins] table of the dense histosys path
+_MAX_DENSE_HISTOSYS = 4_000_000
 
 
 class ModelConfig:
@@ -363,51 +365,38 @@ class Model:
         """
         B = self.backend
         dense = self._dense_histosys()
-        seg = self._jacobian_index(with_histosys=dense is None)
+        if dense is None:
+            with self._errstate():
+                rates, d = self._term_derivatives(self._asarray(pars))
+                jac = B.segment_sum(d, self._jacobian_index(with_histosys=True))
+                return rates, jac.reshape((*d.shape[:-1], self._nb, self.config.npars))
+        seg = self._jacobian_index(with_histosys=False)
         with self._errstate():
             pars = self._asarray(pars)
             table, dkappa = self._mult_table(pars, with_derivs=True)
-            if dense is None:
-                shift, dshift = self._shifts(pars)
-            else:
-                alpha = pars[..., dense["par"]]
-                # every feature in one call: α [..., 1, P] against unit constants [K, P]
-                feats, dshift = interpolate(np, alpha[..., None, :], dense["units"], dense["code"])
-                shift = feats.reshape((*feats.shape[:-2], -1)) @ dense["shift_w"]
+            alpha = pars[..., dense["par"]]
+            # every feature in one call: α [..., 1, P] against unit constants [K, P]
+            feats, dshift = interpolate(np, alpha[..., None, :], dense["units"], dense["code"])
+            shift = feats.reshape((*feats.shape[:-2], -1)) @ dense["shift_w"]
             base = self._nominal + shift
             batch = table.shape[:-1]
-            prefix = B.cumprod(table) if dense is None else None
-            factor = prefix[..., -1] if dense is None else np.prod(table, axis=-1)
+            factor = np.prod(table, axis=-1)
             rates = B.segment_sum(factor * base, self._seg_bins)
-            if dense is not None:
-                # numpy: product of the other factors as (product of non-zero factors) / κ,
-                # exact when at most the term itself is zero (e.g. μ = 0)
-                zero = table == 0.0
-                nonzero_prod = np.prod(np.where(zero, 1.0, table), axis=-1)
-                nzero = np.count_nonzero(zero, axis=-1)
-                kappa = table.reshape((*batch[:-1], self._E * self._K))[..., self._mult_flat]
-                p_e = nonzero_prod[..., self._mult_entry]
-                n_e = nzero[..., self._mult_entry]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    others = np.where(
-                        kappa == 0.0,
-                        np.where(n_e == 1, p_e, 0.0),
-                        np.where(n_e == 0, p_e / kappa, 0.0),
-                    )
-            elif self._K > 1:
-                ones = B.full((*batch[:-1], self._E, 1), 1.0)
-                suffix = B.flip(B.cumprod(B.flip(table)))
-                others = B.concat([ones, prefix[..., :-1]]) * B.concat([suffix[..., 1:], ones])
-                others = others.reshape((*batch[:-1], self._E * self._K))[..., self._mult_flat]
-            else:
-                others = (1.0 + 0.0 * table).reshape((*batch[:-1], self._E))[..., self._mult_flat]
+            # product of the other factors as (product of non-zero factors) / κ, exact
+            # when at most the term itself is zero (e.g. μ = 0)
+            zero = table == 0.0
+            nonzero_prod = np.prod(np.where(zero, 1.0, table), axis=-1)
+            nzero = np.count_nonzero(zero, axis=-1)
+            kappa = table.reshape((*batch[:-1], self._E * self._K))[..., self._mult_flat]
+            p_e = nonzero_prod[..., self._mult_entry]
+            n_e = nzero[..., self._mult_entry]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                others = np.where(
+                    kappa == 0.0,
+                    np.where(n_e == 1, p_e, 0.0),
+                    np.where(n_e == 0, p_e / kappa, 0.0),
+                )
             d_mult = base[..., self._mult_entry] * others * dkappa
-            if dense is None:
-                d_add = factor[..., self._hs_entry] * dshift
-                shape = B.broadcast_shapes(tuple(d_mult.shape[:-1]), tuple(d_add.shape[:-1]))
-                parts = [B.xp.broadcast_to(d, (*shape, d.shape[-1])) for d in (d_mult, d_add)]
-                jac = B.segment_sum(B.concat(parts), seg)
-                return rates, jac.reshape((*shape, self._nb, self.config.npars))
             # numpy only: histosys columns as one dense product over the entries
             shape = np.broadcast_shapes(d_mult.shape[:-1], dshift.shape[:-2])
             d_mult = np.broadcast_to(d_mult, (*shape, d_mult.shape[-1]))
@@ -418,6 +407,55 @@ class Model:
             d_hs = np.einsum("...kp,...kpb->...bp", dshift, g)
             jac[..., dense["par"]] += d_hs
             return rates, jac
+
+    def _term_derivatives(self, pars: Any) -> tuple[Any, Any]:
+        """Expected counts [..., nbins] and every term's ∂ν_entry/∂θ [..., T] (multiplicative
+        terms, then histosys), the pieces the Jacobian sums by (bin, parameter)."""
+        B = self.backend
+        table, dkappa = self._mult_table(pars, with_derivs=True)
+        shift, dshift = self._shifts(pars)
+        base = self._nominal + shift
+        batch = table.shape[:-1]
+        prefix = B.cumprod(table)
+        factor = prefix[..., -1]
+        rates = B.segment_sum(factor * base, self._seg_bins)
+        if self._K > 1:
+            ones = B.full((*batch[:-1], self._E, 1), 1.0)
+            suffix = B.flip(B.cumprod(B.flip(table)))
+            others = B.concat([ones, prefix[..., :-1]]) * B.concat([suffix[..., 1:], ones])
+            others = others.reshape((*batch[:-1], self._E * self._K))[..., self._mult_flat]
+        else:
+            others = (1.0 + 0.0 * table).reshape((*batch[:-1], self._E))[..., self._mult_flat]
+        d_mult = base[..., self._mult_entry] * others * dkappa
+        d_add = factor[..., self._hs_entry] * dshift
+        shape = B.broadcast_shapes(tuple(d_mult.shape[:-1]), tuple(d_add.shape[:-1]))
+        parts = [B.xp.broadcast_to(d, (*shape, d.shape[-1])) for d in (d_mult, d_add)]
+        return rates, B.concat(parts)
+
+    def fisher_diagonal(self, pars: Any, weight: Any) -> Any:
+        """Σ_b weight_b (∂ν_b/∂θ_p)², [..., npars]: the diagonal of JᵀWJ without forming J.
+
+        Linear in the number of modifier entries (the Jacobian is summed only at the
+        (bin, parameter) pairs that occur), for models too large for a dense Jacobian.
+        """
+        B = self.backend
+        pairs = self.__dict__.get("_jac_pairs")
+        if pairs is None:
+            flat = self._jacobian_index(with_histosys=True).ids
+            uniq, inverse = np.unique(flat, return_inverse=True)
+            npars = self.config.npars
+            pairs = (
+                SegmentIndex(inverse, uniq.size),
+                B.index(uniq // npars),
+                SegmentIndex(uniq % npars, npars),
+            )
+            self.__dict__["_jac_pairs"] = pairs
+        seg_pairs, pair_bin, seg_par = pairs
+        with self._errstate():
+            pars = self._asarray(pars)
+            _, d = self._term_derivatives(pars)
+            jac = B.segment_sum(d, seg_pairs)
+            return B.segment_sum(self._asarray(weight)[..., pair_bin] * jac * jac, seg_par)
 
     def _jacobian_index(self, with_histosys: bool) -> SegmentIndex:
         """Segment ids (bin · npars + parameter) of the multiplicative (and histosys) terms."""
@@ -445,7 +483,14 @@ class Model:
         code = self.arrays.codes["histosys"]
         t = self.arrays.terms.histosys
         dense = None
-        if self.backend.name == "numpy" and code in ("code0", "code2", "code4p") and t.size:
+        npar_hs = np.unique(t.var_par).size if t.size else 0
+        small = self._E * 4 * npar_hs * self._nb <= _MAX_DENSE_HISTOSYS
+        if (
+            self.backend.name == "numpy"
+            and code in ("code0", "code2", "code4p")
+            and t.size
+            and small
+        ):
             consts = prepare(code, t.nominal, t.high, t.low)
             fields = {"up": consts.up, "down": consts.down, **consts.extra}
             pars, pos = np.unique(t.var_par, return_inverse=True)

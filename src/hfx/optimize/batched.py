@@ -3,9 +3,12 @@
 Projected Newton on all rows together.  The Hessian is the Gauss-Newton (observed
 Fisher) matrix of the Poisson terms, JᵀWJ with the exact Jacobian ∂ν/∂θ of the expected
 counts (``Model.expected_and_jacobian``), plus the exact constraint curvature, plus a
-per-row secant (PSB) estimate of the curvature Gauss-Newton leaves out.  Each row has its
+per-row secant (PSB) estimate of the curvature Gauss-Newton leaves out; close to its
+minimum a row of a model with many free parameters switches to the exact residual
+curvature (``hfx.likelihood.curvature``) for quadratic convergence.  Each row has its
 own active bound set, Armijo backtracking line search and convergence test (the Newton
-decrement); rows that do not converge are refitted one by one with :func:`fit`.  On
+decrement); rows that do not converge are refitted one by one with :func:`fit`, as are all
+rows of models too large for dense Newton steps (``gauss_newton.dense_ok``).  On
 multimodal likelihoods a row may end in a different local minimum than the scalar path.
 """
 
@@ -19,7 +22,9 @@ import numpy as np
 from hfx.errors import FitError
 from hfx.optimize.api import fit
 from hfx.optimize.common import resolve, single_threaded_blas, to_numpy
-from hfx.optimize.gauss_newton import GaussNewton
+from hfx.optimize.gauss_newton import GaussNewton, dense_ok, rows_per_chunk
+
+NEAR_DECREMENT = 1e-2  # Newton decrement below which a row switches to the exact Hessian
 
 
 @dataclass(frozen=True)
@@ -139,11 +144,20 @@ def _iterate(
     ja = prob.last_jac
     ok = np.isfinite(fa)
     act, xa, fa, ga, ha, ja = act[ok], xa[ok], fa[ok], ga[ok], ha[ok], ja[ok]
+    ra = prob.last_res[ok]
     ca = np.zeros_like(ha)  # secant estimate of the curvature Gauss-Newton leaves out
+    # rows close to their minimum use the exact curvature instead (far from it the exact
+    # Hessian is often indefinite and Gauss-Newton + secant makes better progress)
+    near = np.zeros(act.size, dtype=bool)
     niter = 0
     while act.size and niter < maxiter:
         niter += 1
-        step, held = _newton_steps(xa, ga, ha, ca, lo, hi)
+        corr = ca
+        if prob.curvature is not None and near.any():
+            corr = ca.copy()
+            rows = np.flatnonzero(near)
+            corr[rows] = prob.residual_curvature(act[rows], xa[rows], ra[rows])
+        step, held = _newton_steps(xa, ga, ha, corr, lo, hi)
         uphill = np.einsum("ni,ni->n", ga, step) >= 0
         if uphill.any():  # the correction made the model indefinite: plain Gauss-Newton
             ca[uphill] = 0.0
@@ -154,6 +168,7 @@ def _iterate(
         move = np.where(held, target - xa, step)
         decrement = -np.einsum("ni,ni->n", ga, move)
         done = decrement <= tolerance
+        near = decrement < NEAR_DECREMENT
         # Armijo backtracking, per row
         t = 1.0
         pending = np.flatnonzero(~done)
@@ -169,9 +184,10 @@ def _iterate(
                 rows = pending[good]
                 j_new, r_new = prob.last_jac[good], prob.last_res[good]
                 y = np.einsum("nbp,nb->np", j_new - ja[rows], r_new)
-                corr = ca[rows]
-                _psb_update(corr, trial[good] - xa[rows], y)
-                ca[rows] = corr
+                secant = ca[rows]
+                _psb_update(secant, trial[good] - xa[rows], y)
+                ca[rows] = secant
+                ra[rows] = r_new
                 xa[rows], fa[rows], ga[rows], ha[rows], ja[rows] = (
                     trial[good],
                     f_new[good],
@@ -188,7 +204,7 @@ def _iterate(
         converged[act[done]] = True
         if finished.any():
             keep = ~finished
-            act, xa, fa, ga, ha, ja, ca = (
+            act, xa, fa, ga, ha, ja, ca, near, ra = (
                 act[keep],
                 xa[keep],
                 fa[keep],
@@ -196,6 +212,8 @@ def _iterate(
                 ha[keep],
                 ja[keep],
                 ca[keep],
+                near[keep],
+                ra[keep],
             )
     x[act] = xa
     return niter
@@ -246,18 +264,24 @@ def fit_batch(
         name = cfg.par_names[np.flatnonzero(free)[col]]
         raise FitError(f"row {row}: initial value of {name!r} lies outside its bounds")
 
-    prob = GaussNewton(model, data, full, free)
     x = full[:, free].copy()
-    rows_all = np.arange(nrows)
     converged = np.zeros(nrows, dtype=bool)
     niter = 0
-    if free.any():
-        with single_threaded_blas():
-            niter = _iterate(prob, x, converged, lo, hi, tolerance, maxiter)
-    else:
+    if not free.any():
         converged[:] = True
-
-    bestfit = prob.pars(rows_all, x)
+    elif dense_ok(model):
+        # rows in chunks, so that Jacobians and Hessians stay within a fixed memory budget
+        step = rows_per_chunk(model)
+        with single_threaded_blas():
+            for lo_row in range(0, nrows, step):
+                part = slice(lo_row, lo_row + step)
+                prob = GaussNewton(model, data[part], full[part], free)
+                xs, done = x[part].copy(), converged[part].copy()
+                niter = max(niter, _iterate(prob, xs, done, lo, hi, tolerance, maxiter))
+                x[part], converged[part] = xs, done
+    # (models too large for dense Newton steps go to the scalar fits below, row by row)
+    bestfit = full.copy()
+    bestfit[:, free] = x
     success = converged.copy()
     redo = np.flatnonzero(~converged)
     for i in redo:

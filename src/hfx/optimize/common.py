@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import FitError
-from hfx.optimize.result import FitResult
+from hfx.optimize.result import FitResult, zero_matrix
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -136,6 +136,9 @@ def projected_gradient(x: np.ndarray, g: np.ndarray, bnds: np.ndarray) -> float:
     return float(np.max(np.abs(pg))) if pg.size else 0.0
 
 
+CHUNK_ELEMENTS = 20_000_000  # floats per batch of gradient evaluations (~160 MB)
+
+
 def hessian(
     model,
     pars: Any,
@@ -176,8 +179,15 @@ def hessian(
         points[row : row + len(offs), idx[k]] += np.asarray(offs) * h[k]
         row += len(offs)
     if gradient is None:
-        _, grads = model.nll_and_grad(points, data)
-        grads = to_numpy(grads)[:, idx]
+        # bounded memory: each point's gradient works on arrays of the model's entries
+        per_point = max(1, 4 * getattr(getattr(model, "arrays", None), "nentries", 1) * 8)
+        chunk = max(1, CHUNK_ELEMENTS // per_point)
+        grads = np.concatenate(
+            [
+                to_numpy(model.nll_and_grad(points[i : i + chunk], data)[1])[:, idx]
+                for i in range(0, npoints, chunk)
+            ]
+        )
     else:
         grads = gradient(points)
     hess = np.empty((idx.size, idx.size))
@@ -283,14 +293,19 @@ def _fast_gradient(model, data: np.ndarray, full: np.ndarray, free: np.ndarray):
     """
     from hfx.optimize import gauss_newton  # imports this module
 
-    if not gauss_newton.supports(model):
+    if not gauss_newton.supports(model) or not gauss_newton.dense_ok(model):
         return None
     problem = gauss_newton.GaussNewton(model, data[None, :], full[None, :].copy(), free)
     idx = np.flatnonzero(free)
+    chunk = gauss_newton.rows_per_chunk(model)
 
     def gradient(points: np.ndarray) -> np.ndarray:
-        rows = np.zeros(points.shape[0], dtype=int)
-        return problem.evaluate(rows, points[:, idx])[1]
+        out = []
+        for i in range(0, points.shape[0], chunk):
+            part = points[i : i + chunk]
+            rows = np.zeros(part.shape[0], dtype=int)
+            out.append(problem.evaluate(rows, part[:, idx])[1])
+        return np.concatenate(out)
 
     return gradient
 
@@ -358,9 +373,9 @@ def build_result(
     n = obj.full.size
     msg = best.message
     free = ~mask
-    cov = np.zeros((n, n))
     if uncertainties and obj.idx.size:
         idx = obj.idx
+        cov = np.zeros((n, n))
         x, fun, hess, refined = _newton_polish(model, data, obj, x, fun, free, bnds)
         if refined:
             msg += "; refined by Newton steps"
@@ -377,7 +392,7 @@ def build_result(
         corr[diag, diag] = 1.0
     else:
         sigma = np.zeros(n)
-        corr = cov.copy()
+        cov = corr = zero_matrix(n)
     bestfit = obj.expand(x)
     return FitResult(
         bestfit=bestfit,

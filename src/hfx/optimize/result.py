@@ -8,13 +8,20 @@ from typing import Any
 import numpy as np
 
 
+def zero_matrix(n: int) -> np.ndarray:
+    """A read-only [n, n] matrix of zeros backed by a single value."""
+    return np.broadcast_to(np.zeros(1), (n, n))
+
+
 @dataclass(frozen=True)
 class FitResult:
     """Best-fit parameters, −2 log L at the minimum and the Hessian-based uncertainties.
 
     ``uncertainties``, ``covariance`` and ``correlation`` refer to the full parameter vector;
     fixed parameters have zero uncertainty and zero rows/columns in both matrices (the
-    correlation diagonal is 1 for free parameters only, as Minuit reports it).
+    correlation diagonal is 1 for free parameters only, as Minuit reports it).  Fits made
+    without uncertainties hold read-only zero matrices that take no memory (see
+    :func:`zero_matrix`), so models with 10⁴ parameters need no 10⁸-element arrays.
     """
 
     bestfit: np.ndarray

@@ -20,7 +20,7 @@ import jsonpointer
 
 from hfx.errors import PatchError, SpecError
 from hfx.spec import operations
-from hfx.spec.jsonio import PathLike, load_json, source_name
+from hfx.spec.jsonio import PathLike, copy_json, load_json, source_name
 from hfx.spec.validate import validate_jsonpatch, validate_patchset
 
 if TYPE_CHECKING:
@@ -56,14 +56,14 @@ def apply_patch(
             f"a JSON Patch must be a list of operations, not {type(ops).__name__}", source=source
         )
     validate_jsonpatch(ops, source=source)
-    doc: Any = copy.deepcopy(dict(spec))
+    doc: Any = copy_json(dict(spec))
     for index, op in enumerate(ops):
         if not isinstance(op, Mapping):
             raise PatchError(
                 f"patch op {index} is not an object but {type(op).__name__}", source=source
             )
         try:
-            doc = jsonpatch.JsonPatch([copy.deepcopy(dict(op))]).apply(doc, in_place=True)
+            doc = jsonpatch.JsonPatch([copy_json(dict(op))]).apply(doc, in_place=True)
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
             reason = "test failed: " if isinstance(exc, jsonpatch.JsonPatchTestFailed) else ""
             raise PatchError(

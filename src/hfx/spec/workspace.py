@@ -40,9 +40,22 @@ class Workspace:
         self.source = source
 
     @classmethod
+    def _adopt(cls, spec: dict[str, Any], *, source: str | None = None, **kwargs: Any) -> Workspace:
+        """A workspace that takes ``spec`` over without copying it (the caller made it and
+        keeps no reference, e.g. freshly parsed or patched)."""
+        ws = cls.__new__(cls)
+        if not isinstance(spec, dict):
+            raise SpecError("a workspace must be a JSON object", source=source, pointer="")
+        if kwargs.pop("validate", True):
+            validate_workspace(spec, source=source, **kwargs)
+        ws._spec = spec
+        ws.source = source
+        return ws
+
+    @classmethod
     def load(cls, path: PathLike, **kwargs: Any) -> Workspace:
         """Read and validate a workspace JSON file (``-`` reads stdin)."""
-        return cls(load_json(path), source=source_name(path), **kwargs)
+        return cls._adopt(load_json(path), source=source_name(path), **kwargs)
 
     # --- read access -----------------------------------------------------------------
     @property
@@ -183,7 +196,9 @@ class Workspace:
         for patch in patches:
             ops = getattr(patch, "patch", patch)
             spec = apply_patch(spec, ops, source=getattr(patch, "name", None))
-        return Workspace(spec, source=self.source)
+        if spec is self._spec:
+            return self
+        return Workspace._adopt(spec, source=self.source)
 
     # --- operations ------------------------------------------------------------------
     def combine(
