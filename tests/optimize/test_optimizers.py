@@ -176,3 +176,21 @@ def test_minuit_missing_extra_message(monkeypatch, canonical):
     monkeypatch.setattr(builtins, "__import__", no_iminuit)
     with pytest.raises(ImportError, match=r"hfx\[minuit\]"):
         fit(model, data, optimizer="minuit")
+
+
+@needs_shared()
+@pytest.mark.parametrize("name", ["2018-14_Comb_bkgonly", "2018-31_BkgOnlyA"])
+def test_minuit_minimum_is_polished_to_the_reference(name):
+    """MIGRAD stops at EDM ~1e-4; the minimum (and so CLs) must not depend on that."""
+    from tests.conftest import load_atlas
+
+    spec, patch, ref = load_atlas(name)
+    ws = Workspace(spec)
+    model = ws.model(patches=[patch])
+    data = np.asarray(ws.data(model))
+    res = fit(model, data, optimizer="minuit", uncertainties=False)
+    assert res.twice_nll <= ref["mle_twice_nll"] + 1e-7
+    for mu in (0.0, 1.0):
+        minuit = fixed_poi_fit(mu, model, data, optimizer="minuit", uncertainties=False)
+        scipy = fixed_poi_fit(mu, model, data, optimizer="scipy", uncertainties=False)
+        assert minuit.twice_nll == pytest.approx(scipy.twice_nll, abs=1e-7)

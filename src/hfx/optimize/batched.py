@@ -219,6 +219,40 @@ def _iterate(
     return niter
 
 
+def newton_rows(
+    model,
+    data: np.ndarray,
+    full: np.ndarray,
+    free: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Projected Newton from ``full`` [N, npars] on ``data`` [N, ndata], rows in chunks so
+    that Jacobians and Hessians stay within a fixed memory budget.
+
+    Returns the free components [N, nfree], which rows converged, and the most iterations
+    a chunk took.  Models too large for dense steps (``dense_ok``) are left unconverged.
+    """
+    nrows = full.shape[0]
+    x = full[:, free].copy()
+    converged = np.zeros(nrows, dtype=bool)
+    niter = 0
+    if not free.any():
+        converged[:] = True
+    elif dense_ok(model):
+        step = rows_per_chunk(model)
+        with single_threaded_blas():
+            for lo_row in range(0, nrows, step):
+                part = slice(lo_row, lo_row + step)
+                prob = GaussNewton(model, data[part], full[part], free)
+                xs, done = x[part].copy(), converged[part].copy()
+                niter = max(niter, _iterate(prob, xs, done, lo, hi, tolerance, maxiter))
+                x[part], converged[part] = xs, done
+    return x, converged, niter
+
+
 def fit_batch(
     model,
     data: Any,
@@ -264,21 +298,7 @@ def fit_batch(
         name = cfg.par_names[np.flatnonzero(free)[col]]
         raise FitError(f"row {row}: initial value of {name!r} lies outside its bounds")
 
-    x = full[:, free].copy()
-    converged = np.zeros(nrows, dtype=bool)
-    niter = 0
-    if not free.any():
-        converged[:] = True
-    elif dense_ok(model):
-        # rows in chunks, so that Jacobians and Hessians stay within a fixed memory budget
-        step = rows_per_chunk(model)
-        with single_threaded_blas():
-            for lo_row in range(0, nrows, step):
-                part = slice(lo_row, lo_row + step)
-                prob = GaussNewton(model, data[part], full[part], free)
-                xs, done = x[part].copy(), converged[part].copy()
-                niter = max(niter, _iterate(prob, xs, done, lo, hi, tolerance, maxiter))
-                x[part], converged[part] = xs, done
+    x, converged, niter = newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
     # (models too large for dense Newton steps go to the scalar fits below, row by row)
     bestfit = full.copy()
     bestfit[:, free] = x

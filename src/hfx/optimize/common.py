@@ -126,6 +126,7 @@ class Minimum:
     fun: float
     converged: bool
     message: str
+    coarse: bool = False  # stopped on a loose criterion (Minuit's EDM): polish the minimum
 
 
 def projected_gradient(x: np.ndarray, g: np.ndarray, bnds: np.ndarray) -> float:
@@ -354,6 +355,26 @@ def _newton_polish(model, data, obj, x, fun, free, bnds, maxiter: int = 3):
     return x, fun, hess, refined
 
 
+def _batched_polish(model, data, obj, x, fun, bnds, mask) -> tuple[np.ndarray, float, bool]:
+    """Newton iterations (exact Jacobian, analytic curvature) from a coarse minimum ``x``.
+
+    Much cheaper than :func:`_newton_polish`'s finite-difference Hessian; models without
+    the Jacobian, or too large for dense steps, keep ``x``.  Returns (x, fun, moved).
+    """
+    from hfx.optimize import batched, gauss_newton  # both import this module
+
+    if not (gauss_newton.supports(model) and gauss_newton.dense_ok(model)):
+        return x, fun, False
+    free = ~mask
+    lo, hi = bnds[free, 0], bnds[free, 1]
+    start = obj.expand(np.clip(x, lo, hi))[None, :]
+    new_x, done, _ = batched.newton_rows(model, data[None, :], start, free, lo, hi, 1e-13, 20)
+    new_fun, _ = obj(new_x[0])
+    if not (done[0] and new_fun < fun):
+        return x, fun, False
+    return new_x[0], float(new_fun), True
+
+
 def build_result(
     model,
     data: np.ndarray,
@@ -365,9 +386,9 @@ def build_result(
 ) -> FitResult:
     """Assemble a :class:`FitResult`, with Hessian-based uncertainties when asked for.
 
-    With uncertainties, a minimum that is still measurably off (a coarse Minuit tolerance)
-    first gets one Newton step with the exact-gradient Hessian, so the covariance does not
-    depend on the optimizer's stopping rule.
+    With uncertainties, or from an optimizer with a coarse stopping rule (Minuit's EDM),
+    a minimum that is still measurably off first gets Newton steps with the exact-gradient
+    Hessian, so neither the minimum nor the covariance depends on the stopping rule.
     """
     x, fun = best.x, best.fun
     n = obj.full.size
@@ -391,6 +412,10 @@ def build_result(
         diag = np.flatnonzero(sigma > 0)
         corr[diag, diag] = 1.0
     else:
+        if obj.idx.size and best.coarse:
+            x, fun, refined = _batched_polish(model, data, obj, x, fun, bnds, mask)
+            if refined:
+                msg += "; refined by Newton steps"
         sigma = np.zeros(n)
         cov = corr = zero_matrix(n)
     bestfit = obj.expand(x)

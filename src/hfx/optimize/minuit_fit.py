@@ -100,4 +100,4 @@ class MinuitOptimizer:
         msg = f"Minuit MIGRAD (strategy {m.strategy.strategy}): " + (
             "valid minimum" if converged else ", ".join(problems) or "invalid minimum"
         )
-        return Minimum(x, float(fun), converged, msg)
+        return Minimum(x, float(fun), converged, msg, coarse=True)
