@@ -81,12 +81,18 @@ def jax_case(ws_file: Path, patch: Path, repeats: int) -> dict[str, Any] | None:
     case = {"workspace": str(ws_file), "patch": str(patch), "kind": "cls", "optimizer": "scipy"}
     _, model, data = _model(case, backend="jax")
     start = time.perf_counter()
-    _answer(case, model, data)
+    value = np.asarray(_answer(case, model, data), dtype=float).tolist()
     first = time.perf_counter() - start
     steady = []
     for _ in range(repeats):
         start = time.perf_counter()
         _answer(case, model, data)
         steady.append(time.perf_counter() - start)
-    numpy = hfx_case({**case, "repeats": repeats})["times"]
-    return {"first": first, "steady": steady, "numpy": numpy}
+    numpy = hfx_case({**case, "repeats": repeats})
+    return {
+        "first": first,
+        "steady": steady,
+        "numpy": numpy["times"],
+        "value": value,
+        "numpy_value": numpy["value"],
+    }

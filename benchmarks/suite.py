@@ -181,19 +181,22 @@ def atlas_tables(args, raw: dict[str, Any], failures: list[str]) -> list[str]:
     return out
 
 
-def jax_table(args, raw: dict[str, Any]) -> list[str]:
+def jax_table(args, raw: dict[str, Any], failures: list[str]) -> list[str]:
     lines = [
-        "| workspace | first call (compile) | steady state | numpy |",
-        "|---|---|---|---|",
+        "| workspace | first call (compile) | steady state | numpy | check (CLs vs numpy) |",
+        "|---|---|---|---|---|",
     ]
     for name in args.workspaces:
         res = jax_case(WS_DIR / f"{name}.json", WS_DIR / f"{name}.signal.json", args.repeats)
         raw[f"{name}/cls/jax"] = res
         if res is None:
             return ["JAX is not installed: no rows."]
+        verdict = check("cls", res["value"], res["numpy_value"])
+        if verdict.startswith("FAIL"):
+            failures.append(f"{name} cls jax: {verdict}")
         lines.append(
             f"| {name} | {_fmt(res['first'])} | {_fmt(_median(res['steady']))} "
-            f"| {_fmt(_median(res['numpy']))} |"
+            f"| {_fmt(_median(res['numpy']))} | {verdict} |"
         )
     return lines
 
@@ -209,16 +212,18 @@ def toys_table(args, raw: dict[str, Any], failures: list[str], tmp: Path) -> lis
     }
     simple.write_text(json.dumps(workspace))
     atlas = "2018-31_BkgOnlyA"
+    # pyhf runs the full ensemble where that takes seconds (the small model: fewer toys
+    # would leave its CLs+b tail empty) and --pyhf-ntoys, extrapolated, where it takes hours
     cases = [
-        ("uncorrelated_background", simple, None),
-        (atlas, WS_DIR / f"{atlas}.json", WS_DIR / f"{atlas}.signal.json"),
+        ("uncorrelated_background", simple, None, args.ntoys),
+        (atlas, WS_DIR / f"{atlas}.json", WS_DIR / f"{atlas}.signal.json", args.pyhf_ntoys),
     ]
     lines = [
-        f"| model | hfx {args.ntoys} toys | pyhf {args.pyhf_ntoys} toys | pyhf per {args.ntoys} "
+        f"| model | hfx {args.ntoys} toys | pyhf toys | pyhf time | pyhf per {args.ntoys} "
         "(linear) | ratio | CLs hfx | CLs pyhf | check |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for label, ws_file, patch in cases:
+    for label, ws_file, patch, pyhf_ntoys in cases:
         base = {
             "workspace": str(ws_file),
             "patch": str(patch) if patch else None,
@@ -227,32 +232,29 @@ def toys_table(args, raw: dict[str, Any], failures: list[str], tmp: Path) -> lis
             "budget_s": args.budget,
         }
         h = hfx_case({**base, "repeats": args.repeats, "ntoys": args.ntoys})
-        p = run_pyhf(
-            args.pyhf_python, {**base, "repeats": 1, "ntoys": args.pyhf_ntoys}, args.timeout
-        )
+        p = run_pyhf(args.pyhf_python, {**base, "repeats": 1, "ntoys": pyhf_ntoys}, args.timeout)
         raw[f"{label}/toys"] = {"hfx": h, "pyhf": p}
         ht = _median(h["times"])
         pcell, pt = _pyhf_cell(p)
-        scaled = pt * args.ntoys / args.pyhf_ntoys
-        verdict = check(
-            "toys", h["value"], p.get("value") if p else None, (args.ntoys, args.pyhf_ntoys)
-        )
+        scaled = pt * args.ntoys / pyhf_ntoys
+        verdict = check("toys", h["value"], p.get("value") if p else None, (args.ntoys, pyhf_ntoys))
         if verdict.startswith("FAIL"):
             failures.append(f"{label} toys: {verdict}")
         pv = p.get("value") if p and "value" in p else None
         lines.append(
-            f"| {label} | {_fmt(ht)} | {pcell} | {_fmt(scaled)} | {_ratio(scaled, ht)} "
+            f"| {label} | {_fmt(ht)} | {pyhf_ntoys} | {pcell} | {_fmt(scaled)} "
+            f"| {_ratio(scaled, ht)} "
             f"| {h['value'][0]:.4f} | {pv[0] if pv else float('nan'):.4f} | {verdict} |"
         )
     return lines
 
 
-def scaling_table(args, raw: dict[str, Any], tmp: Path) -> list[str]:
+def scaling_table(args, raw: dict[str, Any], failures: list[str], tmp: Path) -> list[str]:
     sizes = [10, 100, 1000, 10000]
     lines = [
         "| bins | modifier entries | parameters | hfx build | pyhf build | ratio | hfx NLL+grad "
-        "| hfx fit | pyhf fit | ratio |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| hfx fit | pyhf fit | ratio | check |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     entries, costs = [], []
     for n in sizes:
@@ -279,10 +281,14 @@ def scaling_table(args, raw: dict[str, Any], tmp: Path) -> list[str]:
         raw[f"synthetic_{n}"]["nll_grad_s"] = per_call
         hb, pb = _median(row["build"][0]["times"]), _pyhf_cell(row["build"][1])
         hf, pf = _median(row["fit"][0]["times"]), _pyhf_cell(row["fit"][1])
+        pyhf_fit = row["fit"][1] or {}
+        verdict = check("fit", row["fit"][0]["value"], pyhf_fit.get("value"))
+        if verdict.startswith("FAIL"):
+            failures.append(f"synthetic {n} bins fit: {verdict}")
         lines.append(
             f"| {n} | {nentries} | {model.config.npars} | {_fmt(hb)} | {pb[0]} | "
             f"{_ratio(pb[1], hb)} | {_fmt(per_call)} | {_fmt(hf)} | {pf[0]} "
-            f"| {_ratio(pf[1], hf)} |"
+            f"| {_ratio(pf[1], hf)} | {verdict} |"
         )
     # exponent of NLL+gradient cost against modifier entries, from the two largest sizes
     # (the small ones are dominated by fixed per-call overhead)
@@ -328,6 +334,7 @@ def main() -> int:
         "pyhf 0.7.6, numpy backend. Ratios are pyhf time / hfx time with the same optimizer; "
         "`hfx default` is hfx without an optimizer argument (scipy for one fit, batched "
         "Newton fits inside CLs and limits), compared with pyhf's default (scipy). "
+        "Fits are made without uncertainties on both sides (pyhf's `mle.fit`). "
         "`check` compares hfx's answer with pyhf's from the same run.",
         "",
     ]
@@ -360,12 +367,12 @@ def main() -> int:
         (
             "scaling" in args.only,
             "Scaling series (synthetic workspaces)",
-            lambda tmp: [*scaling_table(args, raw, tmp), ""],
+            lambda tmp: [*scaling_table(args, raw, failures, tmp), ""],
         ),
         (
             "jax" in args.only,
             "JAX backend: asymptotic CLs with band",
-            lambda tmp: [*jax_table(args, raw), ""],
+            lambda tmp: [*jax_table(args, raw, failures), ""],
         ),
     ]
     with tempfile.TemporaryDirectory() as tmpdir:
