@@ -16,6 +16,7 @@ import numpy as np
 import hfx
 from hfx.infer import hypotest, upper_limit
 from hfx.optimize import fit
+from repeats import keep_going
 
 
 def _model(case: dict[str, Any], backend: str = "numpy"):
@@ -42,10 +43,10 @@ def _answer(case: dict[str, Any], model, data) -> Any:
 
 
 def hfx_case(case: dict[str, Any]) -> dict[str, Any]:
-    """Time one case ``repeats`` times; returns {"times": [...], "value": answer}."""
+    """Time one case (see ``repeats.keep_going``); returns {"times": [...], "value": answer}."""
     _, model, data = _model(case)
     times, value = [], None
-    for _ in range(case["repeats"]):
+    while keep_going(times, case):
         start = time.perf_counter()
         if case["kind"] == "build":
             _, model, data = _model(case)

@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from repeats import keep_going
+
 # pyhf's default inits and bounds for parameters the measurement's config does not set.
 _DEFAULTS = {
     "normfactor": (1.0, (0.0, 10.0)),
@@ -403,14 +405,12 @@ def _run(case: dict[str, Any]) -> dict[str, Any]:
     model = _Model(ROOT, apply_patch(spec, patch) if patch else spec)
     build_s = time.perf_counter() - start
     times, cpu_times, result = [], [], None
-    for _ in range(int(case.get("repeats", 3))):
+    while keep_going(times, case):
         model.reset()
         start, cpu_start = time.perf_counter(), time.process_time()
         result = model.fit()
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu_start)
-        if sum(times) > case.get("budget_s", float("inf")):
-            break  # slow case: fewer repeats, the table says how many
     poi = model.ws.var(model.poi)
     return {
         "times": times,

@@ -46,9 +46,14 @@ def test_canonical_toys_match_scalar_fits(canonical):
     assert isinstance(free, BatchFitResult)
     assert free.success.all() and cond.success.all()
     assert free.bestfit.shape == (200, 3) and free.twice_nll.shape == (200,)
-    scalar_free = np.array([fit(model, t, uncertainties=False).twice_nll for t in toys])
+    scalar_free = np.array(
+        [fit(model, t, optimizer="scipy", uncertainties=False).twice_nll for t in toys]
+    )
     scalar_cond = np.array(
-        [fixed_poi_fit(1.0, model, t, uncertainties=False).twice_nll for t in toys]
+        [
+            fixed_poi_fit(1.0, model, t, optimizer="scipy", uncertainties=False).twice_nll
+            for t in toys
+        ]
     )
     np.testing.assert_allclose(free.twice_nll, scalar_free, rtol=0, atol=1e-6)
     np.testing.assert_allclose(cond.twice_nll, scalar_cond, rtol=0, atol=1e-6)
@@ -103,13 +108,15 @@ def test_fixed_bounds_and_per_row_poi(canonical):
     assert np.all(res.bestfit[:, 2] == 1.1)
     assert np.all((res.bestfit[:, 0] >= 0.2) & (res.bestfit[:, 0] <= 0.4))
     for i in (0, 7, 29):
-        ref = fit(model, toys[i], init=init, bounds=bounds, fixed=[False, False, True])
+        ref = fit(
+            model, toys[i], init=init, bounds=bounds, fixed=[False, False, True], optimizer="scipy"
+        )
         assert abs(res.twice_nll[i] - ref.twice_nll) < 1e-6
     values = np.linspace(0.0, 2.0, 30)
     cond = fixed_poi_fit_batch(values, model, toys[:30])
     np.testing.assert_array_equal(cond.bestfit[:, 0], values)
     for i in (0, 15, 29):
-        ref = fixed_poi_fit(values[i], model, toys[i], uncertainties=False)
+        ref = fixed_poi_fit(values[i], model, toys[i], optimizer="scipy", uncertainties=False)
         assert abs(cond.twice_nll[i] - ref.twice_nll) < 1e-6
 
 
@@ -117,7 +124,9 @@ def test_rows_that_do_not_converge_fall_back_to_scalar_fits(canonical):
     model, _, toys = canonical
     res = fit_batch(model, toys[:10], maxiter=1)
     assert res.nfallback == 10 and res.success.all() and res.niter == 1
-    ref = np.array([fit(model, t, uncertainties=False).twice_nll for t in toys[:10]])
+    ref = np.array(
+        [fit(model, t, optimizer="scipy", uncertainties=False).twice_nll for t in toys[:10]]
+    )
     np.testing.assert_allclose(res.twice_nll, ref, rtol=0, atol=1e-9)
 
 
@@ -145,11 +154,17 @@ def test_atlas_toys_match_scalar_fits():
     bounds = model.config.suggested_bounds()
     poi = model.config.poi_index
     for poi_fixed, batch, scalar in (
-        (False, fit_batch(model, toys), lambda t, **kw: fit(model, t, uncertainties=False, **kw)),
+        (
+            False,
+            fit_batch(model, toys),
+            lambda t, **kw: fit(model, t, optimizer="scipy", uncertainties=False, **kw),
+        ),
         (
             True,
             fixed_poi_fit_batch(1.0, model, toys),
-            lambda t, **kw: fixed_poi_fit(1.0, model, t, uncertainties=False, **kw),
+            lambda t, **kw: fixed_poi_fit(
+                1.0, model, t, optimizer="scipy", uncertainties=False, **kw
+            ),
         ),
     ):
         assert batch.success.all()
@@ -210,7 +225,9 @@ def test_model_too_large_for_dense_steps_is_fitted_row_by_row(canonical, monkeyp
     res = fit_batch(model, toys[:5])
     assert res.nfallback == 5 and res.success.all()
     for row, nll in zip(toys[:5], res.twice_nll, strict=True):
-        assert nll == pytest.approx(fit(model, row, uncertainties=False).twice_nll, abs=1e-6)
+        assert nll == pytest.approx(
+            fit(model, row, optimizer="scipy", uncertainties=False).twice_nll, abs=1e-6
+        )
 
 
 def test_fisher_diagonal_equals_the_dense_one():

@@ -194,3 +194,23 @@ def test_minuit_minimum_is_polished_to_the_reference(name):
         minuit = fixed_poi_fit(mu, model, data, optimizer="minuit", uncertainties=False)
         scipy = fixed_poi_fit(mu, model, data, optimizer="scipy", uncertainties=False)
         assert minuit.twice_nll == pytest.approx(scipy.twice_nll, abs=1e-7)
+
+
+def test_default_fit_is_newton_with_scipy_fallback(canonical, monkeypatch):
+    from hfx.optimize import newton_fit
+    from hfx.optimize.common import Minimum
+
+    model, data = canonical
+    default = fit(model, data, uncertainties=False)
+    scipy = fit(model, data, optimizer="scipy", uncertainties=False)
+    assert default.message.startswith("Newton")
+    assert default.twice_nll == pytest.approx(scipy.twice_nll, abs=1e-9)
+    np.testing.assert_allclose(default.bestfit, scipy.bestfit, atol=1e-4)
+
+    def fails(self, obj, x0, bnds):
+        return Minimum(x0, float("inf"), False, "Newton: did not converge")
+
+    monkeypatch.setattr(newton_fit.NewtonOptimizer, "minimize", fails)
+    fallback = fit(model, data, uncertainties=False)
+    assert fallback.message.startswith("scipy")
+    assert fallback.twice_nll == pytest.approx(scipy.twice_nll, abs=1e-9)

@@ -1,7 +1,9 @@
 """``fit`` and ``fixed_poi_fit``: one maximum-likelihood fit with a chosen optimizer.
 
 Only the free parameters are handed to the optimizer; fixed ones (the model's
-``suggested_fixed()`` plus the caller's ``fixed``) stay at their initial values.  A failed
+``suggested_fixed()`` plus the caller's ``fixed``) stay at their initial values.  Without a
+chosen optimizer, models with the exact Jacobian are first fitted by projected Newton
+(:class:`~hfx.optimize.newton_fit.NewtonOptimizer`), with L-BFGS-B as the fallback.  A failed
 minimisation is retried from the model's suggested start (when the caller gave another),
 from a perturbed start, then with the other optimizer (Minuit
 with strategy 2 after scipy, scipy after Minuit) before :class:`~hfx.errors.FitError`.
@@ -26,6 +28,7 @@ from hfx.optimize.common import (
     to_numpy,
 )
 from hfx.optimize.minuit_fit import MinuitOptimizer
+from hfx.optimize.newton_fit import NewtonOptimizer
 from hfx.optimize.result import FitResult
 from hfx.optimize.scipy_fit import ScipyOptimizer
 
@@ -68,9 +71,14 @@ def _perturbed(x0: np.ndarray, bnds: np.ndarray) -> np.ndarray:
     return np.clip(moved, bnds[:, 0], bnds[:, 1])
 
 
-def _attempts(model, opt: Optimizer, x0: np.ndarray, fbnds: np.ndarray, free: np.ndarray):
-    """(optimizer, start) pairs, made only when the previous attempt failed: the caller's
-    start, the model's suggested start (if different), a perturbed start, the other optimizer."""
+def _attempts(
+    model, opt: Optimizer, x0: np.ndarray, fbnds: np.ndarray, free: np.ndarray, newton: bool
+):
+    """(optimizer, start) pairs, made only when the previous attempt failed: Newton first
+    (``newton``), then the caller's start, the model's suggested start (if different), a
+    perturbed start, the other optimizer."""
+    if newton:
+        yield NewtonOptimizer(), x0
     yield opt, x0
     if not x0.size:
         return
@@ -103,10 +111,12 @@ def fit(
 ) -> FitResult:
     """Unconditional maximum-likelihood fit of ``model`` to ``data`` (main + auxiliary).
 
-    ``optimizer``: None/"scipy" (L-BFGS-B), "minuit" or an optimizer instance.  With
+    ``optimizer``: None (projected Newton with the exact Jacobian where the model has it,
+    L-BFGS-B if that fails), "scipy" (L-BFGS-B), "minuit" or an optimizer instance.  With
     ``uncertainties=False`` no Hessian is computed (uncertainties and covariance are zero).
     """
     opt = get_optimizer(optimizer)
+    newton = optimizer is None and NewtonOptimizer.applies(model)
     x_init, bnds, mask = resolve(model, init, bounds, fixed)
     data = to_numpy(data)
     check_data(model, data)
@@ -116,7 +126,7 @@ def fit(
     x0 = x_init[free]
     best: Minimum | None = None
     messages = []
-    for attempt, start in _attempts(model, opt, x0, fbnds, free):
+    for attempt, start in _attempts(model, opt, x0, fbnds, free, newton):
         found = attempt.minimize(obj, start, fbnds)
         messages.append(found.message)
         if np.isfinite(found.fun) and found.fun < 1e299 and _better(found, best):

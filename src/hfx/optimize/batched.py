@@ -32,7 +32,7 @@ class BatchFitResult:
     """Per-row best fits of a batched minimisation.
 
     ``niter`` is the number of Newton iterations of the batch; ``nfallback`` how many rows
-    were refitted with the scalar :func:`~hfx.optimize.fit` (``success`` is False only for
+    were refitted with the scalar L-BFGS-B :func:`~hfx.optimize.fit` (``success`` is False only for
     rows where that failed too).
     """
 
@@ -306,7 +306,15 @@ def fit_batch(
     redo = np.flatnonzero(~converged)
     for i in redo:
         try:
-            res = fit(model, data[i], init=full[i], bounds=bnds, fixed=mask, uncertainties=False)
+            res = fit(
+                model,
+                data[i],
+                init=full[i],
+                bounds=bnds,
+                fixed=mask,
+                optimizer="scipy",
+                uncertainties=False,
+            )
         except FitError:
             continue
         bestfit[i] = res.bestfit
