@@ -347,7 +347,9 @@ def main() -> int:
         "`check` compares hfx's answer with pyhf's from the same run.",
         "",
     ]
-    raw_path = HERE / "results" / "raw.json"
+    default_output = args.output.resolve() == (HERE / "RESULTS.md").resolve()
+    raw_name = "raw.json" if default_output else f"{args.output.stem}.raw.json"
+    raw_path = HERE / "results" / raw_name
     raw_path.parent.mkdir(exist_ok=True)
 
     def write(final: bool) -> None:

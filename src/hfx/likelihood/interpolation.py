@@ -114,6 +114,14 @@ def _code4_coefficients(
 _POWERS = np.arange(7.0)
 
 
+def _power_table(alpha: np.ndarray, degree: int) -> np.ndarray:
+    """α⁰ … α^degree along a new last axis, by products (``**`` costs a pow per element)."""
+    out = np.empty((*np.shape(alpha), degree + 1))
+    out[..., 0] = 1.0
+    out[..., 1:] = np.cumprod(np.broadcast_to(alpha[..., None], out[..., 1:].shape), axis=-1)
+    return out
+
+
 def interpolate(xp: Any, alpha: Any, c: dict[str, Any], code: str) -> tuple[Any, Any]:
     """Shift d(α) and ∂d/∂α for arrays ``alpha[..., T]`` with backend constants ``c``.
 
@@ -155,7 +163,7 @@ def interpolate(xp: Any, alpha: Any, c: dict[str, Any], code: str) -> tuple[Any,
         expo = nom * xp.exp(safe_alpha * log_ratio)
         coef = c["coef"]
         if xp is np:  # few large operations beat Horner's many small ones on NumPy
-            powers = alpha[..., None] ** _POWERS
+            powers = _power_table(alpha, 6)
             poly = np.sum(powers[..., 1:] * coef, axis=-1)
             dpoly = np.sum(powers[..., :-1] * (coef * _POWERS[1:]), axis=-1)
         else:
@@ -196,7 +204,7 @@ def second_derivative(alpha: np.ndarray, c: dict[str, np.ndarray], code: str) ->
         nom = c["nominal"]
         log_ratio = np.where(positive, c["log_up"], -c["log_down"])
         expo = nom * np.exp(np.where(outside, alpha, 0.0) * log_ratio)
-        powers = alpha[..., None] ** _POWERS[:5]
+        powers = _power_table(alpha, 4)
         scale = _POWERS[2:] * (_POWERS[2:] - 1.0)
         poly2 = np.sum(powers * (c["coef"][..., 1:] * scale), axis=-1)
         return np.where(outside, expo * log_ratio**2, nom * poly2)
