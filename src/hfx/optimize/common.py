@@ -355,24 +355,20 @@ def _newton_polish(model, data, obj, x, fun, free, bnds, maxiter: int = 3):
     return x, fun, hess, refined
 
 
-def _batched_polish(model, data, obj, x, fun, bnds, mask) -> tuple[np.ndarray, float, bool]:
+def _batched_polish(model, obj, x, fun, bnds, mask) -> tuple[np.ndarray, float, bool]:
     """Newton iterations (exact Jacobian, analytic curvature) from a coarse minimum ``x``.
 
     Much cheaper than :func:`_newton_polish`'s finite-difference Hessian; models without
     the Jacobian, or too large for dense steps, keep ``x``.  Returns (x, fun, moved).
     """
-    from hfx.optimize import batched, gauss_newton  # both import this module
+    from hfx.optimize.newton_fit import NewtonOptimizer  # imports this module
 
-    if not (gauss_newton.supports(model) and gauss_newton.dense_ok(model)):
+    if not NewtonOptimizer.applies(model):
         return x, fun, False
-    free = ~mask
-    lo, hi = bnds[free, 0], bnds[free, 1]
-    start = obj.expand(np.clip(x, lo, hi))[None, :]
-    new_x, done, _ = batched.newton_rows(model, data[None, :], start, free, lo, hi, 1e-13, 20)
-    new_fun, _ = obj(new_x[0])
-    if not (done[0] and new_fun < fun):
+    found = NewtonOptimizer(maxiter=20).minimize(obj, x, bnds[~mask])
+    if not (found.converged and found.fun < fun):
         return x, fun, False
-    return new_x[0], float(new_fun), True
+    return found.x, found.fun, True
 
 
 def build_result(
@@ -413,7 +409,7 @@ def build_result(
         corr[diag, diag] = 1.0
     else:
         if obj.idx.size and best.coarse:
-            x, fun, refined = _batched_polish(model, data, obj, x, fun, bnds, mask)
+            x, fun, refined = _batched_polish(model, obj, x, fun, bnds, mask)
             if refined:
                 msg += "; refined by Newton steps"
         sigma = np.zeros(n)
