@@ -154,3 +154,26 @@ def test_atlas(name):
     pars = _random_points(model, 2, seed=6)
     for row in pars:
         _check_full_hessian(model, row)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        simplemodels.correlated_background([30, 95], [100, 150], [102, 190], [98, 100]),
+        simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7]),
+    ],
+    ids=["histosys", "shapesys"],
+)
+def test_exact_hessian_with_constraints_matches_differences(model):
+    from hfx.optimize.common import hessian
+    from hfx.optimize.gauss_newton import exact_hessian
+
+    free = ~model.config.suggested_fixed()
+    for pars in _random_points(model, 2, seed=8):
+        pars = np.clip(pars, 0.05, None)  # Poisson constraints need γ > 0
+        data = np.concatenate(
+            [np.round(np.asarray(model.expected_actualdata(pars)) * 1.2), model.config.auxdata]
+        )
+        numeric = hessian(model, pars, data, free)
+        exact = exact_hessian(model, data, pars, free)
+        np.testing.assert_allclose(exact, numeric, atol=1e-6 * np.max(np.abs(numeric)))

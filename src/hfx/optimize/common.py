@@ -311,6 +311,28 @@ def _fast_gradient(model, data: np.ndarray, full: np.ndarray, free: np.ndarray):
     return gradient
 
 
+def gauss_newton_exact(model) -> bool:
+    """Whether :func:`hfx.optimize.gauss_newton.exact_hessian` applies to ``model``."""
+    from hfx.likelihood.curvature import ResidualCurvature
+    from hfx.optimize import gauss_newton  # imports this module
+
+    return (
+        gauss_newton.supports(model)
+        and gauss_newton.dense_ok(model)
+        and ResidualCurvature.supports(model)
+    )
+
+
+def _polish_hessian(model, data, pars, free, bnds, gradient) -> np.ndarray:
+    """The exact analytic Hessian where the model allows it, else differences of the gradient."""
+    from hfx.optimize import gauss_newton  # imports this module
+
+    exact = gauss_newton.exact_hessian(model, data, pars, free)
+    if exact is not None:
+        return 0.5 * (exact + exact.T)
+    return hessian(model, pars, data, free, bnds, gradient=gradient)
+
+
 def _newton_polish(model, data, obj, x, fun, free, bnds, maxiter: int = 3):
     """Projected Newton steps with the exact-gradient Hessian from a (nearly) converged ``x``.
 
@@ -320,8 +342,8 @@ def _newton_polish(model, data, obj, x, fun, free, bnds, maxiter: int = 3):
     fbnds = bnds[free]
     lo, hi = fbnds[:, 0], fbnds[:, 1]
     refined = False
-    gradient = _fast_gradient(model, data, obj.full, free)
-    hess = hessian(model, obj.expand(x), data, free, bnds, gradient=gradient)
+    gradient = None if gauss_newton_exact(model) else _fast_gradient(model, data, obj.full, free)
+    hess = _polish_hessian(model, data, obj.expand(x), free, bnds, gradient)
     for _ in range(maxiter):
         _, g = obj(x)
         held = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
@@ -350,7 +372,7 @@ def _newton_polish(model, data, obj, x, fun, free, bnds, maxiter: int = 3):
         else:
             break
         x, fun, refined = x_new, f_new, True
-        hess = hessian(model, obj.expand(x), data, free, bnds, gradient=gradient)
+        hess = _polish_hessian(model, data, obj.expand(x), free, bnds, gradient)
         obj.ncalls += 1
     return x, fun, hess, refined
 

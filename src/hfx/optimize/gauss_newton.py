@@ -146,3 +146,19 @@ def diagonal_curvature(model, data: np.ndarray, full: np.ndarray, free: np.ndarr
         return np.where(np.isfinite(d) & (d > 0), d, 1.0)
 
     return g2
+
+
+def exact_hessian(model, data: np.ndarray, pars: np.ndarray, free: np.ndarray):
+    """Exact Hessian of −log L over the ``free`` components at ``pars`` [nfree, nfree]:
+    Gauss-Newton + the residual curvature + the constraint terms, or None where the model
+    lacks what it needs (no Jacobian, not NumPy, too large for dense matrices)."""
+    if not (supports(model) and dense_ok(model) and ResidualCurvature.supports(model)):
+        return None
+    pars = np.asarray(pars, dtype=np.float64)
+    problem = GaussNewton(model, data[None, :], pars[None, :].copy(), free, exact=False)
+    row = np.zeros(1, dtype=int)
+    _, _, h = problem.evaluate(row, pars[free][None, :])
+    residual = np.where(np.isfinite(problem.last_res), problem.last_res, 0.0)
+    idx = np.flatnonzero(free)
+    curvature = ResidualCurvature(model)(pars[None, :], residual)[0][np.ix_(idx, idx)]
+    return h[0] + curvature
