@@ -16,7 +16,7 @@ from scipy.special import ndtr, ndtri
 
 from hfx.errors import FitError, HfxError, ModelError
 from hfx.optimize import FitResult, fit, fixed_poi_fit
-from hfx.optimize.gauss_newton import dense_ok, supports
+from hfx.optimize.gauss_newton import newton_ok
 from hfx.optimize.result import zero_matrix
 
 log = logging.getLogger("hfx.infer")
@@ -102,12 +102,7 @@ class FitOptions:
 
     def batched(self, model) -> bool:
         """Whether fits of ``model`` go through the batched fitter."""
-        return (
-            self.optimizer is None
-            and supports(model)
-            and dense_ok(model)
-            and batch_fitters() is not None
-        )
+        return self.optimizer is None and newton_ok(model) and batch_fitters() is not None
 
     def _start(self, init: Any) -> np.ndarray:
         return self.init if init is None else _clip(init, self.bounds, self.fixed, self.init)

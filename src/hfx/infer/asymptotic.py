@@ -209,7 +209,7 @@ class AsymptoticCalculator:
         return self._cond_data[mu]
 
     def conditional_fit_to_asimov(self, mu: float) -> FitResult:
-        """Fit to the Asimov data with the POI at ``mu`` (cached; starts from the nearest μ)."""
+        """Fit to the Asimov data with the POI at ``mu`` (cached)."""
         mu = float(mu)
         if mu not in self._cond_asimov:
             data, _ = self.asimov()

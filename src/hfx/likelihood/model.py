@@ -483,8 +483,9 @@ class Model:
         code = self.arrays.codes["histosys"]
         t = self.arrays.terms.histosys
         dense = None
-        npar_hs = np.unique(t.var_par).size if t.size else 0
-        small = self._E * 4 * npar_hs * self._nb <= _MAX_DENSE_HISTOSYS
+        pars, pos = np.unique(t.var_par, return_inverse=True)
+        # at most four features per code: [E, 4 · P, nb] bounds the Jacobian table
+        small = self._E * 4 * pars.size * self._nb <= _MAX_DENSE_HISTOSYS
         if (
             self.backend.name == "numpy"
             and code in ("code0", "code2", "code4p")
@@ -493,7 +494,6 @@ class Model:
         ):
             consts = prepare(code, t.nominal, t.high, t.low)
             fields = {"up": consts.up, "down": consts.down, **consts.extra}
-            pars, pos = np.unique(t.var_par, return_inverse=True)
             weights = np.zeros((len(fields), pars.size, self._E))
             # unit constants [K, P]: feature k is d(α) with field k set to 1, the others to 0
             eye = np.eye(len(fields))[:, :, None] * np.ones(pars.size)

@@ -137,7 +137,7 @@ def projected_gradient(x: np.ndarray, g: np.ndarray, bnds: np.ndarray) -> float:
     return float(np.max(np.abs(pg))) if pg.size else 0.0
 
 
-CHUNK_ELEMENTS = 20_000_000  # floats per batch of gradient evaluations (~160 MB)
+CHUNK_ELEMENTS = 20_000_000  # floats evaluated at once by the chunked paths (~160 MB)
 
 
 def hessian(
@@ -294,9 +294,11 @@ def _fast_gradient(model, data: np.ndarray, full: np.ndarray, free: np.ndarray):
     """
     from hfx.optimize import gauss_newton  # imports this module
 
-    if not gauss_newton.supports(model) or not gauss_newton.dense_ok(model):
+    if not gauss_newton.newton_ok(model):
         return None
-    problem = gauss_newton.GaussNewton(model, data[None, :], full[None, :].copy(), free)
+    problem = gauss_newton.GaussNewton(
+        model, data[None, :], full[None, :].copy(), free, exact=False
+    )
     idx = np.flatnonzero(free)
     chunk = gauss_newton.rows_per_chunk(model)
 
@@ -309,18 +311,6 @@ def _fast_gradient(model, data: np.ndarray, full: np.ndarray, free: np.ndarray):
         return np.concatenate(out)
 
     return gradient
-
-
-def gauss_newton_exact(model) -> bool:
-    """Whether :func:`hfx.optimize.gauss_newton.exact_hessian` applies to ``model``."""
-    from hfx.likelihood.curvature import ResidualCurvature
-    from hfx.optimize import gauss_newton  # imports this module
-
-    return (
-        gauss_newton.supports(model)
-        and gauss_newton.dense_ok(model)
-        and ResidualCurvature.supports(model)
-    )
 
 
 def _polish_hessian(model, data, pars, free, bnds, gradient) -> np.ndarray:
@@ -342,7 +332,10 @@ def _newton_polish(model, data, obj, x, fun, free, bnds, maxiter: int = 3):
     fbnds = bnds[free]
     lo, hi = fbnds[:, 0], fbnds[:, 1]
     refined = False
-    gradient = None if gauss_newton_exact(model) else _fast_gradient(model, data, obj.full, free)
+    from hfx.optimize import gauss_newton  # imports this module
+
+    exact = gauss_newton.exact_ok(model)  # else differences of the (fast) gradient
+    gradient = None if exact else _fast_gradient(model, data, obj.full, free)
     hess = _polish_hessian(model, data, obj.expand(x), free, bnds, gradient)
     for _ in range(maxiter):
         _, g = obj(x)

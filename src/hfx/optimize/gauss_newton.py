@@ -11,7 +11,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from hfx.likelihood.curvature import ResidualCurvature
-from hfx.optimize.common import to_numpy
+from hfx.optimize.common import CHUNK_ELEMENTS, to_numpy
 
 # below this many free parameters Gauss-Newton + secant converges as fast as exact Newton,
 # and the exact curvature only adds cost (measured on the 3-5 parameter ATLAS models)
@@ -20,10 +20,9 @@ EXACT_MIN_FREE = 20
 
 # Memory limits of the dense paths: a Jacobian is [rows, bins, parameters] and a Hessian
 # [rows, parameters, parameters]; beyond these sizes the scalar fits (linear in the number
-# of modifier entries) are used instead.
+# of modifier entries) are used instead.  Rows are evaluated in chunks of CHUNK_ELEMENTS.
 MAX_JACOBIAN = 4_000_000  # bins × parameters of one row
 MAX_PARAMETERS = 1000  # a Newton solve per row costs parameters³
-CHUNK_ELEMENTS = 20_000_000  # floats of Jacobians + Hessians evaluated at once (~160 MB)
 
 
 def supports(model) -> bool:
@@ -35,6 +34,16 @@ def dense_ok(model) -> bool:
     """Whether one row's dense Jacobian and Hessian of ``model`` are of a reasonable size."""
     npars = model.config.npars
     return npars <= MAX_PARAMETERS and model.config.nmaindata * npars <= MAX_JACOBIAN
+
+
+def newton_ok(model) -> bool:
+    """Whether ``model`` can take dense Newton steps: exact Jacobian and a moderate size."""
+    return supports(model) and dense_ok(model)
+
+
+def exact_ok(model) -> bool:
+    """Whether :func:`exact_hessian` applies: dense Newton steps on a NumPy model."""
+    return newton_ok(model) and ResidualCurvature.supports(model)
 
 
 def rows_per_chunk(model) -> int:
@@ -152,7 +161,7 @@ def exact_hessian(model, data: np.ndarray, pars: np.ndarray, free: np.ndarray):
     """Exact Hessian of −log L over the ``free`` components at ``pars`` [nfree, nfree]:
     Gauss-Newton + the residual curvature + the constraint terms, or None where the model
     lacks what it needs (no Jacobian, not NumPy, too large for dense matrices)."""
-    if not (supports(model) and dense_ok(model) and ResidualCurvature.supports(model)):
+    if not exact_ok(model):
         return None
     pars = np.asarray(pars, dtype=np.float64)
     problem = GaussNewton(model, data[None, :], pars[None, :].copy(), free, exact=False)

@@ -27,7 +27,7 @@ class NewtonOptimizer:
     @staticmethod
     def applies(model) -> bool:
         """Whether ``model`` has the exact Jacobian and is small enough for dense steps."""
-        return gauss_newton.supports(model) and gauss_newton.dense_ok(model)
+        return gauss_newton.newton_ok(model)
 
     def minimize(self, obj: Objective, x0: np.ndarray, bnds: np.ndarray) -> Minimum:
         """Minimise ``obj`` from ``x0`` inside ``bnds`` [nfree, 2]."""

@@ -131,7 +131,7 @@ class Patch:
 
         if isinstance(workspace, Workspace):
             return workspace.apply_patches([self])
-        return Workspace(apply_patch(workspace, self.operations, source=self.name))
+        return Workspace._adopt(apply_patch(workspace, self.operations, source=self.name))
 
     def __hash__(self) -> int:
         return hash((self.name, self.values))

@@ -32,25 +32,33 @@ class Workspace:
         validate: bool = True,
         allow_negative: bool = False,
     ):
+        self._take(spec, source, validate, allow_negative, owned=False)
+
+    @classmethod
+    def _adopt(
+        cls,
+        spec: dict[str, Any],
+        *,
+        source: str | None = None,
+        validate: bool = True,
+        allow_negative: bool = False,
+    ) -> Workspace:
+        """A workspace that takes ``spec`` over without copying it (the caller made it and
+        keeps no reference, e.g. freshly parsed or patched)."""
+        ws = cls.__new__(cls)
+        ws._take(spec, source, validate, allow_negative, owned=True)
+        return ws
+
+    def _take(
+        self, spec: Any, source: str | None, validate: bool, allow_negative: bool, owned: bool
+    ) -> None:
+        """Check and store ``spec`` (a copy unless ``owned``)."""
         if not isinstance(spec, Mapping):
             raise SpecError("a workspace must be a JSON object", source=source, pointer="")
         if validate:
             validate_workspace(spec, source=source, allow_negative=allow_negative)
-        self._spec = copy_json(dict(spec))
+        self._spec = spec if owned and isinstance(spec, dict) else copy_json(dict(spec))
         self.source = source
-
-    @classmethod
-    def _adopt(cls, spec: dict[str, Any], *, source: str | None = None, **kwargs: Any) -> Workspace:
-        """A workspace that takes ``spec`` over without copying it (the caller made it and
-        keeps no reference, e.g. freshly parsed or patched)."""
-        ws = cls.__new__(cls)
-        if not isinstance(spec, dict):
-            raise SpecError("a workspace must be a JSON object", source=source, pointer="")
-        if kwargs.pop("validate", True):
-            validate_workspace(spec, source=source, **kwargs)
-        ws._spec = spec
-        ws.source = source
-        return ws
 
     @classmethod
     def load(cls, path: PathLike, **kwargs: Any) -> Workspace:
