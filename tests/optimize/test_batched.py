@@ -39,7 +39,7 @@ def canonical():
     return model, data, sample_toys(model, gen, 200, seed=0)
 
 
-def test_canonical_toys_match_scalar_fits(canonical):
+def test_canonical_toys_match_scalar_fits(canonical, newton_path):
     model, _, toys = canonical
     free = fit_batch(model, toys)
     cond = fixed_poi_fit_batch(1.0, model, toys)
@@ -63,7 +63,7 @@ def test_canonical_toys_match_scalar_fits(canonical):
     assert mu.min() == 0.0 and (mu > 0).any()
 
 
-def test_reference_fit_as_a_batch_of_one(canonical):
+def test_reference_fit_as_a_batch_of_one(canonical, newton_path):
     model, data, _ = canonical
     res = fit_batch(model, data)
     np.testing.assert_allclose(res.twice_nll, [24.98393521], rtol=1e-8)
@@ -72,7 +72,7 @@ def test_reference_fit_as_a_batch_of_one(canonical):
     np.testing.assert_allclose(cond.twice_nll, [28.92218013], rtol=1e-8)
 
 
-def test_many_starting_points(canonical):
+def test_many_starting_points(canonical, newton_path):
     model, data, _ = canonical
     rng = np.random.default_rng(1)
     starts = np.column_stack([rng.uniform(0, 5, 20), rng.uniform(0.5, 1.5, (20, 2))])
@@ -83,21 +83,21 @@ def test_many_starting_points(canonical):
     )
 
 
-def test_test_optim_exact_mle():
+def test_test_optim_exact_mle(newton_path):
     model = simplemodels.uncorrelated_background([50], [100], [10])
     data = np.concatenate([[125.0], model.config.auxdata])
     res = fit_batch(model, data)
     np.testing.assert_allclose(res.bestfit[0], [0.5, 1.0], atol=1e-7)
 
 
-def test_histosys_reference():
+def test_histosys_reference(newton_path):
     model = simplemodels.correlated_background([30, 95], [100, 150], [102, 190], [98, 100])
     data = np.concatenate([[120.0, 180.0], model.config.auxdata])
     res = fixed_poi_fit_batch(1.0, model, data)
     np.testing.assert_allclose(res.twice_nll, [17.52954975], rtol=1e-8)
 
 
-def test_fixed_bounds_and_per_row_poi(canonical):
+def test_fixed_bounds_and_per_row_poi(canonical, newton_path):
     model, _, toys = canonical
     bounds = model.config.suggested_bounds()
     bounds[0] = [0.2, 0.4]
@@ -120,7 +120,7 @@ def test_fixed_bounds_and_per_row_poi(canonical):
         assert abs(cond.twice_nll[i] - ref.twice_nll) < 1e-6
 
 
-def test_rows_that_do_not_converge_fall_back_to_scalar_fits(canonical):
+def test_rows_that_do_not_converge_fall_back_to_scalar_fits(canonical, newton_path):
     model, _, toys = canonical
     res = fit_batch(model, toys[:10], maxiter=1)
     assert res.nfallback == 10 and res.success.all() and res.niter == 1

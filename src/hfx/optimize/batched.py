@@ -14,12 +14,14 @@ multimodal likelihoods a row may end in a different local minimum than the scala
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from hfx.errors import FitError
+from hfx.optimize import kernel
 from hfx.optimize.api import fit
 from hfx.optimize.common import resolve, single_threaded_blas, to_numpy
 from hfx.optimize.gauss_newton import GaussNewton, dense_ok, rows_per_chunk
@@ -235,6 +237,10 @@ def newton_rows(
     Returns the free components [N, nfree], which rows converged, and the most iterations
     a chunk took.  Models too large for dense steps (``dense_ok``) are left unconverged.
     """
+    small = kernel.applies(model, int(free.sum()))
+    if small and kernel.ready():
+        return kernel.newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
+    start = time.perf_counter()
     nrows = full.shape[0]
     x = full[:, free].copy()
     converged = np.zeros(nrows, dtype=bool)
@@ -250,6 +256,8 @@ def newton_rows(
                 xs, done = x[part].copy(), converged[part].copy()
                 niter = max(niter, _iterate(prob, xs, done, lo, hi, tolerance, maxiter))
                 x[part], converged[part] = xs, done
+    if small:
+        kernel.record(time.perf_counter() - start)
     return x, converged, niter
 
 

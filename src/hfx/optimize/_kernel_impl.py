@@ -1,0 +1,367 @@
+"""The numba-compiled kernels behind :mod:`hfx.optimize.kernel` (imported only with numba).
+
+One row at a time: expected counts and their Jacobian from the term tables, −log L over
+the free parameters with gradient and Gauss-Newton Hessian, and the projected Newton
+iteration of :mod:`hfx.optimize.batched` written out for a single row.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# columns of the constant tables (as in kernel.py)
+_NOM, _UP, _DOWN, _LOG_UP, _LOG_DOWN, _A, _B, _S, _COEF = range(9)
+
+_OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
+
+
+@njit(**_OPTS)
+def interp(code, alpha, c):
+    """(d(α), d'(α)) of one variation with constant row ``c`` (codes as in interpolation.py)."""
+    if code == 0:
+        slope = c[_UP] if alpha >= 0.0 else c[_DOWN]
+        return alpha * slope, slope
+    if code == 1:
+        log_ratio = c[_LOG_UP] if alpha >= 0.0 else -c[_LOG_DOWN]
+        value = c[_NOM] * math.exp(alpha * log_ratio)
+        return value - c[_NOM], value * log_ratio
+    if code == 2:
+        a, b = c[_A], c[_B]
+        if alpha > 1.0:
+            return c[_UP] + (b + 2.0 * a) * (alpha - 1.0), b + 2.0 * a
+        if alpha < -1.0:
+            return -c[_DOWN] + (b - 2.0 * a) * (alpha + 1.0), b - 2.0 * a
+        return (a * alpha + b) * alpha, 2.0 * a * alpha + b
+    if code == 5:  # code4p
+        if abs(alpha) > 1.0:
+            slope = c[_UP] if alpha >= 0.0 else c[_DOWN]
+            return alpha * slope, slope
+        s, a = c[_S], c[_A]
+        a2 = alpha * alpha
+        value = alpha * s + a2 * a * (15.0 + a2 * (3.0 * a2 - 10.0))
+        return value, s + alpha * a * (30.0 + a2 * (18.0 * a2 - 40.0))
+    # code4
+    nom = c[_NOM]
+    if abs(alpha) >= 1.0:
+        log_ratio = c[_LOG_UP] if alpha >= 0.0 else -c[_LOG_DOWN]
+        expo = nom * math.exp(alpha * log_ratio)
+        return expo - nom, expo * log_ratio
+    poly = 0.0
+    dpoly = 0.0
+    for i in range(6, 0, -1):
+        poly = (poly + c[_COEF + i - 1]) * alpha
+    for i in range(6, 1, -1):
+        dpoly = (dpoly + i * c[_COEF + i - 1]) * alpha
+    dpoly += c[_COEF]
+    return nom * poly, nom * dpoly
+
+
+@njit(**_OPTS)
+def expected_and_jacobian(k, x, nu, jac):
+    """Expected counts ν [nb] and ∂ν/∂θ [nb, npars] at full parameters ``x``, in place."""
+    nv = k.ns_par.size
+    kappa = np.empty(nv)
+    dkappa = np.empty(nv)
+    for v in range(nv):
+        d, dd = interp(k.ns_code, x[k.ns_par[v]], k.ns_consts[v])
+        kappa[v] = 1.0 + d
+        dkappa[v] = dd
+    nw = k.hs_par.size
+    shift = np.empty(nw)
+    dshift = np.empty(nw)
+    for w in range(nw):
+        shift[w], dshift[w] = interp(k.hs_code, x[k.hs_par[w]], k.hs_consts[w])
+    ne = k.nominal.size
+    base = k.nominal.copy()
+    for t in range(k.hs_entry.size):
+        base[k.hs_entry[t]] += shift[k.hs_var[t]]
+    nu[:] = 0.0
+    jac[:, :] = 0.0
+    factor = np.empty(ne)
+    for e in range(ne):
+        first, last = k.mult_ptr[e], k.mult_ptr[e + 1]
+        prod = 1.0
+        for m in range(first, last):
+            var = k.mult_var[m]
+            prod *= x[k.mult_par[m]] if var < 0 else kappa[var]
+        factor[e] = prod
+        b = k.entry_bin[e]
+        nu[b] += prod * base[e]
+        for m in range(first, last):
+            others = 1.0
+            for m2 in range(first, last):
+                if m2 != m:
+                    var = k.mult_var[m2]
+                    others *= x[k.mult_par[m2]] if var < 0 else kappa[var]
+            var = k.mult_var[m]
+            deriv = 1.0 if var < 0 else dkappa[var]
+            jac[b, k.mult_par[m]] += base[e] * others * deriv
+    for t in range(k.hs_entry.size):
+        e = k.hs_entry[t]
+        w = k.hs_var[t]
+        jac[k.entry_bin[e], k.hs_par[w]] += factor[e] * dshift[w]
+
+
+@njit(**_OPTS)
+def evaluate(k, x, d, idx, pos, nu, jac, res, g, h):
+    """−log L (up to a constant) at full parameters ``x`` for the data row ``d``; fills the
+    gradient ``g`` and Gauss-Newton Hessian ``h`` over the free parameters ``idx`` (``pos``
+    maps a parameter to its free position or −1), ``res`` = 1 − n/ν and ``jac``.
+
+    Returns +inf where a rate is negative or anything is not finite."""
+    expected_and_jacobian(k, x, nu, jac)
+    nb = nu.size
+    nf = idx.size
+    f = 0.0
+    bad = False
+    weight = np.empty(nb)
+    for b in range(nb):
+        v = nu[b]
+        n = d[b]
+        if v < 0.0 or not math.isfinite(v):
+            bad = True
+        if n > 0.0:
+            ratio = n / v
+            f += v - n * math.log(v)
+            weight[b] = ratio / v
+        else:
+            ratio = 0.0
+            f += v
+            weight[b] = 0.0
+        res[b] = 1.0 - ratio
+    for i in range(nf):
+        p = idx[i]
+        acc = 0.0
+        for b in range(nb):
+            acc += res[b] * jac[b, p]
+        g[i] = acc
+        for j in range(i + 1):
+            q = idx[j]
+            acc = 0.0
+            for b in range(nb):
+                acc += weight[b] * jac[b, p] * jac[b, q]
+            h[i, j] = acc
+            h[j, i] = acc
+    for c in range(k.gauss_par.size):
+        i = pos[k.gauss_par[c]]
+        if i >= 0:
+            z = x[k.gauss_par[c]] - d[k.gauss_aux[c]]
+            w = k.gauss_weight[c]
+            f += 0.5 * z * z * w
+            g[i] += z * w
+            h[i, i] += w
+    for c in range(k.pois_par.size):
+        i = pos[k.pois_par[c]]
+        if i >= 0:
+            theta = x[k.pois_par[c]]
+            aux = d[k.pois_aux[c]]
+            lam = theta * k.pois_tau[c]
+            f += lam - (aux * math.log(lam) if aux > 0.0 else 0.0)
+            g[i] += k.pois_tau[c] - aux / theta
+            h[i, i] += aux / (theta * theta)
+    if not math.isfinite(f):
+        bad = True
+    for i in range(nf):
+        if not math.isfinite(g[i]):
+            bad = True
+    return math.inf if bad else f
+
+
+@njit(**_OPTS)
+def solve_held(a, g, held, out):
+    """out = −A⁻¹g with held components removed (A scaled to unit diagonal first);
+    a singular system gets its eigenvalues clamped, as in batched._solve."""
+    n = g.size
+    m = a.copy()
+    rhs = np.empty(n)
+    for i in range(n):
+        rhs[i] = 0.0 if held[i] else g[i]
+        for j in range(n):
+            if held[i] or held[j]:
+                m[i, j] = 0.0
+        if held[i]:
+            m[i, i] = 1.0
+    scale = np.empty(n)
+    for i in range(n):
+        scale[i] = 1.0 / math.sqrt(m[i, i]) if m[i, i] > 0.0 else 1.0
+    for i in range(n):
+        for j in range(n):
+            m[i, j] *= scale[i] * scale[j]
+        m[i, i] += 1e-12
+        rhs[i] *= scale[i]
+    sol = rhs.copy()
+    lu = m.copy()
+    singular = False
+    # Gaussian elimination with partial pivoting
+    for col in range(n):
+        piv = col
+        for r in range(col + 1, n):
+            if abs(lu[r, col]) > abs(lu[piv, col]):
+                piv = r
+        if lu[piv, col] == 0.0:
+            singular = True
+            break
+        if piv != col:
+            for j in range(n):
+                lu[col, j], lu[piv, j] = lu[piv, j], lu[col, j]
+            sol[col], sol[piv] = sol[piv], sol[col]
+        for r in range(col + 1, n):
+            factor = lu[r, col] / lu[col, col]
+            if factor != 0.0:
+                for j in range(col, n):
+                    lu[r, j] -= factor * lu[col, j]
+                sol[r] -= factor * sol[col]
+    if not singular:
+        for i in range(n - 1, -1, -1):
+            acc = sol[i]
+            for j in range(i + 1, n):
+                acc -= lu[i, j] * sol[j]
+            sol[i] = acc / lu[i, i]
+    else:
+        w, v = np.linalg.eigh(m)
+        floor = 1e-8 * np.max(np.abs(w)) + 1e-300
+        proj = v.T @ rhs
+        for i in range(n):
+            proj[i] /= max(w[i], floor)
+        sol = v @ proj
+    for i in range(n):
+        out[i] = 0.0 if held[i] else -scale[i] * sol[i]
+
+
+@njit(**_OPTS)
+def newton_step(xf, g, a, lo, hi, step, held):
+    """Projected Newton direction with Hessian ``a``: fills ``step`` and ``held``."""
+    n = xf.size
+    for i in range(n):
+        held[i] = (xf[i] <= lo[i] and g[i] > 0.0) or (xf[i] >= hi[i] and g[i] < 0.0)
+    solve_held(a, g, held, step)
+    again = False
+    for i in range(n):
+        if not held[i]:
+            t = xf[i] + step[i]
+            if (t < lo[i] and g[i] > 0.0) or (t > hi[i] and g[i] < 0.0):
+                held[i] = True
+                again = True
+    if again:
+        solve_held(a, g, held, step)
+
+
+@njit(**_OPTS)
+def fit_rows(k, data, full, idx, lo, hi, tolerance, maxiter, xout, converged):
+    """Projected Newton on every row of ``full`` [N, npars] with data ``data`` [N, ndata];
+    writes the free components to ``xout`` and the convergence flags; returns the most
+    iterations a row took."""
+    nrows, npars = full.shape
+    nf = idx.size
+    nb = k.nbins
+    pos = np.full(npars, -1)
+    for i in range(nf):
+        pos[idx[i]] = i
+    nu = np.empty(nb)
+    jac, jac_new = np.empty((nb, npars)), np.empty((nb, npars))
+    res, res_new = np.empty(nb), np.empty(nb)
+    g, g_new = np.empty(nf), np.empty(nf)
+    h, h_new = np.empty((nf, nf)), np.empty((nf, nf))
+    secant = np.empty((nf, nf))
+    hc = np.empty((nf, nf))
+    step = np.empty(nf)
+    held = np.empty(nf, dtype=np.bool_)
+    xf = np.empty(nf)
+    trial = np.empty(nf)
+    move = np.empty(nf)
+    x = np.empty(npars)
+    x_new = np.empty(npars)
+    most = 0
+    for row in range(nrows):
+        d = data[row]
+        x[:] = full[row]
+        f = evaluate(k, x, d, idx, pos, nu, jac, res, g, h)
+        if not math.isfinite(f):
+            for i in range(nf):
+                xout[row, i] = x[idx[i]]
+            continue
+        secant[:, :] = 0.0
+        it = 0
+        while it < maxiter:
+            it += 1
+            for i in range(nf):
+                xf[i] = x[idx[i]]
+            hc[:, :] = h + secant
+            newton_step(xf, g, hc, lo, hi, step, held)
+            slope = 0.0
+            for i in range(nf):
+                slope += g[i] * step[i]
+            if slope >= 0.0:  # the correction made the model indefinite: plain Gauss-Newton
+                secant[:, :] = 0.0
+                newton_step(xf, g, h, lo, hi, step, held)
+            decrement = 0.0
+            for i in range(nf):
+                if held[i]:
+                    move[i] = (lo[i] if g[i] > 0.0 else hi[i]) - xf[i]
+                else:
+                    move[i] = step[i]
+                decrement -= g[i] * move[i]
+            if decrement <= tolerance:
+                converged[row] = True
+                break
+            t = 1.0
+            accepted = False
+            for _ in range(30):
+                descent = 0.0
+                for i in range(nf):
+                    trial[i] = min(max(xf[i] + t * move[i], lo[i]), hi[i])
+                    descent += g[i] * (trial[i] - xf[i])
+                x_new[:] = x
+                for i in range(nf):
+                    x_new[idx[i]] = trial[i]
+                f_new = evaluate(k, x_new, d, idx, pos, nu, jac_new, res_new, g_new, h_new)
+                if f_new <= f + 1e-4 * min(descent, 0.0) + 1e-12 * abs(f):
+                    accepted = True
+                    break
+                t *= 0.5
+            if not accepted:  # line search failed: the row stops here (refitted by the caller)
+                break
+            _secant_update(secant, trial, xf, jac, jac_new, res_new, idx)
+            x[:] = x_new
+            f = f_new
+            jac, jac_new = jac_new, jac
+            res, res_new = res_new, res
+            g, g_new = g_new, g
+            h, h_new = h_new, h
+        most = max(most, it)
+        for i in range(nf):
+            xout[row, i] = x[idx[i]]
+    return most
+
+
+@njit(**_OPTS)
+def _secant_update(secant, trial, xf, jac, jac_new, res_new, idx):
+    """PSB update so that secant · s = (J₊ − J)ᵀ r₊ for the step s = trial − xf."""
+    nf = idx.size
+    nb = res_new.size
+    s = trial - xf
+    y = np.zeros(nf)
+    for i in range(nf):
+        p = idx[i]
+        acc = 0.0
+        for b in range(nb):
+            acc += (jac_new[b, p] - jac[b, p]) * res_new[b]
+        y[i] = acc
+    r = y.copy()
+    for i in range(nf):
+        for j in range(nf):
+            r[i] -= secant[i, j] * s[j]
+    ss = 0.0
+    rs = 0.0
+    for i in range(nf):
+        ss += s[i] * s[i]
+        rs += r[i] * s[i]
+    if not ss > 1e-300:
+        ss = math.inf
+    u = (r - (0.5 * rs / ss) * s) / ss
+    for i in range(nf):
+        for j in range(nf):
+            secant[i, j] += u[i] * s[j] + s[i] * u[j]

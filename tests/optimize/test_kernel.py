@@ -1,0 +1,174 @@
+"""The compiled small-model kernels against finite differences, the model and scalar fits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hfx import simplemodels
+from hfx.optimize import fit, fit_batch, fixed_poi_fit, kernel
+from tests.conftest import needs_shared
+from tests.optimize.test_batched import sample_toys
+from tests.optimize.test_curvature import _normsys_histosys_model
+from tests.optimize.test_jacobian import _finite_difference_jacobian, _random_points
+
+pytest.importorskip("numba")
+
+CODES = [
+    {"normsys": "code4", "histosys": "code4p"},
+    {"normsys": "code1", "histosys": "code0"},
+    {"normsys": "code4", "histosys": "code2"},
+    {"normsys": "code1", "histosys": "code4p"},
+]
+
+
+@pytest.fixture(scope="module")
+def impl():
+    assert kernel.load()
+    from hfx.optimize import _kernel_impl
+
+    return _kernel_impl
+
+
+def _models():
+    yield "shapesys", simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7])
+    yield (
+        "histosys",
+        simplemodels.correlated_background([30, 95], [100, 150], [102, 190], [98, 100]),
+    )
+    for codes in CODES:
+        yield f"{codes['normsys']}-{codes['histosys']}", _normsys_histosys_model(codes)
+
+
+MODELS = list(_models())
+
+
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[m[0] for m in MODELS])
+def test_rates_and_jacobian(impl, name, model):
+    k = kernel.kernel_arrays(model)
+    nb, npars = model.config.nmaindata, model.config.npars
+    points = _random_points(model, 4, seed=11)
+    points[1, 1:] = np.where(np.arange(npars - 1) % 2, 1.7, -1.4)  # outside |α| = 1
+    for pars in points:
+        nu, jac = np.empty(nb), np.empty((nb, npars))
+        impl.expected_and_jacobian(k, pars, nu, jac)
+        np.testing.assert_allclose(nu, np.asarray(model.expected_actualdata(pars)), rtol=1e-12)
+        fd = _finite_difference_jacobian(model, pars)
+        np.testing.assert_allclose(jac, fd, atol=1e-6 * (np.max(np.abs(fd)) + 1.0), rtol=1e-6)
+
+
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[m[0] for m in MODELS])
+def test_objective_gradient_and_hessian(impl, name, model):
+    """f differs from −log L by a constant; g is its gradient; h is JᵀWJ + constraints."""
+    k = kernel.kernel_arrays(model)
+    nb, npars = model.config.nmaindata, model.config.npars
+    free = ~model.config.suggested_fixed()
+    idx = np.flatnonzero(free)
+    pos = np.full(npars, -1)
+    pos[idx] = np.arange(idx.size)
+    base = np.clip(_random_points(model, 1, seed=12)[0], 0.3, None)
+    data = np.concatenate(
+        [np.round(np.asarray(model.expected_actualdata(base)) * 1.2) + 1, model.config.auxdata]
+    )
+    data[nb] += 0.3  # an auxiliary value off its nominal
+
+    def objective(pars):
+        args = (np.empty(nb), np.empty((nb, npars)), np.empty(nb), np.empty(idx.size))
+        return impl.evaluate(k, pars, data, idx, pos, *args, np.empty((idx.size, idx.size)))
+
+    for pars in (base, base * 1.05 + 0.02):
+        nu, jac = np.empty(nb), np.empty((nb, npars))
+        res, g, h = np.empty(nb), np.empty(idx.size), np.empty((idx.size, idx.size))
+        f = impl.evaluate(k, pars, data, idx, pos, nu, jac, res, g, h)
+        offset = f - float(model.nll(pars, data))
+        shifted = pars.copy()
+        shifted[idx] += 0.01
+        assert abs(objective(shifted) - float(model.nll(shifted, data)) - offset) < 1e-9
+        _, grad = model.nll_and_grad(pars, data)
+        np.testing.assert_allclose(g, np.asarray(grad)[idx], rtol=1e-10, atol=1e-10)
+        # the Hessian is the Gauss-Newton one: exact for the constraints, JᵀWJ for the bins
+        n = data[:nb]
+        _, jac_model = model.expected_and_jacobian(pars)
+        jf = np.asarray(jac_model)[:, idx]
+        expected = jf.T @ (jf * (n / np.asarray(model.expected_actualdata(pars)) ** 2)[:, None])
+        a = model.arrays
+        for p, sigma in zip(a.gauss_par, a.gauss_sigma, strict=True):
+            if pos[p] >= 0:
+                expected[pos[p], pos[p]] += 1 / sigma**2
+        for p, aux in zip(a.pois_par, a.pois_aux + nb, strict=True):
+            if pos[p] >= 0:
+                expected[pos[p], pos[p]] += data[aux] / pars[p] ** 2
+        np.testing.assert_allclose(h, expected, rtol=1e-10)
+
+
+def test_negative_rate_is_infinite(impl):
+    model = simplemodels.correlated_background([30, 95], [100, 150], [102, 190], [98, 100])
+    k = kernel.kernel_arrays(model)
+    pars = model.config.suggested_init()
+    pars[model.config.par_names.index("correlated_bkg_uncertainty")] = -5.0
+    data = np.concatenate([[120.0, 180.0], model.config.auxdata])
+    idx = np.arange(2)
+    args = (np.empty(2), np.empty((2, 2)), np.empty(2), np.empty(2), np.empty((2, 2)))
+    assert np.isinf(impl.evaluate(k, pars, data, idx, idx, *args))
+
+
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[m[0] for m in MODELS])
+def test_fits_reach_the_scalar_minima(newton_path, name, model):
+    gen = model.config.suggested_init()
+    toys = sample_toys(model, gen, 40, seed=3)
+    batch = fit_batch(model, toys)
+    # (code0's kink at α = 0 can make a row cycle; it is then refitted by the scalar path)
+    assert batch.success.all() and batch.nfallback <= 2
+    ref = np.array([fit(model, t, optimizer="scipy", uncertainties=False).twice_nll for t in toys])
+    # never above L-BFGS-B's minimum; below it only where L-BFGS-B stopped short
+    assert np.all(batch.twice_nll <= ref + 1e-6)
+    assert np.mean(np.abs(batch.twice_nll - ref) <= 1e-6) >= 0.95
+
+
+@needs_shared()
+@pytest.mark.parametrize("name", ["2018-31_simplifiedA", "2018-14_Comb_bkgonly"])
+def test_atlas_small_models_toys(newton_path, name):
+    from tests.likelihood.helpers import atlas_model
+
+    model, data, _ = atlas_model(name)
+    gen = fixed_poi_fit(1.0, model, data, uncertainties=False).bestfit
+    toys = sample_toys(model, gen, 200, seed=1)
+    batch = fit_batch(model, toys)
+    assert batch.success.all()
+    ref = np.array([fit(model, t, optimizer="scipy", uncertainties=False).twice_nll for t in toys])
+    np.testing.assert_allclose(batch.twice_nll, ref, rtol=0, atol=1e-6)
+
+
+def test_loaded_after_enough_numpy_time(monkeypatch):
+    """A process fits on NumPy first and loads the kernels after LOAD_AFTER seconds."""
+    model = simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7])
+    data = np.concatenate([[51.0, 48.0], model.config.auxdata])
+    monkeypatch.setattr(kernel, "_fit_rows", None)
+    monkeypatch.setattr(kernel, "_spent", 0.0)
+    monkeypatch.setattr(kernel, "LOAD_AFTER", 1e9)
+    calls = []
+    monkeypatch.setattr(
+        kernel,
+        "newton_rows",
+        lambda *a: (
+            calls.append(1) or (_ for _ in ()).throw(AssertionError("kernel used before loading"))
+        ),
+    )
+    first = fit_batch(model, data).twice_nll
+    assert kernel._spent > 0 and kernel._fit_rows is None and not calls
+    monkeypatch.undo()
+    monkeypatch.setattr(kernel, "_fit_rows", None)
+    monkeypatch.setattr(kernel, "_spent", 1.0)
+    monkeypatch.setattr(kernel, "LOAD_AFTER", 0.5)
+    assert kernel.ready() and kernel._fit_rows is not None
+    np.testing.assert_allclose(fit_batch(model, data).twice_nll, first, rtol=0, atol=1e-9)
+    assert kernel.load_seconds is not None
+
+
+def test_not_used_for_other_backends_or_many_parameters():
+    model = simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7])
+    assert kernel.applies(model, 3) == kernel.ENABLED
+    assert not kernel.applies(model, kernel.MAX_FREE + 1)
+    assert not kernel.applies(model, 0)
+    pytest.importorskip("jax")
+    assert not kernel.applies(model.to("jax"), 3)
