@@ -101,6 +101,26 @@ def test_objective_gradient_and_hessian(impl, name, model):
         np.testing.assert_allclose(h, expected, rtol=1e-10)
 
 
+@pytest.mark.parametrize(("name", "model"), MODELS, ids=[m[0] for m in MODELS])
+def test_twice_nll_and_expected_data(impl, name, model):
+    points = np.clip(_random_points(model, 5, seed=13), 0.05, None)
+    data = np.concatenate(
+        [
+            np.round(np.asarray(model.expected_actualdata(points)) * 1.1),
+            np.tile(model.config.auxdata + 0.05, (5, 1)),
+        ],
+        axis=1,
+    )
+    data[0, 0] = 0.0  # an empty bin
+    np.testing.assert_allclose(
+        kernel.twice_nll(model, points, data), model.twice_nll(points, data), rtol=1e-12
+    )
+    for pars in points:
+        np.testing.assert_allclose(
+            kernel.expected_data(model, pars), model.expected_data(pars), rtol=1e-13
+        )
+
+
 def test_negative_rate_is_infinite(impl):
     model = simplemodels.correlated_background([30, 95], [100, 150], [102, 190], [98, 100])
     k = kernel.kernel_arrays(model)
@@ -143,7 +163,7 @@ def test_loaded_after_enough_numpy_time(monkeypatch):
     """A process fits on NumPy first and loads the kernels after LOAD_AFTER seconds."""
     model = simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7])
     data = np.concatenate([[51.0, 48.0], model.config.auxdata])
-    monkeypatch.setattr(kernel, "_fit_rows", None)
+    monkeypatch.setattr(kernel, "_impl", None)
     monkeypatch.setattr(kernel, "_spent", 0.0)
     monkeypatch.setattr(kernel, "LOAD_AFTER", 1e9)
     calls = []
@@ -155,12 +175,15 @@ def test_loaded_after_enough_numpy_time(monkeypatch):
         ),
     )
     first = fit_batch(model, data).twice_nll
-    assert kernel._spent > 0 and kernel._fit_rows is None and not calls
+    assert kernel._spent > 0 and kernel._impl is None and not calls
+    pars = model.config.suggested_init()
+    assert kernel.twice_nll(model, pars[None], data[None]) is None
+    assert kernel.expected_data(model, pars) is None
     monkeypatch.undo()
-    monkeypatch.setattr(kernel, "_fit_rows", None)
+    monkeypatch.setattr(kernel, "_impl", None)
     monkeypatch.setattr(kernel, "_spent", 1.0)
     monkeypatch.setattr(kernel, "LOAD_AFTER", 0.5)
-    assert kernel.ready() and kernel._fit_rows is not None
+    assert kernel.ready() and kernel._impl is not None
     np.testing.assert_allclose(fit_batch(model, data).twice_nll, first, rtol=0, atol=1e-9)
     assert kernel.load_seconds is not None
 

@@ -24,7 +24,7 @@ import numpy as np
 from hfx.errors import HfxError
 from hfx.infer._common import FitOptions, as_numpy, normal_sf, poi_index, resolve_options
 from hfx.infer.teststats import checked_test_stat, profile_statistic, vanishes
-from hfx.optimize import FitResult
+from hfx.optimize import FitResult, kernel
 from hfx.optimize.result import zero_matrix
 
 __all__ = [
@@ -112,7 +112,10 @@ def asimov_data(
 def _saturated_fit(model, pars: np.ndarray, data: np.ndarray, fixed: np.ndarray) -> FitResult:
     """A FitResult for a point known to be the global minimum (no minimisation run)."""
     n = pars.size
-    twice_nll = float(-2.0 * as_numpy(model.logpdf(pars, data)))
+    fast = kernel.twice_nll(model, pars[None, :], data[None, :])
+    twice_nll = (
+        float(fast[0]) if fast is not None else float(-2.0 * as_numpy(model.logpdf(pars, data)))
+    )
     return FitResult(
         bestfit=pars.copy(),
         uncertainties=np.zeros(n),
@@ -175,7 +178,10 @@ class AsymptoticCalculator:
         """The Asimov dataset and the conditional fit it was generated from."""
         if self._asimov is None:
             cond = self.conditional_fit_to_data(self.asimov_mu, precise=True)
-            self._asimov = (as_numpy(self.model.expected_data(cond.bestfit)), cond)
+            data = kernel.expected_data(self.model, cond.bestfit)
+            if data is None:
+                data = as_numpy(self.model.expected_data(cond.bestfit))
+            self._asimov = (data, cond)
         return self._asimov
 
     def free_fit_to_asimov(self) -> FitResult:

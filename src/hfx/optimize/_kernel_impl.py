@@ -60,8 +60,9 @@ def interp(code, alpha, c):
 
 
 @njit(**_OPTS)
-def expected_and_jacobian(k, x, nu, jac):
-    """Expected counts ν [nb] and ∂ν/∂θ [nb, npars] at full parameters ``x``, in place."""
+def expected_and_jacobian(k, x, nu, jac, with_jacobian=True):
+    """Expected counts ν [nb] and ∂ν/∂θ [nb, npars] at full parameters ``x``, in place
+    (``jac`` untouched without ``with_jacobian``)."""
     nv = k.ns_par.size
     kappa = np.empty(nv)
     dkappa = np.empty(nv)
@@ -79,8 +80,16 @@ def expected_and_jacobian(k, x, nu, jac):
     for t in range(k.hs_entry.size):
         base[k.hs_entry[t]] += shift[k.hs_var[t]]
     nu[:] = 0.0
-    jac[:, :] = 0.0
     factor = np.empty(ne)
+    if not with_jacobian:
+        for e in range(ne):
+            prod = 1.0
+            for m in range(k.mult_ptr[e], k.mult_ptr[e + 1]):
+                var = k.mult_var[m]
+                prod *= x[k.mult_par[m]] if var < 0 else kappa[var]
+            nu[k.entry_bin[e]] += prod * base[e]
+        return
+    jac[:, :] = 0.0
     for e in range(ne):
         first, last = k.mult_ptr[e], k.mult_ptr[e + 1]
         prod = 1.0
@@ -365,3 +374,42 @@ def _secant_update(secant, trial, xf, jac, jac_new, res_new, idx):
     for i in range(nf):
         for j in range(nf):
             secant[i, j] += u[i] * s[j] + s[i] * u[j]
+
+
+@njit(**_OPTS)
+def twice_nll_rows(k, pars, data, out):
+    """−2 log L with every constant (as Model.twice_nll) for each row of ``pars`` and ``data``."""
+    nb = k.nbins
+    nu = np.empty(nb)
+    jac = np.empty((0, 0))
+    half_log_2pi = 0.5 * math.log(2.0 * math.pi)
+    for row in range(pars.shape[0]):
+        x = pars[row]
+        d = data[row]
+        expected_and_jacobian(k, x, nu, jac, False)
+        nll = 0.0
+        for b in range(nb):
+            n = d[b]
+            nll += nu[b] + math.lgamma(n + 1.0) - (n * math.log(nu[b]) if n != 0.0 else 0.0)
+        for c in range(k.gauss_par.size):
+            z = x[k.gauss_par[c]] - d[k.gauss_aux[c]]
+            w = k.gauss_weight[c]
+            nll += 0.5 * z * z * w - 0.5 * math.log(w) + half_log_2pi
+        for c in range(k.pois_par.size):
+            aux = d[k.pois_aux[c]]
+            lam = x[k.pois_par[c]] * k.pois_tau[c]
+            nll += lam + math.lgamma(aux + 1.0) - (aux * math.log(lam) if aux != 0.0 else 0.0)
+        out[row] = 2.0 * nll
+
+
+@njit(**_OPTS)
+def expected_data_row(k, x, out):
+    """Expected main counts followed by the expected auxiliary data (the model's order)."""
+    nb = k.nbins
+    nu = np.empty(nb)
+    expected_and_jacobian(k, x, nu, np.empty((0, 0)), False)
+    out[:nb] = nu
+    for c in range(k.gauss_par.size):
+        out[k.gauss_aux[c]] = x[k.gauss_par[c]]
+    for c in range(k.pois_par.size):
+        out[k.pois_aux[c]] = x[k.pois_par[c]] * k.pois_tau[c]

@@ -327,7 +327,9 @@ def fit_batch(
             continue
         bestfit[i] = res.bestfit
         success[i] = True
-    twice_nll = to_numpy(model.twice_nll(bestfit, data))
+    twice_nll = kernel.twice_nll(model, bestfit, data)
+    if twice_nll is None:
+        twice_nll = to_numpy(model.twice_nll(bestfit, data))
     return BatchFitResult(
         bestfit=bestfit,
         twice_nll=np.array(twice_nll, dtype=np.float64),

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -43,7 +42,7 @@ _CODE_IDS = {"code0": 0, "code1": 1, "code2": 2, "code4": 4, "code4p": 5}
 _NOM, _UP, _DOWN, _LOG_UP, _LOG_DOWN, _A, _B, _S, _COEF = range(9)
 _NCONST = _COEF + 6
 
-_fit_rows: Any = None  # the compiled entry point, once loaded
+_impl: Any = None  # the compiled module (hfx.optimize._kernel_impl), once loaded
 _spent = 0.0  # seconds of small-model NumPy fits so far in this process
 
 
@@ -144,9 +143,9 @@ def applies(model, nfree: int) -> bool:
 
 def ready() -> bool:
     """Whether the kernels are loaded, loading them once enough time went into small fits."""
-    if _fit_rows is None and ENABLED and _spent >= LOAD_AFTER:
+    if _impl is None and ENABLED and _spent >= LOAD_AFTER:
         load()
-    return _fit_rows is not None
+    return _impl is not None
 
 
 def record(seconds: float) -> None:
@@ -157,56 +156,71 @@ def record(seconds: float) -> None:
 
 def load() -> bool:
     """Load (compiling on first use in this installation) the kernels now; False without numba."""
-    global _fit_rows
-    if _fit_rows is None and ENABLED:
+    global _impl
+    if _impl is None and ENABLED:
         from hfx.optimize import _kernel_impl
 
-        _warm_up(_kernel_impl.fit_rows)
-        _fit_rows = _kernel_impl.fit_rows
-    return _fit_rows is not None
+        _warm_up(_kernel_impl)
+        _impl = _kernel_impl
+    return _impl is not None
 
 
-def _warm_up(fit_rows: Callable[..., int]) -> None:
+def twice_nll(model, pars: np.ndarray, data: np.ndarray) -> np.ndarray | None:
+    """−2 log L for each row of ``pars`` [N, npars] and ``data`` [N, ndata] on the loaded
+    kernels; None where they are not loaded or do not apply (use the model's then)."""
+    if _impl is None or not applies(model, 1):
+        return None
+    pars = np.ascontiguousarray(pars, dtype=np.float64)
+    out = np.empty(pars.shape[0])
+    _impl.twice_nll_rows(
+        kernel_arrays(model), pars, np.ascontiguousarray(data, dtype=np.float64), out
+    )
+    return out
+
+
+def expected_data(model, pars: np.ndarray) -> np.ndarray | None:
+    """Expected main + auxiliary data at ``pars`` [npars] on the loaded kernels, or None
+    (as :func:`twice_nll`)."""
+    if _impl is None or not applies(model, 1):
+        return None
+    out = np.empty(model.config.nmaindata + model.config.nauxdata)
+    _impl.expected_data_row(kernel_arrays(model), np.ascontiguousarray(pars, dtype=np.float64), out)
+    return out
+
+
+def _warm_up(impl: Any) -> None:
     """Compile (or read from the cache) the kernels on a one-bin model, timed for the record."""
     global load_seconds
     start = time.perf_counter()
-    one = np.zeros(1, dtype=np.int64)
-    none = np.zeros(0, dtype=np.int64)
+    one, none = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     consts = np.zeros((0, _NCONST))
     k = KernelArrays(
-        1,
-        np.ones(1),
-        one,
-        np.array([0, 1]),
-        one,
-        np.array([-1]),
-        0,
-        none,
-        consts,
-        0,
-        none,
-        consts,
-        none,
-        none,
-        none,
-        none,
-        np.zeros(0),
-        none,
-        none,
-        np.zeros(0),
+        nbins=1,
+        nominal=np.ones(1),
+        entry_bin=one,
+        mult_ptr=np.array([0, 1]),
+        mult_par=one,
+        mult_var=np.array([-1]),
+        ns_code=0,
+        ns_par=none,
+        ns_consts=consts,
+        hs_code=0,
+        hs_par=none,
+        hs_consts=consts,
+        hs_entry=none,
+        hs_var=none,
+        gauss_par=none,
+        gauss_aux=none,
+        gauss_weight=np.zeros(0),
+        pois_par=none,
+        pois_aux=none,
+        pois_tau=np.zeros(0),
     )
-    fit_rows(
-        k,
-        np.ones((1, 1)),
-        np.ones((1, 1)),
-        one,
-        np.zeros(1),
-        np.full(1, 10.0),
-        1e-10,
-        10,
-        np.empty((1, 1)),
-        np.zeros(1, dtype=np.bool_),
-    )
+    x, bounds = np.ones((1, 1)), (np.zeros(1), np.full(1, 10.0))
+    flags = np.zeros(1, dtype=np.bool_)
+    impl.fit_rows(k, x, x, one, *bounds, 1e-10, 10, np.empty((1, 1)), flags)
+    impl.twice_nll_rows(k, x, x, np.empty(1))
+    impl.expected_data_row(k, x[0], np.empty(1))
     load_seconds = time.perf_counter() - start
 
 
@@ -225,12 +239,11 @@ def newton_rows(
     maxiter: int,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Same contract as :func:`hfx.optimize.batched.newton_rows`, compiled (after :func:`ready`)."""
-    fit_rows = _fit_rows
     nrows = full.shape[0]
     idx = np.flatnonzero(free).astype(np.int64)
     x = np.empty((nrows, idx.size))
     converged = np.zeros(nrows, dtype=np.bool_)
-    niter = fit_rows(
+    niter = _impl.fit_rows(
         kernel_arrays(model),
         np.ascontiguousarray(data, dtype=np.float64),
         np.ascontiguousarray(full, dtype=np.float64),
