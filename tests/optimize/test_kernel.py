@@ -19,6 +19,8 @@ CODES = [
     {"normsys": "code1", "histosys": "code0"},
     {"normsys": "code4", "histosys": "code2"},
     {"normsys": "code1", "histosys": "code4p"},
+    {"normsys": "code0", "histosys": "code1"},
+    {"normsys": "code2", "histosys": "code4"},
 ]
 
 
@@ -140,8 +142,10 @@ def test_fits_reach_the_scalar_minima(newton_path, name, model):
     # (code0's kink at α = 0 can make a row cycle; it is then refitted by the scalar path)
     assert batch.success.all() and batch.nfallback <= 2
     ref = np.array([fit(model, t, optimizer="scipy", uncertainties=False).twice_nll for t in toys])
-    # never above L-BFGS-B's minimum; below it only where L-BFGS-B stopped short
-    assert np.all(batch.twice_nll <= ref + 1e-6)
+    # never above L-BFGS-B's minimum (a normsys kink at α = 0, code0, leaves both a few 1e-6
+    # off the minimum); below it only where L-BFGS-B stopped short
+    kinked = name.startswith("code0")
+    assert np.all(batch.twice_nll <= ref + (1e-5 if kinked else 1e-6))
     assert np.mean(np.abs(batch.twice_nll - ref) <= 1e-6) >= 0.95
 
 
