@@ -346,7 +346,9 @@ def main() -> int:
         default=1.0,
         help="repeat fast cases until this many seconds are measured (at most 50 runs)",
     )
-    parser.add_argument("--timeout", type=float, default=900.0, help="per pyhf case, seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=200.0, help="per pyhf case, seconds (then a lower bound)"
+    )
     parser.add_argument("--budget", type=float, default=120.0, help="stop repeating after")
     parser.add_argument("--ntoys", type=int, default=1000)
     parser.add_argument("--pyhf-ntoys", type=int, default=100)
