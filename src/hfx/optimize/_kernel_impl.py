@@ -12,8 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-# columns of the constant tables (as in kernel.py)
-_NOM, _UP, _DOWN, _LOG_UP, _LOG_DOWN, _A, _B, _S, _COEF = range(9)
+from hfx.optimize.kernel import _A, _B, _COEF, _DOWN, _LOG_DOWN, _LOG_UP, _NOM, _S, _UP
 
 _OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
 

@@ -6,7 +6,7 @@ module runs the algorithm of :mod:`hfx.optimize.batched` (Gauss-Newton Hessian w
 per-row PSB secant correction, projected steps with per-row held sets, Armijo
 backtracking, the Newton decrement as convergence test) as one compiled loop over the
 rows, with the expected counts, their exact Jacobian, −log L, gradient and Hessian in
-scalar code.  :func:`usable` says when it applies: NumPy models with fewer than
+scalar code.  :func:`applies` says when it applies: NumPy models with fewer than
 :data:`~hfx.optimize.gauss_newton.EXACT_MIN_FREE` free parameters (where the NumPy path
 needs no exact curvature either) and numba installed.  Rows it does not converge go to
 the scalar fits, as in the NumPy path.
@@ -28,22 +28,24 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from hfx.likelihood.interpolation import prepare
-from hfx.optimize.gauss_newton import dense_ok
+from hfx.optimize.gauss_newton import EXACT_MIN_FREE, dense_ok
 
 ENABLED = importlib.util.find_spec("numba") is not None
 """Whether the compiled path may be used (tests set it False to compare with NumPy)."""
 
-MAX_FREE = 19  # below gauss_newton.EXACT_MIN_FREE: Gauss-Newton + secant suffices
+MAX_FREE = EXACT_MIN_FREE - 1  # where the NumPy path uses Gauss-Newton + secant too
 LOAD_AFTER = 0.5
 """Seconds of small-model fits on the NumPy path after which the kernels are loaded."""
 
 _CODE_IDS = {"code0": 0, "code1": 1, "code2": 2, "code4": 4, "code4p": 5}
-# columns of the per-variation constant table
+# columns of the per-variation constant table (read by _kernel_impl too)
 _NOM, _UP, _DOWN, _LOG_UP, _LOG_DOWN, _A, _B, _S, _COEF = range(9)
 _NCONST = _COEF + 6
 
 _impl: Any = None  # the compiled module (hfx.optimize._kernel_impl), once loaded
 _spent = 0.0  # seconds of small-model NumPy fits so far in this process
+load_seconds: float | None = None
+"""How long :func:`load` took in this process (None before)."""
 
 
 class KernelArrays(NamedTuple):
@@ -222,10 +224,6 @@ def _warm_up(impl: Any) -> None:
     impl.twice_nll_rows(k, x, x, np.empty(1))
     impl.expected_data_row(k, x[0], np.empty(1))
     load_seconds = time.perf_counter() - start
-
-
-load_seconds: float | None = None
-"""How long :func:`load` took in this process (None before)."""
 
 
 def newton_rows(
