@@ -8,11 +8,12 @@ import pickle
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from hfx.errors import SpecError
 
-PathLike = str | os.PathLike
+PathLike = str | os.PathLike[str]
+_T = TypeVar("_T")
 
 
 def source_name(path: PathLike | IO[str]) -> str:
@@ -58,9 +59,10 @@ def load_json(path: PathLike | IO[str]) -> Any:
     return parse_json(path.read(), source=source)
 
 
-def copy_json(obj: Any) -> Any:
+def copy_json(obj: _T) -> _T:
     """Deep copy of JSON-like data (dicts, lists, scalars); several times faster than deepcopy."""
-    return pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+    copied: _T = pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+    return copied
 
 
 def dumps(obj: Any, *, indent: int | None = 2, sort_keys: bool = False) -> str:

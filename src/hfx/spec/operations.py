@@ -355,7 +355,8 @@ def _reject_duplicates(what: str, names: Iterable[str]) -> None:
 
 # --- sort and digest ---------------------------------------------------------------------
 def _by_name(item: Mapping[str, Any]) -> str:
-    return item["name"]
+    name: str = item["name"]
+    return name
 
 
 @_malformed_as_spec_error

@@ -194,11 +194,13 @@ class PatchSet:
     @property
     def name(self) -> str | None:
         """The optional ``metadata.name`` (not required by the schema)."""
-        return self._spec["metadata"].get("name")
+        name: str | None = self._spec["metadata"].get("name")
+        return name
 
     @property
     def description(self) -> str | None:
-        return self._spec["metadata"].get("description")
+        description: str | None = self._spec["metadata"].get("description")
+        return description
 
     @property
     def digests(self) -> dict[str, str]:

@@ -9,12 +9,12 @@ An unknown keyword raises :class:`Unsupported`, and the caller falls back to jso
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 
-class _Memo(dict):
+class _Memo(dict[str, "Check"]):
     """Compiled checks by schema location, plus the resolver of ``$ref`` targets."""
 
     def __init__(self, lookup: Callable[[str], Any]) -> None:
@@ -49,7 +49,11 @@ class Unsupported(Exception):
 Check = Callable[[Any], None]
 _IGNORED = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description", "then"})
 _OBJECT_WORDS = frozenset({"required", "properties", "additionalProperties", "propertyNames"})
-_SIZES = {"minItems": (list, 1), "maxItems": (list, -1), "minLength": (str, 1)}
+_SIZES: dict[str, tuple[type[Sized], int]] = {
+    "minItems": (list, 1),
+    "maxItems": (list, -1),
+    "minLength": (str, 1),
+}
 _SIZES["minProperties"] = (dict, 1)
 _IS_TYPE: dict[str, Callable[[Any], bool]] = {
     "array": lambda x: isinstance(x, list),
@@ -138,7 +142,7 @@ def _test(ok: Callable[[Any], bool]) -> Check:
     return check
 
 
-def _size(kind: type, sign: int, bound: int) -> Check:
+def _size(kind: type[Sized], sign: int, bound: int) -> Check:
     return _test(lambda x: not isinstance(x, kind) or sign * (len(x) - bound) >= 0)
 
 
@@ -232,10 +236,11 @@ def _discriminated(branches: list[Any], loc: str, memo: _Memo) -> Check | None:
     """One dict lookup for ``allOf: [{if: {required: [k], properties: {k: {const: v}}}, then}]``."""
     key, table = None, {}
     for i, branch in enumerate(branches):
-        cond = branch.get("if") if isinstance(branch, dict) else None
+        cond: Any = branch.get("if") if isinstance(branch, dict) else None
         if not (isinstance(cond, dict) and set(branch) == {"if", "then"}):
             return None
-        required, props = cond.get("required"), cond.get("properties")
+        required: Any = cond.get("required")
+        props: Any = cond.get("properties")
         if set(cond) != {"required", "properties"} or len(required) != 1 or len(props) != 1:
             return None
         k = required[0]

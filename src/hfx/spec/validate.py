@@ -38,7 +38,7 @@ _PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")
 # --- loading and caching the schemas ------------------------------------------------------
 @cache
 def _schema_documents() -> dict[str, dict[str, Any]]:
-    folder = resources.files("hfx.spec").joinpath("schemas", SCHEMA_VERSION)
+    folder = resources.files("hfx.spec").joinpath("schemas").joinpath(SCHEMA_VERSION)
     return {
         name: json.loads(folder.joinpath(f"{name}.json").read_text(encoding="utf-8"))
         for name in SCHEMA_NAMES
@@ -51,7 +51,8 @@ def load_schema(name: str) -> dict[str, Any]:
         name = name[: -len(".json")]
     if name not in SCHEMA_NAMES:
         raise ValueError(f"no schema named {name!r} (known: {', '.join(SCHEMA_NAMES)})")
-    return json.loads(json.dumps(_schema_documents()[name]))
+    doc: dict[str, Any] = json.loads(json.dumps(_schema_documents()[name]))
+    return doc
 
 
 @cache
@@ -225,8 +226,8 @@ def explain(
     path = [*prefix, *here]
     pointer = json_pointer(path)
     kind = error.validator
-    value = error.validator_value
-    instance = error.instance
+    value: Any = error.validator_value
+    instance: Any = error.instance
     same_place = [e for e in siblings if list(e.absolute_path) == here]
 
     if kind == "type":
@@ -248,7 +249,7 @@ def explain(
         return msg, pointer
     if kind == "additionalProperties":
         extra = _extra_keys([error])
-        allowed = sorted(error.schema.get("properties", {}))
+        allowed = sorted(_properties(error))
         noun = "key" if len(extra) == 1 else "keys"
         msg = f"unexpected {noun} {_quoted(extra)}"
         if allowed:
@@ -299,10 +300,16 @@ def explain(
     return error.message, pointer
 
 
+def _properties(error: ValidationError) -> Mapping[str, Any]:
+    """The ``properties`` of the object schema that ``error`` comes from."""
+    schema = error.schema
+    return schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+
+
 def _extra_keys(errors: Sequence[ValidationError]) -> list[str]:
     for err in errors:
         if err.validator == "additionalProperties" and isinstance(err.instance, Mapping):
-            allowed = err.schema.get("properties", {})
+            allowed = _properties(err)
             return [k for k in err.instance if k not in allowed]
     return []
 

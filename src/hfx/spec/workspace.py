@@ -139,7 +139,7 @@ class Workspace:
 
     def get_measurement(self, name: str | None = None) -> dict[str, Any]:
         """The named measurement, or the first one when ``name`` is None."""
-        measurements = self._spec["measurements"]
+        measurements: list[dict[str, Any]] = self._spec["measurements"]
         if not measurements:
             raise SpecError(
                 "workspace has no measurement", source=self.source, pointer="/measurements"
