@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from hfx.likelihood.model import Model
     from hfx.spec.workspace import Workspace
 
+__all__ = ["CompiledArrays", "compile_model"]
+
 DEFAULT_MODIFIER_SETTINGS = {
     "normsys": {"interpcode": "code4"},
     "histosys": {"interpcode": "code4p"},
@@ -81,7 +83,12 @@ class CompiledArrays:
 
 
 def _constraint_arrays(table: ParameterTable) -> dict[str, Any]:
-    g_par, g_aux, g_sigma, p_par, p_aux, p_tau = [], [], [], [], [], []
+    g_par: list[int] = []
+    g_aux: list[int] = []
+    g_sigma: list[float] = []
+    p_par: list[int] = []
+    p_aux: list[int] = []
+    p_tau: list[float] = []
     aux_pos = 0
     for spec in table:
         if spec.constraint is None:
@@ -98,7 +105,7 @@ def _constraint_arrays(table: ParameterTable) -> dict[str, Any]:
             p_aux.extend(pos)
             p_tau.extend(spec.factors)
 
-    def ints(x: list) -> np.ndarray:
+    def ints(x: list[int]) -> np.ndarray:
         return np.asarray(x, dtype=np.int64)
 
     return {

@@ -9,6 +9,8 @@ from typing import Any
 from hfx.compile.parameters import CONSTRAINT_NORMAL, CONSTRAINT_POISSON, ParameterSpec
 from hfx.errors import HfxWarning, ModelError
 
+__all__ = ["apply_measurement"]
+
 # HistFactory XML always declares a luminosity config, with or without a lumi modifier,
 # so a config for this name alone may refer to no parameter.
 _OPTIONAL_CONFIGS = frozenset({"lumi"})
@@ -56,7 +58,7 @@ def apply_measurement(
 def _apply_one(spec: ParameterSpec, cfg: Mapping[str, Any], where: str, source: str | None) -> None:
     n = spec.n
 
-    def sized(key: str) -> list:
+    def sized(key: str) -> list[Any]:
         values = list(cfg[key])
         if len(values) != n:
             raise ModelError(

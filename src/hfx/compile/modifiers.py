@@ -16,6 +16,17 @@ from hfx.compile.parameters import ParameterSpec, ParameterTable, default_spec
 from hfx.errors import ModelError
 from hfx.spec.semantic import MODIFIER_TYPES
 
+__all__ = [
+    "LINEAR_TYPES",
+    "VECTOR_TYPES",
+    "FactorTerms",
+    "InterpTerms",
+    "Terms",
+    "build_terms",
+    "declare_parameters",
+    "finalize_constraints",
+]
+
 VECTOR_TYPES = ("shapefactor", "shapesys", "staterror")
 LINEAR_TYPES = ("normfactor", "lumi", "shapefactor", "shapesys", "staterror")
 # Types that may share one parameter name (one α moves both a normsys and a histosys).
@@ -199,12 +210,12 @@ def build_terms(layout: Layout, table: ParameterTable) -> Terms:
                 hs_low.extend(mod["data"]["lo_data"])
         nslots = max(nslots, slot)
 
-    entry, slot, par, _ = linear.expand()
-    lin_terms = FactorTerms(entry=entry, slot=slot, par=par)
-    entry, slot, par, source = normsys.expand()
+    entry, slots, par, _ = linear.expand()
+    lin_terms = FactorTerms(entry=entry, slot=slots, par=par)
+    entry, slots, par, source = normsys.expand()
     ns_terms = InterpTerms(
         entry=entry,
-        slot=slot,
+        slot=slots,
         par=par,
         source=source,
         var_par=np.asarray(normsys.par_start, dtype=np.int64),
@@ -212,10 +223,10 @@ def build_terms(layout: Layout, table: ParameterTable) -> Terms:
         high=np.asarray(ns_high, dtype=np.float64),
         low=np.asarray(ns_low, dtype=np.float64),
     )
-    entry, slot, par, _ = histosys.expand()
+    entry, slots, par, _ = histosys.expand()
     hs_terms = InterpTerms(
         entry=entry,
-        slot=slot,
+        slot=slots,
         par=par,
         source=np.arange(entry.size, dtype=np.int64),
         var_par=par,

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from hfx.errors import ModelError
+
+__all__ = [
+    "CONSTRAINT_NONE",
+    "CONSTRAINT_NORMAL",
+    "CONSTRAINT_POISSON",
+    "ParameterSpec",
+    "ParameterTable",
+    "default_spec",
+]
 
 CONSTRAINT_NONE = None
 CONSTRAINT_NORMAL = "normal"
@@ -68,7 +78,7 @@ class ParameterTable:
             self._specs[spec.name] = spec
         self.npars = start
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ParameterSpec]:
         return iter(self._specs.values())
 
     def __len__(self) -> int:
@@ -97,8 +107,8 @@ class ParameterTable:
                 names.extend(f"{spec.name}[{i}]" for i in range(spec.n))
         return names
 
-    def _flat(self, attr: str) -> list:
-        out: list = []
+    def _flat(self, attr: str) -> list[Any]:
+        out: list[Any] = []
         for spec in self._specs.values():
             out.extend(getattr(spec, attr))
         return out

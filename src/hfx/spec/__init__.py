@@ -1,0 +1,3 @@
+"""The HistFactory JSON specification: schemas, validation, workspaces, patches and operations."""
+
+__all__: list[str] = []

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 from hfx.errors import SpecError
 
+__all__ = ["JOIN_MODES", "combine_specs", "digest", "prune_spec", "rename_spec", "sort_spec"]
+
 JOIN_MODES = ("none", "outer", "left outer", "right outer")
 
 _JOIN_LIST = ", ".join(repr(mode) for mode in JOIN_MODES)

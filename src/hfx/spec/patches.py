@@ -26,6 +26,8 @@ from hfx.spec.validate import validate_jsonpatch, validate_patchset
 if TYPE_CHECKING:
     from hfx.spec.workspace import Workspace
 
+__all__ = ["Patch", "PatchSet", "apply_patch"]
+
 _REL_TOL = 1e-12
 _MAX_DETAIL = 200
 

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sized
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
+__all__ = ["Check", "Invalid", "Unsupported", "compile_schema"]
+
 
 class _Memo(dict[str, "Check"]):
     """Compiled checks by schema location, plus the resolver of ``$ref`` targets."""

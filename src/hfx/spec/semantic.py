@@ -18,6 +18,22 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+__all__ = [
+    "MODIFIER_TYPES",
+    "Problem",
+    "check_jsonpatch",
+    "check_measurement",
+    "check_model",
+    "check_patchset",
+    "check_workspace",
+    "count",
+    "first_negative",
+    "first_nonfinite",
+    "json_pointer",
+    "number_text",
+    "workspace_notes",
+]
+
 # The seven HistFactory modifier types, in the order their parameters are laid out.
 MODIFIER_TYPES = (
     "histosys",

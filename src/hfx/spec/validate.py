@@ -30,6 +30,22 @@ from hfx.spec import semantic
 from hfx.spec.schema_checks import Check, Invalid, Unsupported, compile_schema
 from hfx.spec.semantic import MODIFIER_TYPES, count, json_pointer
 
+__all__ = [
+    "SCHEMA_NAMES",
+    "SCHEMA_VERSION",
+    "describe",
+    "explain",
+    "load_schema",
+    "locate_schema_problem",
+    "schema_problem",
+    "schema_validator",
+    "validate_jsonpatch",
+    "validate_measurement",
+    "validate_model_spec",
+    "validate_patchset",
+    "validate_workspace",
+]
+
 SCHEMA_VERSION = "1.0.0"
 SCHEMA_NAMES = ("defs", "workspace", "model", "measurement", "patchset", "jsonpatch")
 _PATCH_OPS = ("add", "remove", "replace", "move", "copy", "test")

@@ -14,6 +14,8 @@ from hfx.spec.validate import validate_workspace
 if TYPE_CHECKING:
     from hfx.likelihood.model import Model
 
+__all__ = ["Workspace"]
+
 _UNSET: Any = object()
 
 

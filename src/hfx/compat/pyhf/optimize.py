@@ -71,6 +71,8 @@ class scipy_optimizer(_Optimizer):  # pyhf's name
 
     name = "scipy"
     _options = ("tolerance", "solver_options")
+    tolerance: float | None  # each option is set per instance by _Optimizer.__init__
+    solver_options: dict[str, Any]
     _default_tolerance = None
     _default_solver_options: dict[str, Any] = {}  # noqa: RUF012  # copied per instance
 
@@ -98,6 +100,10 @@ class minuit_optimizer(_Optimizer):  # pyhf's name
 
     name = "minuit"
     _options = ("errordef", "steps", "strategy", "tolerance")
+    errordef: float  # each option is set per instance by _Optimizer.__init__
+    steps: int
+    strategy: int | None
+    tolerance: float
     _default_errordef = 1
     _default_steps = 1000
     _default_strategy = None

@@ -16,7 +16,10 @@ __all__ = ["Patch", "PatchSet"]
 class PatchSet(_patches.PatchSet):
     """A HEPData patchset (labels, digests, named patches); look patches up by name or values."""
 
-    def apply(self, spec: Mapping[str, Any], key: str | Sequence[Any]) -> Workspace:
+    # pyhf's signature, not hfx's: a spec in, a pyhf-style (dict) Workspace out
+    def apply(  # type: ignore[override]
+        self, spec: Mapping[str, Any], key: str | Sequence[Any]
+    ) -> Workspace:
         """Verify ``spec`` against the digests; return it with patch ``key`` applied."""
         patch = self[key]
         self.verify(spec)

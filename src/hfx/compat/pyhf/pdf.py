@@ -82,7 +82,7 @@ class _ModelConfig:
 
     @property
     def modifiers(self) -> list[tuple[str, str]]:
-        return [tuple(m) for m in self._native.modifiers]
+        return [(name, kind) for name, kind in self._native.modifiers]
 
     @property
     def channel_nbins(self) -> dict[str, int]:

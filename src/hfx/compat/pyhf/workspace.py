@@ -78,7 +78,7 @@ def _sorted(cls: type[Workspace], workspace: Mapping[str, Any]) -> Workspace:
     return cls(operations.sort_spec(dict(workspace)))
 
 
-class Workspace(dict):
+class Workspace(dict[str, Any]):
     """A HistFactory workspace (channels, observations, measurements, version)."""
 
     valid_joins = ("none", "outer", "left outer", "right outer")
@@ -100,7 +100,7 @@ class Workspace(dict):
     def __ne__(self, other: object) -> bool:
         return not self == other
 
-    __hash__ = None  # type: ignore[assignment]  # a mutable dict, like pyhf's
+    __hash__ = None  # a mutable dict, like pyhf's
 
     def __repr__(self) -> str:
         return (
@@ -165,7 +165,7 @@ class Workspace(dict):
     ) -> dict[str, Any]:
         """The measurement named ``measurement_name``, else the one at ``measurement_index``
         (default 0)."""
-        measurements = self.get("measurements", [])
+        measurements: list[dict[str, Any]] = self.get("measurements", [])
         if not measurements:
             raise SpecError("no measurements have been defined", pointer="/measurements")
         if measurement_name is not None:

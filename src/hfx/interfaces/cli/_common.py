@@ -14,12 +14,14 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import click
 
 from hfx.errors import HfxError
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 EXIT_FAILURE = 2
 
@@ -152,8 +154,8 @@ def _register_input(path: str) -> str:
     if path == "-":
         if "<stdin>" in inputs:
             raise click.UsageError("standard input ('-') can be read only once per command")
-        stdin = click.get_text_stream("stdin")
-        if stdin.isatty():
+        # sys.stdin, not click.get_text_stream (deprecated in click 8.5): the same isatty()
+        if sys.stdin.isatty():
             raise click.UsageError(
                 "no input: give a file name, or pipe JSON in and use '-' for standard input"
             )
@@ -218,7 +220,7 @@ output_file_option = click.option(
 )
 
 
-def input_path(name: str, **kwargs: Any) -> Any:
+def input_path(name: str, **kwargs: Any) -> Callable[[_F], _F]:
     """A positional input: a file name, or ``-`` for standard input (the default)."""
     return click.argument(name, type=str, default="-", required=False, **kwargs)
 

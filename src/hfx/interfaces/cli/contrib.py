@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,7 +30,13 @@ _UNITS = {
 _SIZE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*")
 
 
-class ByteSize(click.ParamType):
+if TYPE_CHECKING:
+    _IntParamType = click.ParamType[int]
+else:  # click.ParamType is generic only from click 8.4 on
+    _IntParamType = click.ParamType
+
+
+class ByteSize(_IntParamType):
     """A size such as ``500M``, ``2GiB`` (powers of 1024) or ``3GB`` (powers of 1000)."""
 
     name = "size"
@@ -140,7 +146,7 @@ def download(
 
 
 def _files_under(root: Path) -> list[Path]:
-    found = []
+    found: list[Path] = []
     for parent, _dirs, names in os.walk(root):
         found.extend(Path(parent, name) for name in names)
     return found

@@ -8,6 +8,8 @@ from typing import Any
 from hfx.errors import ModelError
 from hfx.interfaces.cli._common import print_tables, warn
 
+__all__ = ["MeasurementRow", "ParameterRow", "WorkspaceSummary", "render_summary", "summarize"]
+
 # Constraint labels as pyhf's inspect prints them.
 _CONSTRAINT_LABELS = {
     None: "unconstrained",

@@ -17,6 +17,8 @@ from hfx.interfaces.cli._common import (
 )
 from hfx.spec.jsonio import source_name
 
+__all__ = ["apply", "extract", "inspect_patchset", "patchset", "verify"]
+
 _name_option = click.option("--name", required=True, help="Name of the patch in the patchset.")
 
 

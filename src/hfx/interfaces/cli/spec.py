@@ -16,6 +16,8 @@ from hfx.interfaces.cli._common import (
 from hfx.spec.operations import JOIN_MODES
 from hfx.spec.semantic import MODIFIER_TYPES
 
+__all__ = ["combine", "digest", "inspect", "prune", "rename", "sort"]
+
 
 @click.command()
 @input_path("workspace")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bz2
 import contextlib
 import gzip
+import io
 import lzma
 import os
 import stat
@@ -242,7 +243,7 @@ def format_size(nbytes: int) -> str:
 class _LimitedReader:
     """A read-only, seekable view of a (decompressed) stream that stops at ``limit`` bytes."""
 
-    def __init__(self, raw: IO[bytes], limit: int, source: str | None) -> None:
+    def __init__(self, raw: io.BufferedIOBase, limit: int, source: str | None) -> None:
         self.raw = raw
         self.limit = limit
         self.source = source
@@ -284,7 +285,8 @@ class _LimitedReader:
         return True
 
 
-def _open_tar_stream(path: Path, fmt: str) -> IO[bytes]:
+def _open_tar_stream(path: Path, fmt: str) -> io.BufferedIOBase:
+    # every opener here gives a BufferedIOBase (GzipFile is not typed as an IO[bytes])
     if fmt == "tar.gz":
         return gzip.open(path, "rb")
     if fmt == "tar.bz2":

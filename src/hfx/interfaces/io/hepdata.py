@@ -63,7 +63,9 @@ def check_url(url: str) -> None:
 
 
 class _HttpsOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str):
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
         check_url(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 

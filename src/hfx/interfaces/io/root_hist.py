@@ -10,6 +10,8 @@ import numpy as np
 
 from hfx.errors import MissingExtraError, SpecError
 
+__all__ = ["Histogram", "RootReader", "require", "write_root_file"]
+
 
 def require(module: str) -> Any:
     """Import ``module`` (uproot, lxml) or raise :class:`MissingExtraError` naming the extra."""

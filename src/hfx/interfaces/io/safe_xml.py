@@ -16,6 +16,8 @@ from xml.parsers import expat
 
 from hfx.errors import SpecError
 
+__all__ = ["MAX_XML_BYTES", "XmlNode", "parse_xml_bytes", "parse_xml_file"]
+
 # HistFactory files are a few kB; this bounds memory for a wrong file given by mistake.
 MAX_XML_BYTES = 64 * 1024 * 1024
 

@@ -26,6 +26,8 @@ from hfx.interfaces.io.xml_common import (
     warn,
 )
 
+__all__ = ["DEFAULT_REL_ERROR_THRESHOLD", "ChannelData", "Origin", "read_channel"]
+
 DEFAULT_REL_ERROR_THRESHOLD = 0.05
 
 

@@ -8,6 +8,17 @@ from collections.abc import Iterable
 from hfx.errors import HfxWarning, SpecError
 from hfx.interfaces.io.safe_xml import XmlNode
 
+__all__ = [
+    "SPEC_VERSION",
+    "check_attributes",
+    "fail",
+    "get_bool",
+    "get_float",
+    "get_name",
+    "get_text",
+    "warn",
+]
+
 SPEC_VERSION = "1.0.0"
 
 

@@ -28,7 +28,9 @@ from hfx.errors import HfxWarning, SpecError
 from hfx.interfaces.io.root_hist import require, write_root_file
 from hfx.interfaces.io.xml_measurements import MeasurementWriter, fmt, normfactor_attributes
 
-PathLike = str | os.PathLike
+__all__ = ["DTD_NAME", "DTD_PATH", "ROOT_FILE", "PathLike", "write_xml"]
+
+PathLike = str | os.PathLike[str]
 DTD_NAME = "HistFactorySchema.dtd"
 DTD_PATH = Path(__file__).with_name(DTD_NAME)
 ROOT_FILE = "data.root"
@@ -264,7 +266,7 @@ class _Exporter:
             if mtype == "lumi":
                 continue
             if mtype == "normfactor":
-                ET.SubElement(element, "NormFactor", Name=name, **self.normfactors[name])
+                ET.SubElement(element, "NormFactor", {"Name": name, **self.normfactors[name]})
             elif mtype == "normsys":
                 ET.SubElement(
                     element, "OverallSys", Name=name, High=fmt(data["hi"]), Low=fmt(data["lo"])

@@ -27,7 +27,9 @@ from hfx.interfaces.io.xml_common import (
     warn,
 )
 
-PathLike = str | os.PathLike
+__all__ = ["PathLike", "read_xml"]
+
+PathLike = str | os.PathLike[str]
 
 # ROOT's ConstraintTerm types; with RelativeUncertainty 0 ROOT leaves the term Gaussian.
 _CONSTRAINT_TYPES = ("Gamma", "Uniform", "LogNormal", "NoConstraint", "Gaussian")
@@ -204,6 +206,12 @@ class _ModelParams:
 
 class _Measurement:
     """One ``<Measurement>``: checked when read, turned into a JSON measurement later."""
+
+    # set by parse()
+    name: str
+    lumi: float
+    lumi_rel_err: float
+    poi: str
 
     def __init__(self, node: XmlNode, source: str):
         self.node = node

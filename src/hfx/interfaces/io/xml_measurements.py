@@ -16,6 +16,14 @@ from typing import Any
 
 from hfx.errors import HfxWarning, SpecError
 
+__all__ = [
+    "NORMFACTOR_DEFAULT_BOUNDS",
+    "NORMFACTOR_DEFAULT_INIT",
+    "MeasurementWriter",
+    "fmt",
+    "normfactor_attributes",
+]
+
 NORMFACTOR_DEFAULT_INIT = 1.0
 NORMFACTOR_DEFAULT_BOUNDS = [0.0, 10.0]
 _DEFAULT_BOUNDS = {
@@ -56,7 +64,8 @@ def normfactor_attributes(spec: dict[str, Any], name: str) -> dict[str, str]:
 def _config(meas: dict[str, Any], name: str) -> dict[str, Any]:
     for config in meas["config"].get("parameters", []):
         if config["name"] == name:
-            return config
+            found: dict[str, Any] = config
+            return found
     return {}
 
 

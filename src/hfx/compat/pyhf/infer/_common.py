@@ -110,6 +110,8 @@ def native_optimizer(optimizer: Any = None, **options: Any) -> Any:
     return opt.to_native()
 
 
-def infer_kwargs(pdf: Any, init_pars: Any, par_bounds: Any, fixed_params: Any, optimizer: Any):
+def infer_kwargs(
+    pdf: Any, init_pars: Any, par_bounds: Any, fixed_params: Any, optimizer: Any
+) -> dict[str, Any]:
     """The keyword arguments of an ``hfx.infer`` call for pyhf's fit arguments."""
     return {**fit_settings(pdf, init_pars, par_bounds, fixed_params), "optimizer": optimizer}

@@ -135,7 +135,8 @@ class _FixedConfig:
         self._fixed = np.array(fixed, dtype=bool)
 
     def suggested_fixed(self) -> np.ndarray:
-        return self._fixed.copy()
+        fixed: np.ndarray = self._fixed.copy()
+        return fixed
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._config, name)
