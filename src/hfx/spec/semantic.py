@@ -31,7 +31,6 @@ __all__ = [
     "first_nonfinite",
     "json_pointer",
     "number_text",
-    "workspace_notes",
 ]
 
 # The seven HistFactory modifier types, in the order their parameters are laid out.
