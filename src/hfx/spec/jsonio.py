@@ -12,6 +12,17 @@ from typing import IO, Any, TypeVar
 
 from hfx.errors import SpecError
 
+__all__ = [
+    "PathLike",
+    "copy_json",
+    "dumps",
+    "load_json",
+    "parse_json",
+    "source_name",
+    "write_json_atomic",
+    "write_text_atomic",
+]
+
 PathLike = str | os.PathLike[str]
 _T = TypeVar("_T")
 

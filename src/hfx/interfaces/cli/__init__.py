@@ -1,1 +1,3 @@
 """The ``hfx`` command-line interface (click); the entry point is :func:`main.cli`."""
+
+__all__: list[str] = []
