@@ -7,6 +7,8 @@ JSON pointer into it (``pointer``) and, where it helps, what would be accepted.
 
 from __future__ import annotations
 
+import math
+
 
 class HfxError(Exception):
     """Base class of every error hfx raises on purpose."""
@@ -50,6 +52,38 @@ class FitError(HfxError):
     """A minimisation that failed after all retries."""
 
 
+class ResultError(HfxError):
+    """A computed result that is not a finite number (NaN or ±inf); the message names the
+    value and its likely cause.  hfx never returns such a result."""
+
+
+def check_finite(what: str, values: dict[str, object], cause: str = "") -> None:
+    """Raise :class:`ResultError` if a number in ``values`` is not finite, naming it.
+
+    Values are numbers or (nested) sequences of numbers; ``None`` entries are skipped.
+    """
+
+    def first_bad(label: str, value: object) -> tuple[str, float] | None:
+        if value is None:
+            return None
+        if hasattr(value, "tolist"):  # NumPy arrays and scalars
+            value = value.tolist()
+        if isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                bad = first_bad(f"{label}[{i}]", item)
+                if bad is not None:
+                    return bad
+            return None
+        number = float(value)  # type: ignore[arg-type]
+        return None if math.isfinite(number) else (label, number)
+
+    for key, value in values.items():
+        bad = first_bad(key, value)
+        if bad is not None:
+            reason = f"; {cause}" if cause else ""
+            raise ResultError(f"{what}: {bad[0]} is {bad[1]}, not a finite number{reason}")
+
+
 class BackendError(HfxError):
     """An unknown or unusable array backend."""
 
@@ -70,5 +104,6 @@ __all__ = [
     "MissingExtraError",
     "ModelError",
     "PatchError",
+    "ResultError",
     "SpecError",
 ]

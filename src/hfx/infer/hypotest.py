@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hfx.errors import HfxError
+import numpy as np
+
+from hfx.errors import HfxError, ResultError, check_finite
 from hfx.infer.asymptotic import AsymptoticCalculator
 from hfx.infer.toys import ToyCalculator
 
@@ -38,6 +40,16 @@ class HypotestResult:
     def pvalue(self) -> float:
         """The headline p-value: p₀ = CLs+b for q₀, CLs otherwise."""
         return self.clsb if self.test_stat == "q0" else self.cls
+
+    def __post_init__(self) -> None:
+        check_finite(f"hypothesis test at POI = {self.poi:g}", self._numbers())
+
+    def _numbers(self) -> dict[str, Any]:
+        d = self.to_dict()
+        # for q0 only p0 = CLs+b is a result (CLs there is 0/0 when no toy passes)
+        keys = ("CLsb", "CLsb_exp") if self.test_stat == "q0" else ("CLs_obs", "CLs_exp")
+        keys += ("CLsb", "CLb", "CLsb_exp", "CLb_exp") if self.test_stat != "q0" else ()
+        return {k: d[k] for k in keys} | {"test statistic": self.teststat}
 
     @property
     def pvalue_expected(self) -> tuple[float, ...]:
@@ -91,6 +103,13 @@ def run_hypotest(calc: AsymptoticCalculator | ToyCalculator, poi: float) -> Hypo
     sb, b = calc.distributions(poi)
     clsb, clb, cls = calc.pvalues(teststat, sb, b)
     expected = calc.expected_pvalues(sb, b)
+    try:
+        return _result(calc, poi, teststat, clsb, clb, cls, expected)
+    except ResultError as exc:
+        raise ResultError(f"{exc.message}; {likely_cause(calc)}") from None
+
+
+def _result(calc: Any, poi: float, teststat: Any, clsb: Any, clb: Any, cls: Any, expected: Any):
     return HypotestResult(
         poi=float(poi),
         test_stat=calc.test_stat,
@@ -103,6 +122,40 @@ def run_hypotest(calc: AsymptoticCalculator | ToyCalculator, poi: float) -> Hypo
         clb_expected=tuple(float(t[1]) for t in expected),
         teststat=float(teststat),
     )
+
+
+def likely_cause(calc: Any) -> str:
+    """Why a test at ``calc`` came out non-finite, as far as its fits tell (one clause)."""
+    model = getattr(calc, "model", None)
+    nbins = model.config.nmaindata if model is not None else 0
+    checks = []
+    cached = getattr(calc, "_asimov", None)
+    if cached is not None:
+        checks.append(("the Asimov data", np.asarray(cached[0], dtype=float)[:nbins]))
+    free = getattr(calc, "_free_data", None)
+    if free is not None and model is not None:
+        rates = model.expected_actualdata(free.bestfit)
+        checks.append(("the best fit to the data", np.asarray(rates, dtype=float)))
+    for what, counts in checks:
+        bad = np.flatnonzero(~(counts >= 0.0))
+        if bad.size:
+            b = int(bad[0])
+            return (
+                f"{what} has {counts[b]:.3g} expected events in {_bin_name(model, b)}: a sample's "
+                "yield is interpolated below zero there (e.g. a histosys on a zero nominal), "
+                "which the Poisson term cannot describe"
+            )
+    return (
+        "a fit ended at a non-finite likelihood (no expected events in a bin with observed "
+        "events, or an expected count below zero)"
+    )
+
+
+def _bin_name(model: Any, index: int) -> str:
+    for channel, sl in model.config.channel_slices.items():
+        if sl.start <= index < sl.stop:
+            return f"channel {channel!r}, bin {index - sl.start}"
+    return f"bin {index}"
 
 
 def hypotest(

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.optimize import toms748
 from scipy.special import ndtr, ndtri
 
-from hfx.errors import HfxError, HfxWarning
+from hfx.errors import HfxError, HfxWarning, check_finite
 from hfx.infer.asymptotic import NSIGMA, AsymptoticCalculator
 from hfx.infer.hypotest import make_calculator, run_hypotest
 
@@ -44,6 +44,14 @@ class UpperLimitResult:
     scan: tuple[float, ...] | None = None
     cls_obs: tuple[float, ...] | None = None
     cls_exp: tuple[tuple[float, ...], ...] | None = None
+
+    def __post_init__(self) -> None:
+        d = self.to_dict()
+        check_finite(
+            f"upper limit at CLs = {self.level:g}",
+            {k: d[k] for k in ("obs", "exp", "cls_obs", "cls_exp")},
+            "the CLs curve is not finite at some POI value (a fit failed there)",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python (JSON-serialisable) view."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hfx.errors import check_finite
 from hfx.infer._common import normal_isf
 from hfx.infer.hypotest import make_calculator, run_hypotest
 
@@ -28,6 +29,14 @@ class SignificanceResult:
     z_exp_band: tuple[float, ...]
     q0: float
     calculator: str
+
+    def __post_init__(self) -> None:
+        d = self.to_dict()
+        check_finite(
+            "discovery significance",
+            {k: v for k, v in d.items() if k != "calculator"},
+            "p0 of 0 or 1 gives an infinite Z (with toys: use more toys or asymptotics)",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python (JSON-serialisable) view."""

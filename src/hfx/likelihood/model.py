@@ -107,6 +107,26 @@ class ModelConfig:
         return pars
 
 
+def check_pars_shape(pars: Any, npars: int) -> None:
+    """Refuse parameters whose last axis is not ``npars`` long (ModelError naming both)."""
+    shape = tuple(getattr(pars, "shape", ()))
+    if not shape or shape[-1] != npars:
+        raise ModelError(
+            f"pars has shape {list(shape)}, the model expects [..., {npars}] "
+            f"(one value per parameter)"
+        )
+
+
+def check_data_shape(data: Any, size: int, what: str) -> None:
+    """Refuse data whose last axis is not ``size`` long; ``what`` says what it holds."""
+    shape = tuple(getattr(data, "shape", ()))
+    if not shape or shape[-1] != size:
+        raise ModelError(
+            f"data has shape {list(shape)}, the model expects {size} values per dataset "
+            f"([..., {size}]: {what})"
+        )
+
+
 class Model:
     """A compiled HistFactory model bound to one array backend."""
 
@@ -217,17 +237,23 @@ class Model:
         shift, _ = self._shifts(pars)
         return B.prod(table) * (self._nominal + shift)
 
+    def _pars(self, pars: Any) -> Any:
+        """``pars`` as a backend array, its last axis checked against the model's npars."""
+        pars = self.backend.asarray(pars)
+        check_pars_shape(pars, self.config.npars)
+        return pars
+
     # --- public evaluation ----------------------------------------------------------
     def expected_actualdata(self, pars: Any) -> Any:
         """Expected counts in every bin, [..., nbins]."""
         with self._errstate():
-            pars = self._asarray(pars)
+            pars = self._pars(pars)
             return self.backend.segment_sum(self._entry_rates(pars), self._seg_bins)
 
     def expected_auxdata(self, pars: Any) -> Any:
         """Expected auxiliary data (the constraint means), [..., nauxdata]."""
         B = self.backend
-        pars = self._asarray(pars)
+        pars = self._pars(pars)
         gauss = pars[..., self._g_par]
         pois = pars[..., self._p_par] * self._p_tau
         # assemble in aux order: positions are a permutation of range(nauxdata)
@@ -247,7 +273,7 @@ class Model:
         """Expected counts per sample, [..., nsamples, nbins] (samples sorted by name)."""
         B = self.backend
         with self._errstate():
-            pars = self._asarray(pars)
+            pars = self._pars(pars)
             rates = self._entry_rates(pars)
             nsamples = len(self.config.samples)
             out = B.full((*pars.shape[:-1], nsamples * self._nb), 0.0)
@@ -257,30 +283,30 @@ class Model:
     def _split(self, data: Any) -> tuple[Any, Any]:
         data = self._asarray(data)
         ndata = self._nb + self.config.nauxdata
-        if data.shape[-1] != ndata:
-            raise ModelError(
-                f"data has {data.shape[-1]} values per dataset, the model expects {ndata} "
-                f"({self._nb} bins + {self.config.nauxdata} auxiliary)"
-            )
+        what = f"{self._nb} bins + {self.config.nauxdata} auxiliary"
+        check_data_shape(data, ndata, what)
         return data, data[..., : self._nb]
 
     def logpdf(self, pars: Any, data: Any) -> Any:
         """log L(pars | data): Poisson main terms plus constraint terms, shape [...]."""
         with self._errstate():
-            pars = self._asarray(pars)
+            pars = self._pars(pars)
             data, observed = self._split(data)
             return self._main_logpdf(pars, observed) + self._constraint_logpdf(pars, data)
 
     def main_logpdf(self, pars: Any, observed: Any) -> Any:
         """Poisson part of log L for the observed bins only, [...]."""
         with self._errstate():
-            return self._main_logpdf(self._asarray(pars), self._asarray(observed))
+            observed = self._asarray(observed)
+            check_data_shape(observed, self._nb, "the observed bins")
+            return self._main_logpdf(self._pars(pars), observed)
 
     def constraint_logpdf(self, pars: Any, auxdata: Any) -> Any:
         """Constraint part of log L for the auxiliary data only, [...]."""
         with self._errstate():
-            pars = self._asarray(pars)
+            pars = self._pars(pars)
             aux = self._asarray(auxdata)
+            check_data_shape(aux, self.config.nauxdata, "the auxiliary data")
             padded = self.backend.concat([self.backend.full((*aux.shape[:-1], self._nb), 0.0), aux])
             return self._constraint_logpdf(pars, padded)
 
@@ -314,7 +340,7 @@ class Model:
         """−log L and its exact gradient with respect to every parameter, [...] and [..., npars]."""
         B, xp = self.backend, self.backend.xp
         with self._errstate():
-            pars = self._asarray(pars)
+            pars = self._pars(pars)
             data, observed = self._split(data)
             table, dkappa = self._mult_table(pars, with_derivs=True)
             shift, dshift = self._shifts(pars)
@@ -367,12 +393,12 @@ class Model:
         dense = self._dense_histosys()
         if dense is None:
             with self._errstate():
-                rates, d = self._term_derivatives(self._asarray(pars))
+                rates, d = self._term_derivatives(self._pars(pars))
                 jac = B.segment_sum(d, self._jacobian_index(with_histosys=True))
                 return rates, jac.reshape((*d.shape[:-1], self._nb, self.config.npars))
         seg = self._jacobian_index(with_histosys=False)
         with self._errstate():
-            pars = self._asarray(pars)
+            pars = self._pars(pars)
             table, dkappa = self._mult_table(pars, with_derivs=True)
             alpha = pars[..., dense["par"]]
             # every feature in one call: α [..., 1, P] against unit constants [K, P]
@@ -452,7 +478,7 @@ class Model:
             self.__dict__["_jac_pairs"] = pairs
         seg_pairs, pair_bin, seg_par = pairs
         with self._errstate():
-            pars = self._asarray(pars)
+            pars = self._pars(pars)
             _, d = self._term_derivatives(pars)
             jac = B.segment_sum(d, seg_pairs)
             return B.segment_sum(self._asarray(weight)[..., pair_bin] * jac * jac, seg_par)

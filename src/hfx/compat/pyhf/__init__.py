@@ -18,7 +18,7 @@ numbers are hfx's, which agree with pyhf 0.7 (see the tests).
 
 from __future__ import annotations
 
-from hfx.compat.pyhf import infer, optimize, simplemodels
+from hfx.compat.pyhf import exceptions, infer, optimize, simplemodels
 from hfx.compat.pyhf.backend import get_backend, set_backend, tensorlib
 from hfx.compat.pyhf.patchset import PatchSet
 from hfx.compat.pyhf.pdf import Model
@@ -28,6 +28,7 @@ __all__ = [
     "Model",
     "PatchSet",
     "Workspace",
+    "exceptions",
     "get_backend",
     "infer",
     "optimize",

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hfx.compat.pyhf.exceptions import InvalidPdfData, InvalidPdfParameters
 from hfx.compat.pyhf.paramsets import paramset, view
 from hfx.errors import ModelError
 from hfx.likelihood.model import Model as NativeModel
 from hfx.likelihood.model import ModelConfig as NativeConfig
+from hfx.likelihood.model import check_data_shape, check_pars_shape
 from hfx.simplemodels import model_workspace
 from hfx.spec.jsonio import copy_json
 from hfx.spec.validate import validate_model_spec
@@ -251,7 +253,18 @@ class Model:
 
     def logpdf(self, pars: Any, data: Any) -> Any:
         """log L(pars | data): shape (1,) for one point, (batch,) for pars [batch, npars]."""
-        return self._per_point(self.native.logpdf(pars, data))
+        native = self.native
+        pars, data = native.backend.asarray(pars), native.backend.asarray(data)
+        try:
+            check_pars_shape(pars, native.config.npars)
+        except ModelError as exc:
+            raise InvalidPdfParameters(exc.message) from None
+        try:
+            ndata = native.config.nmaindata + native.config.nauxdata
+            check_data_shape(data, ndata, "main and auxiliary data")
+        except ModelError as exc:
+            raise InvalidPdfData(exc.message) from None
+        return self._per_point(native.logpdf(pars, data))
 
     def expected_data(self, pars: Any, include_auxdata: bool = True) -> Any:
         return self.native.expected_data(pars, include_auxdata=include_auxdata)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import sys
 import traceback
@@ -185,10 +186,35 @@ def emit_json(obj: Any, output_file: str | None = None) -> None:
     """Write a JSON result to ``output_file`` atomically, or to stdout (``None`` or ``-``)."""
     from hfx.spec.jsonio import dumps, write_json_atomic
 
+    bad = _first_non_finite(obj)
+    if bad is not None:  # a last guard: library results refuse this first, naming the cause
+        raise CliFailure(
+            f"result {bad[0] or 'value'} is {bad[1]}, not a finite number; not written"
+        )
     if output_file is None or output_file == "-":
         click.echo(dumps(obj, indent=2))
         return
     write_json_atomic(output_file, obj, indent=2)
+
+
+def _first_non_finite(obj: Any, path: str = "") -> tuple[str, float] | None:
+    """(JSON path, value) of the first NaN/±inf float in ``obj`` (NumPy values included)."""
+    if hasattr(obj, "tolist"):
+        obj = obj.tolist()
+    if isinstance(obj, float):
+        return None if math.isfinite(obj) else (path, obj)
+    items = (
+        obj.items()
+        if isinstance(obj, dict)
+        else enumerate(obj)
+        if isinstance(obj, (list, tuple))
+        else ()
+    )
+    for key, value in items:
+        found = _first_non_finite(value, f"{path}/{key}")
+        if found is not None:
+            return found
+    return None
 
 
 def sort_keys(obj: Any) -> Any:

@@ -9,7 +9,6 @@ measurement and prints a JSON result.  ``cls`` and ``fit`` print what ``pyhf cls
 from __future__ import annotations
 
 import functools
-import math
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -150,9 +149,9 @@ def _model_and_data(
 
 
 def _finite(obj: Any) -> Any:
-    """JSON has no NaN/inf: such values (e.g. 0/0 p-values) become null; −0.0 prints as 0.0."""
+    """−0.0 prints as 0.0; NaN/inf stay, and emit_json refuses them (JSON has no NaN/inf)."""
     if isinstance(obj, float):
-        return obj + 0.0 if math.isfinite(obj) else None
+        return obj + 0.0
     if isinstance(obj, dict):
         return {k: _finite(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

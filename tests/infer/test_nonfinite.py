@@ -1,0 +1,107 @@
+"""Issue 18 (1): a non-finite result is an error naming its cause, never a NaN/null."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import hfx
+from hfx.errors import ResultError, check_finite
+from hfx.infer.hypotest import HypotestResult
+
+ATLAS = Path(__file__).resolve().parents[3] / "shared" / "data" / "workspaces" / "atlas"
+COMB = ATLAS / "2018-14_Comb_bkgonly.json"
+needs_data = pytest.mark.skipif(not COMB.exists(), reason="shared workspaces not present")
+
+
+def zero_nominal_histosys_workspace() -> tuple[dict, list]:
+    """The issue's case: the only background of a one-bin channel has nominal 0, keeps a
+    histosys (hi 3.65, lo 2.70), gets a staterror [0]; no events observed there."""
+    spec = json.loads(COMB.read_text())
+    sample = spec["channels"][0]["samples"][0]
+    sample["data"] = [0.0]
+    sample["modifiers"] += [
+        {"name": "jes", "type": "histosys", "data": {"hi_data": [3.65], "lo_data": [2.70]}},
+        {"name": "staterror_SRee", "type": "staterror", "data": [0.0]},
+    ]
+    spec["observations"][0]["data"] = [0.0]
+    patch = json.loads((ATLAS / "2018-14_Comb_bkgonly.signal.json").read_text())
+    return spec, patch
+
+
+def test_check_finite_names_the_value():
+    check_finite("x", {"a": 1.0, "b": [0.5, None, (2.0,)]})
+    with pytest.raises(ResultError, match=r"b\[1\]\[0\] is nan.*because"):
+        check_finite("x", {"a": 1.0, "b": [0.5, [math.nan]]}, "because")
+    with pytest.raises(ResultError, match="a is inf"):
+        check_finite("x", {"a": math.inf})
+
+
+def test_hypotest_result_refuses_nan():
+    good = dict(
+        poi=1.0,
+        test_stat="qtilde",
+        calculator="asymptotic",
+        cls=0.5,
+        clsb=0.25,
+        clb=0.5,
+        cls_expected=(0.1,) * 5,
+        clsb_expected=(0.1,) * 5,
+        clb_expected=(0.5,) * 5,
+        teststat=0.1,
+    )
+    HypotestResult(**good)
+    with pytest.raises(ResultError, match="CLs_exp"):
+        HypotestResult(**(good | {"cls_expected": (0.1, 0.1, math.nan, 0.1, 0.1)}))
+
+
+@needs_data
+def test_zero_nominal_histosys_is_an_error_naming_the_bin():
+    spec, patch = zero_nominal_histosys_workspace()
+    ws = hfx.Workspace(spec)
+    model = ws.model(patches=[patch])
+    with pytest.raises(ResultError, match=r"CLs_obs is nan.*'SRee_cuts', bin 0.*below zero"):
+        hfx.hypotest(model, ws.data(model), 1.0)
+
+
+@needs_data
+def test_cli_cls_exits_2_with_one_line(tmp_path):
+    from hfx.interfaces.cli.main import cli
+
+    spec, patch = zero_nominal_histosys_workspace()
+    (tmp_path / "ws.json").write_text(json.dumps(spec))
+    (tmp_path / "p.json").write_text(json.dumps(patch))
+    result = CliRunner().invoke(
+        cli, ["cls", str(tmp_path / "ws.json"), "-p", str(tmp_path / "p.json")]
+    )
+    assert result.exit_code == 2
+    assert "null" not in result.output and "NaN" not in result.output
+    assert "not a finite number" in result.output
+
+
+def test_emit_json_refuses_non_finite(capsys):
+    import click
+
+    from hfx.interfaces.cli._common import emit_json
+
+    with pytest.raises(click.ClickException, match=r"/a/1 is nan"):
+        emit_json({"a": [1.0, math.nan]})
+    assert capsys.readouterr().out == ""
+    emit_json({"a": [1.0, 2.0]})
+
+
+def test_finite_observations_still_give_a_number():
+    spec, patch = zero_nominal_histosys_workspace() if COMB.exists() else (None, None)
+    if spec is None:
+        pytest.skip("shared workspaces not present")
+    spec = copy.deepcopy(spec)
+    spec["observations"][0]["data"] = [3.0]
+    ws = hfx.Workspace(spec)
+    model = ws.model(patches=[patch])
+    res = hfx.hypotest(model, ws.data(model), 1.0)
+    assert 0.0 <= res.cls <= 1.0
