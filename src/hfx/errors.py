@@ -96,12 +96,25 @@ class HfxWarning(UserWarning):
     """Warning category for inputs hfx accepts but changes (e.g. clipped inits)."""
 
 
+class MissingPOIWarning(HfxWarning):
+    """The measurement's POI is not a parameter of the model (``poi`` names it).
+
+    The model is built without a POI, e.g. from a background-only workspace whose signal
+    patch was not applied; inference that needs the POI then fails, naming it.
+    """
+
+    def __init__(self, message: str, poi: str | None = None):
+        super().__init__(message)
+        self.poi = poi
+
+
 __all__ = [
     "BackendError",
     "FitError",
     "HfxError",
     "HfxWarning",
     "MissingExtraError",
+    "MissingPOIWarning",
     "ModelError",
     "PatchError",
     "ResultError",

@@ -486,3 +486,19 @@ def test_settings_of_absent_parameters_are_dropped(tmp_path):
     with expect_warnings("parameter 'lumi': the settings of a parameter no modifier declares"):
         top = write_xml(spec, tmp_path / "out")
     assert [p["name"] for p in read_xml(top)["measurements"][0]["config"]["parameters"]] == ["mu"]
+
+
+def test_imported_background_only_measurement_builds_a_model_without_poi(tmp_path):
+    """An XML measurement whose POI the model lacks: imported, then a model without a POI."""
+    from hfx.errors import MissingPOIWarning
+    from hfx.spec.workspace import Workspace
+
+    top = _model(
+        tmp_path / "a", measurements=MEASUREMENT.format(extra="").replace(">mu<", ">nope<")
+    )
+    with expect_warnings("the POI 'nope' is no parameter of the model"):
+        spec = read_xml(top)
+    with pytest.warns(MissingPOIWarning, match="the POI 'nope' is not a parameter"):
+        model = Workspace(spec).model()
+    assert model.config.poi_index is None
+    assert model.config.missing_poi == "nope"

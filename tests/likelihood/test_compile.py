@@ -111,7 +111,6 @@ def test_init_outside_bounds_is_moved_onto_the_bound_with_a_warning():
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"name": "nonexistent", "inits": [1.0]}, "configures a parameter the model does not have"),
         ({"name": "mu", "inits": [1.0, 2.0]}, "'inits' has 2 values, expected 1"),
         ({"name": "mu", "sigmas": [0.1]}, "no Gaussian constraint"),
         ({"name": "mu", "auxdata": [1.0]}, "unconstrained normfactor"),
@@ -123,6 +122,18 @@ def test_bad_parameter_configs_name_the_measurement_and_parameter(config, messag
     with pytest.raises(ModelError, match="measurement 'meas'") as err:
         ws.model()
     assert message in str(err.value)
+
+
+def test_config_of_a_missing_parameter_is_ignored_with_a_warning():
+    ws = _ws(lambda spec: _params(spec).append({"name": "Mu", "inits": [3.0]}))
+    with pytest.warns(HfxWarning) as record:
+        model = ws.model()
+    assert len(record) == 1
+    text = str(record[0].message)
+    assert "measurement 'meas', parameters[" in text
+    assert "ignoring the config of parameter 'Mu', which the model does not have" in text
+    assert "did you mean 'mu'?" in text
+    assert model.config.suggested_init().tolist() == _ws().model().config.suggested_init().tolist()
 
 
 def test_lumi_needs_a_config():
@@ -140,10 +151,43 @@ def test_lumi_config_without_lumi_modifier_is_accepted():
 
 
 def test_missing_poi_and_background_only_model():
+    from hfx.errors import MissingPOIWarning
+
+    def mutate(spec):  # a config of the POI too, as background-only workspaces have
+        spec["measurements"][0]["config"].update(poi="mu_SIG")
+        _params(spec).append({"name": "mu_SIG", "bounds": [[-5.0, 5.0]]})
+
+    ws = _ws(mutate)
+    with pytest.warns(MissingPOIWarning) as record:
+        model = ws.model()
+    assert len(record) == 1  # no second warning for the POI's own config
+    assert "the POI 'mu_SIG' is not a parameter of the model" in str(record[0].message)
+    assert record[0].message.poi == "mu_SIG"
+    assert model.config.poi_index is None
+    assert model.config.missing_poi == "mu_SIG"
+    assert ws.model(poi_name=None).config.poi_index is None  # asked for: no warning
+
+
+def test_explicit_unknown_poi_is_an_error_naming_the_nearest():
+    with pytest.raises(ModelError, match=r"POI 'MU' is not a parameter .* did you mean 'mu'\?"):
+        _ws().model(poi_name="MU")
+
+
+def test_inference_on_a_model_without_its_poi_asks_for_the_signal_patch():
+    from hfx.errors import MissingPOIWarning
+    from hfx.infer._common import poi_index
+
     ws = _ws(lambda spec: spec["measurements"][0]["config"].update(poi="mu_SIG"))
-    with pytest.raises(ModelError, match="POI 'mu_SIG' is not a parameter"):
-        ws.model()
-    assert ws.model(poi_name=None).config.poi_index is None
+    with pytest.warns(MissingPOIWarning):
+        model = ws.model()
+    with pytest.raises(ModelError, match=r"POI 'mu_SIG' is missing .* signal patch"):
+        poi_index(model)  # what every profile-likelihood inference asks first
+
+
+def test_unknown_parameter_name_suggests_the_nearest():
+    config = _ws().model().config
+    with pytest.raises(ModelError, match=r"no parameter named 'stat_SR'; did you mean 'stat_sr'\?"):
+        config.par_slice("stat_SR")
 
 
 def test_vector_poi_is_rejected():

@@ -264,18 +264,12 @@ SEMANTIC_CASES = [
      ["shapesys modifier 'uncorr'", "data has 1 bin, but the channel has 2"]),
     ("observation-bins", [("set", "/observations/0/data", [1.0, 2.0, 3.0])],
      "/observations/0/data", ["observation of channel 'SR' has 3 bins, but the channel has 2"]),
-    ("observation-missing", [("delete", "/observations/1", None)], "/channels/1",
-     ["channel 'CR' has no observation"]),
-    ("observation-unknown", [("append", "/observations", {"name": "VR", "data": [1.0]})],
-     "/observations/2/name", ["channel 'VR', which does not exist", "'CR', 'SR'"]),
     ("observation-twice", [("append", "/observations", {"name": "CR", "data": [1.0]})],
-     "/observations/2/name", ["channel 'CR' has two observations", "/observations/1"]),
+     "/observations/2/name", ["channel 'CR' has two different observations", "/observations/1"]),
     ("negative-yield", [("set", f"{BKG}/data/1", -1.0)], f"{BKG}/data/1",
      ["negative yield -1.0", "allow_negative=True"]),
     ("negative-observation", [("set", "/observations/0/data/1", -3.0)],
      "/observations/0/data/1", ["observation of channel 'SR'", "negative value -3.0"]),
-    ("negative-staterror", [("set", f"{BKG}/modifiers/1/data/0", -0.1)],
-     f"{BKG}/modifiers/1/data/0", ["negative uncertainty -0.1"]),
     ("negative-shapesys", [("set", f"{BKG}/modifiers/0/data/1", -7.0)],
      f"{BKG}/modifiers/0/data/1", ["shapesys modifier 'uncorr'", "negative uncertainty"]),
     ("nan-yield", [("set", f"{BKG}/data/0", math.nan)], f"{BKG}/data/0",
@@ -298,9 +292,6 @@ SEMANTIC_CASES = [
      ["duplicate channel name 'SR'", "/channels/0"]),
     ("duplicate-sample", [("set", f"{BKG}/name", "signal")], f"{BKG}/name",
      ["duplicate sample name 'signal' in channel 'SR'"]),
-    ("duplicate-measurement",
-     [("append", "/measurements", {"name": "meas", "config": {"poi": "mu", "parameters": []}})],
-     "/measurements/1/name", ["duplicate measurement name 'meas'"]),
     ("duplicate-modifier",
      [("append", f"{MOD}", {"name": "jes", "type": "normsys", "data": {"hi": 1.2, "lo": 0.8}})],
      f"{MOD}/4", ["two normsys modifiers named 'jes'", f"{MOD}/2"]),
@@ -329,6 +320,48 @@ SEMANTIC_CASES = [
 )
 def test_semantic_problems(edits, pointer, phrases):
     expect(SpecError, edited(small_workspace(), *edits), pointer, *phrases)
+
+
+# --- accepted as pyhf accepts them, with a warning ----------------------------------------
+WARNED_CASES = [
+    ("observation-missing", [("delete", "/observations/1", None)], "/channels/1",
+     "channel 'CR' has no observation"),
+    ("observation-unknown", [("append", "/observations", {"name": "VR", "data": [1.0]})],
+     "/observations/2", "ignoring the observation of channel 'VR', which does not exist"),
+    ("observation-repeated", [("append", "/observations", {"name": "CR", "data": [101.0]})],
+     "/observations/2", "channel 'CR' is observed twice (same data)"),
+    ("negative-staterror", [("set", f"{BKG}/modifiers/1/data/0", -0.1)],
+     f"{BKG}/modifiers/1/data", "staterror 'staterror_SR' of sample 'bkg' in channel 'SR'"),
+    ("duplicate-measurement",
+     [("append", "/measurements", {"name": "meas", "config": {"poi": "mu", "parameters": []}})],
+     "/measurements/1", "measurement name 'meas' repeats /measurements/0, which is the one used"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("edits", "pointer", "phrase"),
+    [pytest.param(*case[1:], id=case[0]) for case in WARNED_CASES],
+)
+def test_pyhf_accepted_inputs_warn(edits, pointer, phrase):
+    from hfx.errors import HfxWarning
+
+    spec = edited(small_workspace(), *edits)
+    with pytest.warns(HfxWarning) as record:
+        validate_workspace(spec, source="input.json")
+    assert len(record) == 1
+    assert str(record[0].message).startswith(f"input.json: {pointer}: {phrase}")
+
+
+def test_negative_staterror_gives_the_same_model_as_its_absolute_value():
+    from hfx.errors import HfxWarning
+    from hfx.spec.workspace import Workspace
+
+    plain = Workspace(small_workspace())
+    with pytest.warns(HfxWarning, match="negative uncertainties"):
+        flipped = Workspace(edited(small_workspace(), ("set", f"{BKG}/modifiers/1/data/0", -1.0)))
+    m1, m2 = plain.model(), flipped.model()
+    pars = m1.config.suggested_init()
+    assert m2.logpdf(pars, flipped.data(m2)) == m1.logpdf(pars, plain.data(m1))
 
 
 def test_workspace_class_validates_on_construction():

@@ -6,17 +6,19 @@ arrays (:class:`CompiledArrays`); the model moves them to its backend.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hfx._names import did_you_mean
 from hfx.compile.layout import Layout, build_layout
 from hfx.compile.measurement import apply_measurement
 from hfx.compile.modifiers import Terms, build_terms, declare_parameters, finalize_constraints
 from hfx.compile.parameters import CONSTRAINT_NORMAL, CONSTRAINT_POISSON, ParameterTable
-from hfx.errors import ModelError
+from hfx.errors import MissingPOIWarning, ModelError
 from hfx.likelihood.interpolation import INTERP_CODES, normalize_code
 
 if TYPE_CHECKING:
@@ -136,26 +138,36 @@ def compile_model(
     layout: Layout = build_layout(channels_spec)
     specs = declare_parameters(layout)
     finalize_constraints(layout, specs)
-    # a model built without a POI (e.g. background-only) may leave the POI's config unused
-    measurement_poi = measurement.get("config", {}).get("poi")
+    # The measurement's POI may be missing (a background-only workspace without its signal
+    # patch): the model is then built without a POI, with one warning that names it.
+    measurement_poi = measurement.get("config", {}).get("poi") or None
+    declared = {s.name for s in specs}
+    missing_poi = None
+    if poi_name is not None and poi_name not in declared:
+        if poi_name != measurement_poi:
+            raise ModelError(
+                f"POI {poi_name!r} is not a parameter of the model; "
+                + did_you_mean(poi_name, declared),
+                source=source,
+            )
+        missing_poi, poi_name = poi_name, None
+        warnings.warn(
+            MissingPOIWarning(
+                f"{source + ': ' if source else ''}measurement {measurement.get('name')!r}: "
+                f"the POI {missing_poi!r} is not a parameter of the model (a background-only "
+                "workspace? its signal patch adds it); the model has no POI",
+                poi=missing_poi,
+            ),
+            stacklevel=3,
+        )
+    # a model built without a POI may leave the POI's config unused (no second warning)
     unused_ok = (
         frozenset({measurement_poi}) if poi_name is None and measurement_poi else frozenset()
     )
     apply_measurement(specs, measurement, source=source, optional=unused_ok)
     table = ParameterTable(specs)
-    if poi_name is not None:
-        if poi_name not in table:
-            normfactors = [s.name for s in table if s.kind == "normfactor"]
-            raise ModelError(
-                f"measurement {measurement.get('name')!r}: POI {poi_name!r} is not a parameter of "
-                f"the model (normfactors: {', '.join(normfactors) or 'none'}); "
-                "a background-only workspace needs its signal patch",
-                source=source,
-            )
-        if table[poi_name].n != 1:
-            raise ModelError(
-                f"POI {poi_name!r} must be a single parameter, not per-bin", source=source
-            )
+    if poi_name is not None and table[poi_name].n != 1:
+        raise ModelError(f"POI {poi_name!r} must be a single parameter, not per-bin", source=source)
     terms = build_terms(layout, table)
     arrays = CompiledArrays(
         nbins=layout.nbins,
@@ -176,4 +188,6 @@ def compile_model(
         modifier_settings={k: {"interpcode": v} for k, v in codes.items()},
         modifiers=workspace.modifiers,
     )
+    # read by inference errors: "the measurement's POI ... is missing, apply its signal patch"
+    config.missing_poi = missing_poi
     return Model(config, arrays, backend=backend)

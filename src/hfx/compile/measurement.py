@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from hfx._names import did_you_mean
 from hfx.compile.parameters import CONSTRAINT_NORMAL, CONSTRAINT_POISSON, ParameterSpec
 from hfx.errors import HfxWarning, ModelError
 
@@ -25,8 +26,9 @@ def apply_measurement(
 ) -> None:
     """Override parameter defaults with the measurement's configs (in place).
 
-    A config naming a parameter the model lacks is an error, except for ``lumi`` and the
-    names in ``optional``.
+    A config naming a parameter the model lacks is ignored with an :class:`HfxWarning`
+    (published background-only workspaces still configure their signal's parameters; pyhf
+    ignores them silently), except for ``lumi`` and the names in ``optional`` (no warning).
     """
     by_name = {s.name: s for s in specs}
     mname = measurement.get("name", "?")
@@ -36,13 +38,15 @@ def apply_measurement(
         where = f"measurement {mname!r}, parameters[{i}] ({name!r})"
         spec = by_name.get(name)
         if spec is None:
-            if name in _OPTIONAL_CONFIGS or name in optional:
-                continue
-            raise ModelError(
-                f"{where}: configures a parameter the model does not have; "
-                f"model parameters: {_short_list(by_name)}",
-                source=source,
-            )
+            if name not in _OPTIONAL_CONFIGS and name not in optional:
+                prefix = f"{source}: " if source else ""
+                warnings.warn(
+                    f"{prefix}{where}: ignoring the config of parameter {name!r}, which the "
+                    f"model does not have; {did_you_mean(name, by_name)}",
+                    HfxWarning,
+                    stacklevel=4,
+                )
+            continue
         configured.add(name)
         _apply_one(spec, cfg, where, source)
     for spec in specs:
@@ -116,9 +120,3 @@ def _clip_inits(spec: ParameterSpec, mname: str, source: str | None) -> None:
             HfxWarning,
             stacklevel=4,
         )
-
-
-def _short_list(names: Mapping[str, Any], limit: int = 12) -> str:
-    keys = sorted(names)
-    text = ", ".join(keys[:limit])
-    return text + (f", … ({len(keys) - limit} more)" if len(keys) > limit else "")

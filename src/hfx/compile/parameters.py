@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from hfx._names import did_you_mean
 from hfx.errors import ModelError
 
 __all__ = [
@@ -91,7 +92,9 @@ class ParameterTable:
         try:
             return self._specs[name]
         except KeyError:
-            raise ModelError(f"no parameter named {name!r}") from None
+            raise ModelError(
+                f"no parameter named {name!r}; {did_you_mean(name, self._specs)}"
+            ) from None
 
     @property
     def order(self) -> list[str]:

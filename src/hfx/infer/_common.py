@@ -250,6 +250,13 @@ def poi_index(model, opts: FitOptions | None = None) -> int:
     """Index of the POI; it must exist and float for profile-likelihood inference."""
     idx = model.config.poi_index
     if idx is None:
+        missing = getattr(model.config, "missing_poi", None)
+        if missing:
+            raise ModelError(
+                f"this inference needs a parameter of interest, but the measurement's POI "
+                f"{missing!r} is missing from the model (a background-only workspace?): "
+                "apply the signal patch that adds it (hfx: --patch; Python: patches=...)"
+            )
         raise ModelError(
             "this inference needs a parameter of interest, but the model has none "
             "(build it with poi_name=...)"

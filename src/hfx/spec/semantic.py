@@ -31,6 +31,7 @@ __all__ = [
     "first_nonfinite",
     "json_pointer",
     "number_text",
+    "workspace_notes",
 ]
 
 # The seven HistFactory modifier types, in the order their parameters are laid out.
@@ -248,7 +249,9 @@ def _modifier_data_ok(mtype: str, data: Any, nbins: int) -> bool:
         )
     if mtype == "normsys":
         return _finite(data["hi"]) and _finite(data["lo"])
-    if mtype in ("shapesys", "staterror"):
+    if mtype == "staterror":  # only δ² enters (a negative δ is noted, see workspace_notes)
+        return len(data) == nbins and first_nonfinite(data) is None
+    if mtype == "shapesys":
         return len(data) == nbins and first_nonfinite(data) is None and min(data) >= 0
     return True
 
@@ -287,7 +290,7 @@ def _check_modifier_data(here: str, label: str, modifier: Mapping[str, Any], nbi
                 f"{here}/data/{i}",
                 f"{what}: expected a finite uncertainty, got {number_text(data[i])}",
             )
-        i = first_negative(data)
+        i = first_negative(data) if mtype == "shapesys" else None
         if i is not None:
             return f"{here}/data/{i}", f"{what}: negative uncertainty {data[i]!r}"
     return None
@@ -301,20 +304,18 @@ def _check_observations(
     for oi, obs in enumerate(observations):
         oname = obs["name"]
         where = f"/observations/{oi}"
+        data = obs["data"]
         if oname in observed_at:
+            if data == observations[observed_at[oname]]["data"]:
+                continue  # an identical repeat is only noted (workspace_notes)
             return (
                 f"{where}/name",
-                f"channel {oname!r} has two observations (first at "
+                f"channel {oname!r} has two different observations (first at "
                 f"/observations/{observed_at[oname]})",
             )
         observed_at[oname] = oi
         if oname not in nbins:
-            known = ", ".join(repr(n) for n in sorted(nbins))
-            return (
-                f"{where}/name",
-                f"observation names channel {oname!r}, which does not exist (channels: {known})",
-            )
-        data = obs["data"]
+            continue  # ignored, as pyhf does (workspace_notes)
         if len(data) != nbins[oname]:
             return (
                 f"{where}/data",
@@ -326,27 +327,75 @@ def _check_observations(
         )
         if problem is not None:
             return problem
-    for ci, channel in enumerate(channels):
-        if channel["name"] not in observed_at:
-            return (
-                f"/channels/{ci}",
-                f"channel {channel['name']!r} has no observation in /observations",
-            )
     return None
+
+
+def workspace_notes(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What a valid workspace has that pyhf accepts and hfx reads with a warning.
+
+    Returns ``(json_pointer, message)`` pairs: negative staterror uncertainties (only their
+    square enters), repeated identical observations, observations of channels that do not
+    exist (ignored), channels without an observation (no data for a model with them), and
+    repeated measurement names (the first is used, as in pyhf).
+    """
+    notes: list[tuple[str, str]] = []
+    channels = spec["channels"]
+    for ci, channel in enumerate(channels):
+        for si, sample in enumerate(channel["samples"]):
+            for mi, mod in enumerate(sample["modifiers"]):
+                if mod["type"] == "staterror" and first_negative(mod["data"]) is not None:
+                    notes.append(
+                        (
+                            f"/channels/{ci}/samples/{si}/modifiers/{mi}/data",
+                            f"staterror {mod['name']!r} of sample {sample['name']!r} in channel "
+                            f"{channel['name']!r} has negative uncertainties; their absolute "
+                            "values are used",
+                        )
+                    )
+    names = {c["name"] for c in channels}
+    seen: set[str] = set()
+    for oi, obs in enumerate(spec["observations"]):
+        oname = obs["name"]
+        if oname in seen:
+            notes.append(
+                (f"/observations/{oi}", f"channel {oname!r} is observed twice (same data)")
+            )
+        elif oname not in names:
+            notes.append(
+                (
+                    f"/observations/{oi}",
+                    f"ignoring the observation of channel {oname!r}, which does not exist",
+                )
+            )
+        seen.add(oname)
+    for ci, channel in enumerate(channels):
+        if channel["name"] not in seen:
+            notes.append(
+                (
+                    f"/channels/{ci}",
+                    f"channel {channel['name']!r} has no observation in /observations "
+                    "(ws.data() fails for a model with it)",
+                )
+            )
+    first: dict[str, int] = {}
+    for mi, meas in enumerate(spec["measurements"]):
+        at = first.setdefault(meas["name"], mi)
+        if at != mi:
+            notes.append(
+                (
+                    f"/measurements/{mi}",
+                    f"measurement name {meas['name']!r} repeats /measurements/{at}, "
+                    "which is the one used",
+                )
+            )
+    return notes
 
 
 # --- measurements ------------------------------------------------------------------------
 def _check_measurements(measurements: Sequence[Mapping[str, Any]]) -> Problem:
     measurement_at: dict[str, int] = {}
     for mi, measurement in enumerate(measurements):
-        name = measurement["name"]
-        if name in measurement_at:
-            return (
-                f"/measurements/{mi}/name",
-                f"duplicate measurement name {name!r} "
-                f"(first at /measurements/{measurement_at[name]})",
-            )
-        measurement_at[name] = mi
+        measurement_at.setdefault(measurement["name"], mi)  # repeats: workspace_notes
         problem = _check_parameter_configs(
             measurement["config"]["parameters"], f"/measurements/{mi}/config/parameters"
         )

@@ -16,6 +16,7 @@ element that holds the first problem, to phrase the error.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from importlib import resources
@@ -25,7 +26,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
-from hfx.errors import PatchError, SpecError
+from hfx.errors import HfxWarning, PatchError, SpecError
 from hfx.spec import semantic
 from hfx.spec.schema_checks import Check, Invalid, Unsupported, compile_schema
 from hfx.spec.semantic import MODIFIER_TYPES, count, json_pointer
@@ -94,6 +95,9 @@ def validate_workspace(
     spec = _plain(spec)
     _check_schema("workspace", spec, source, SpecError)
     _run_semantic(semantic.check_workspace, spec, source, SpecError, allow_negative=allow_negative)
+    for pointer, message in semantic.workspace_notes(spec):
+        where = f"{source}: " if source else ""
+        warnings.warn(f"{where}{pointer}: {message}", HfxWarning, stacklevel=3)
 
 
 def validate_model_spec(

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from hfx.errors import HfxError
+from hfx.errors import HfxError, MissingPOIWarning
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -69,15 +69,19 @@ class HfxGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         # Library warnings become one "hfx: warning:" line each on stderr.
+        failure: CliFailure | None = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
             try:
                 return self._invoke_reporting(ctx)
+            except CliFailure as exc:
+                failure = exc
+                raise
             finally:
                 for item in caught:
                     if not issubclass(
                         item.category, (DeprecationWarning, PendingDeprecationWarning)
-                    ):
+                    ) and not _said_by(failure, item.message):
                         warn(one_line(str(item.message)))
 
     def _invoke_reporting(self, ctx: click.Context) -> Any:
@@ -100,6 +104,15 @@ class HfxGroup(click.Group):
             if not ctx.meta.get(_DEBUG):
                 message += " (rerun with --debug for the traceback)"
             raise _failure(ctx, exc, _name_inputs(ctx, message)) from None
+
+
+def _said_by(failure: CliFailure | None, message: Warning | str) -> bool:
+    """Whether ``failure`` already says what warning ``message`` says (then one line is enough).
+
+    So far: a model built without its measurement's POI, then an inference that needs it.
+    """
+    poi = getattr(message, "poi", None) if isinstance(message, MissingPOIWarning) else None
+    return failure is not None and poi is not None and repr(poi) in failure.format_message()
 
 
 def _usage_failure(exc: click.UsageError) -> click.ClickException:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hfx.errors import ModelError
-from hfx.interfaces.cli._common import print_tables, warn
+from hfx.interfaces.cli._common import print_tables
 
 __all__ = ["MeasurementRow", "ParameterRow", "WorkspaceSummary", "render_summary", "summarize"]
 
@@ -75,58 +74,14 @@ def _constraint_label(kind: str | None) -> str:
 
 
 def _build_model(ws: Any, measurement: dict[str, Any]) -> tuple[Any, bool]:
-    """The model for ``measurement``; without a POI when the workspace lacks it.
+    """The model for ``measurement``, and whether its POI is a parameter of the model.
 
-    A background-only workspace from HEPData lacks its POI (the signal patch adds it),
-    and its measurement may still configure the POI and other signal parameters: those
-    configs are then left out so that the rest of the workspace can be shown.
+    A background-only workspace from HEPData lacks its POI (the signal patch adds it): the
+    library then builds the model without a POI and warns, naming it.
     """
-    name = measurement["name"]
-    try:
-        return ws.model(measurement_name=name), True
-    except ModelError as first:
-        error = first
-    dropped: list[str] = []
-    try:
-        model = ws.model(measurement_name=name, poi_name=None)
-    except ModelError:
-        declared = {mod_name for mod_name, _ in ws.modifiers}
-        configs = measurement.get("config", {}).get("parameters", [])
-        dropped = [
-            c["name"] for c in configs if c.get("name") not in declared and c.get("name") != "lumi"
-        ]
-        if not dropped:
-            raise error from None
-        try:
-            model = _without_configs(ws, name, set(dropped)).model(
-                measurement_name=name, poi_name=None
-            )
-        except ModelError:
-            raise error from None
+    model = ws.model(measurement_name=measurement["name"])
     poi = measurement.get("config", {}).get("poi")
-    where = f"{ws.source}: " if ws.source else ""
-    extra = (
-        f"; ignoring the configs of parameters it lacks: {', '.join(dropped)}" if dropped else ""
-    )
-    warn(
-        f"{where}measurement {name!r}: the POI {poi!r} is absent from this workspace "
-        f"(background-only? apply its signal patch); the model is shown without a POI{extra}"
-    )
-    return model, False
-
-
-def _without_configs(ws: Any, measurement_name: str, names: set[str]) -> Any:
-    """A copy of ``ws`` whose measurement ``measurement_name`` configures none of ``names``."""
-    from hfx.spec.workspace import Workspace
-
-    spec = ws.to_dict()
-    for meas in spec["measurements"]:
-        if meas["name"] == measurement_name:
-            config = meas.setdefault("config", {})
-            config["parameters"] = [
-                p for p in config.get("parameters", []) if p["name"] not in names
-            ]
-    return Workspace(spec, source=ws.source, validate=False)
+    return model, not poi or model.config.poi_name is not None
 
 
 def summarize(ws: Any, measurement_name: str | None = None) -> WorkspaceSummary:
