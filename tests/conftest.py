@@ -32,12 +32,3 @@ def load_atlas(name: str) -> tuple[dict, list, dict]:
     patch = json.loads((ATLAS_WS / f"{name}.signal.json").read_text())
     ref = json.loads((ATLAS_REF / f"{name}.json").read_text())
     return ws, patch, ref
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_kernels():
-    """With numba installed, small-model fits use the compiled kernels from the first test on
-    (a process switches to them only after some time in small fits; tests want one path)."""
-    from hfx.optimize import kernel
-
-    kernel.load()

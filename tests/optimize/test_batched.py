@@ -41,8 +41,8 @@ def canonical():
 
 def test_canonical_toys_match_scalar_fits(canonical, newton_path):
     model, _, toys = canonical
-    free = fit_batch(model, toys)
-    cond = fixed_poi_fit_batch(1.0, model, toys)
+    free = fit_batch(model, toys, engine=newton_path)
+    cond = fixed_poi_fit_batch(1.0, model, toys, engine=newton_path)
     assert isinstance(free, BatchFitResult)
     assert free.success.all() and cond.success.all()
     assert free.bestfit.shape == (200, 3) and free.twice_nll.shape == (200,)
@@ -65,10 +65,10 @@ def test_canonical_toys_match_scalar_fits(canonical, newton_path):
 
 def test_reference_fit_as_a_batch_of_one(canonical, newton_path):
     model, data, _ = canonical
-    res = fit_batch(model, data)
+    res = fit_batch(model, data, engine=newton_path)
     np.testing.assert_allclose(res.twice_nll, [24.98393521], rtol=1e-8)
     np.testing.assert_allclose(res.bestfit[0], [0.0, 1.0030512, 0.96266961], atol=1e-4)
-    cond = fixed_poi_fit_batch(1.0, model, data)
+    cond = fixed_poi_fit_batch(1.0, model, data, engine=newton_path)
     np.testing.assert_allclose(cond.twice_nll, [28.92218013], rtol=1e-8)
 
 
@@ -76,7 +76,7 @@ def test_many_starting_points(canonical, newton_path):
     model, data, _ = canonical
     rng = np.random.default_rng(1)
     starts = np.column_stack([rng.uniform(0, 5, 20), rng.uniform(0.5, 1.5, (20, 2))])
-    res = fit_batch(model, data, init=starts)
+    res = fit_batch(model, data, init=starts, engine=newton_path)
     np.testing.assert_allclose(res.twice_nll, 24.98393521, rtol=1e-8)
     np.testing.assert_allclose(
         res.bestfit, np.tile([0.0, 1.0030512, 0.96266961], (20, 1)), atol=1e-4
@@ -86,14 +86,14 @@ def test_many_starting_points(canonical, newton_path):
 def test_test_optim_exact_mle(newton_path):
     model = simplemodels.uncorrelated_background([50], [100], [10])
     data = np.concatenate([[125.0], model.config.auxdata])
-    res = fit_batch(model, data)
+    res = fit_batch(model, data, engine=newton_path)
     np.testing.assert_allclose(res.bestfit[0], [0.5, 1.0], atol=1e-7)
 
 
 def test_histosys_reference(newton_path):
     model = simplemodels.correlated_background([30, 95], [100, 150], [102, 190], [98, 100])
     data = np.concatenate([[120.0, 180.0], model.config.auxdata])
-    res = fixed_poi_fit_batch(1.0, model, data)
+    res = fixed_poi_fit_batch(1.0, model, data, engine=newton_path)
     np.testing.assert_allclose(res.twice_nll, [17.52954975], rtol=1e-8)
 
 
@@ -104,7 +104,9 @@ def test_fixed_bounds_and_per_row_poi(canonical, newton_path):
     init = model.config.suggested_init()
     init[0] = 0.3
     init[2] = 1.1
-    res = fit_batch(model, toys[:30], init=init, bounds=bounds, fixed=[False, False, True])
+    res = fit_batch(
+        model, toys[:30], init=init, bounds=bounds, fixed=[False, False, True], engine=newton_path
+    )
     assert np.all(res.bestfit[:, 2] == 1.1)
     assert np.all((res.bestfit[:, 0] >= 0.2) & (res.bestfit[:, 0] <= 0.4))
     for i in (0, 7, 29):
@@ -113,7 +115,7 @@ def test_fixed_bounds_and_per_row_poi(canonical, newton_path):
         )
         assert abs(res.twice_nll[i] - ref.twice_nll) < 1e-6
     values = np.linspace(0.0, 2.0, 30)
-    cond = fixed_poi_fit_batch(values, model, toys[:30])
+    cond = fixed_poi_fit_batch(values, model, toys[:30], engine=newton_path)
     np.testing.assert_array_equal(cond.bestfit[:, 0], values)
     for i in (0, 15, 29):
         ref = fixed_poi_fit(values[i], model, toys[i], optimizer="scipy", uncertainties=False)
@@ -122,7 +124,7 @@ def test_fixed_bounds_and_per_row_poi(canonical, newton_path):
 
 def test_rows_that_do_not_converge_fall_back_to_scalar_fits(canonical, newton_path):
     model, _, toys = canonical
-    res = fit_batch(model, toys[:10], maxiter=1)
+    res = fit_batch(model, toys[:10], maxiter=1, engine=newton_path)
     assert res.nfallback == 10 and res.success.all() and res.niter == 1
     ref = np.array(
         [fit(model, t, optimizer="scipy", uncertainties=False).twice_nll for t in toys[:10]]

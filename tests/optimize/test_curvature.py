@@ -165,7 +165,7 @@ def test_atlas(name):
     ids=["histosys", "shapesys"],
 )
 def test_exact_hessian_with_constraints_matches_differences(model):
-    from hfx.optimize.common import hessian
+    from hfx.optimize.covariance import hessian
     from hfx.optimize.gauss_newton import exact_hessian
 
     free = ~model.config.suggested_fixed()

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from hfx import simplemodels
-from hfx.optimize import fit, fit_batch, fixed_poi_fit, kernel
+from hfx.optimize import fit, fit_batch, fixed_poi_fit, make_plan
+from hfx.optimize import kernel
 from tests.conftest import needs_shared
 from tests.optimize.test_batched import sample_toys
 from tests.optimize.test_curvature import _normsys_histosys_model
@@ -26,10 +27,7 @@ CODES = [
 
 @pytest.fixture(scope="module")
 def impl():
-    assert kernel.load()
-    from hfx.optimize import _kernel_impl
-
-    return _kernel_impl
+    return kernel.compiled()
 
 
 def _models():
@@ -47,7 +45,7 @@ MODELS = list(_models())
 
 @pytest.mark.parametrize(("name", "model"), MODELS, ids=[m[0] for m in MODELS])
 def test_rates_and_jacobian(impl, name, model):
-    k = kernel.kernel_arrays(model)
+    k = model.flat_terms
     nb, npars = model.config.nmaindata, model.config.npars
     points = _random_points(model, 4, seed=11)
     points[1, 1:] = np.where(np.arange(npars - 1) % 2, 1.7, -1.4)  # outside |α| = 1
@@ -62,7 +60,7 @@ def test_rates_and_jacobian(impl, name, model):
 @pytest.mark.parametrize(("name", "model"), MODELS, ids=[m[0] for m in MODELS])
 def test_objective_gradient_and_hessian(impl, name, model):
     """f differs from −log L by a constant; g is its gradient; h is JᵀWJ + constraints."""
-    k = kernel.kernel_arrays(model)
+    k = model.flat_terms
     nb, npars = model.config.nmaindata, model.config.npars
     free = ~model.config.suggested_fixed()
     idx = np.flatnonzero(free)
@@ -125,7 +123,7 @@ def test_twice_nll_and_expected_data(impl, name, model):
 
 def test_negative_rate_is_infinite(impl):
     model = simplemodels.correlated_background([30, 95], [100, 150], [102, 190], [98, 100])
-    k = kernel.kernel_arrays(model)
+    k = model.flat_terms
     pars = model.config.suggested_init()
     pars[model.config.par_names.index("correlated_bkg_uncertainty")] = -5.0
     data = np.concatenate([[120.0, 180.0], model.config.auxdata])
@@ -138,7 +136,7 @@ def test_negative_rate_is_infinite(impl):
 def test_fits_reach_the_scalar_minima(newton_path, name, model):
     gen = model.config.suggested_init()
     toys = sample_toys(model, gen, 40, seed=3)
-    batch = fit_batch(model, toys)
+    batch = fit_batch(model, toys, engine=newton_path)
     # (code0's kink at α = 0 can make a row cycle; it is then refitted by the scalar path)
     assert batch.success.all() and batch.nfallback <= 2
     ref = np.array([fit(model, t, optimizer="scipy", uncertainties=False).twice_nll for t in toys])
@@ -157,45 +155,43 @@ def test_atlas_small_models_toys(newton_path, name):
     model, data, _ = atlas_model(name)
     gen = fixed_poi_fit(1.0, model, data, uncertainties=False).bestfit
     toys = sample_toys(model, gen, 200, seed=1)
-    batch = fit_batch(model, toys)
+    batch = fit_batch(model, toys, engine=newton_path)
     assert batch.success.all()
     ref = np.array([fit(model, t, optimizer="scipy", uncertainties=False).twice_nll for t in toys])
     np.testing.assert_allclose(batch.twice_nll, ref, rtol=0, atol=1e-6)
 
 
-def test_loaded_after_enough_numpy_time(monkeypatch):
-    """A process fits on NumPy first and loads the kernels after LOAD_AFTER seconds."""
+def test_the_engine_is_a_value_not_process_history(monkeypatch):
+    """Which path a fit takes depends on its engine argument only: "numpy" never calls the
+    kernels, "numba" always does, "auto" chooses by the model, and earlier calls change
+    nothing."""
     model = simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7])
     data = np.concatenate([[51.0, 48.0], model.config.auxdata])
-    monkeypatch.setattr(kernel, "_impl", None)
-    monkeypatch.setattr(kernel, "_spent", 0.0)
-    monkeypatch.setattr(kernel, "LOAD_AFTER", 1e9)
     calls = []
-    monkeypatch.setattr(
-        kernel,
-        "newton_rows",
-        lambda *a: (
-            calls.append(1) or (_ for _ in ()).throw(AssertionError("kernel used before loading"))
-        ),
-    )
-    first = fit_batch(model, data).twice_nll
-    assert kernel._spent > 0 and kernel._impl is None and not calls
-    pars = model.config.suggested_init()
-    assert kernel.twice_nll(model, pars[None], data[None]) is None
-    assert kernel.expected_data(model, pars) is None
-    monkeypatch.undo()
-    monkeypatch.setattr(kernel, "_impl", None)
-    monkeypatch.setattr(kernel, "_spent", 1.0)
-    monkeypatch.setattr(kernel, "LOAD_AFTER", 0.5)
-    assert kernel.ready() and kernel._impl is not None
-    np.testing.assert_allclose(fit_batch(model, data).twice_nll, first, rtol=0, atol=1e-9)
-    assert kernel.load_seconds is not None
+    original = kernel.newton_rows
+    monkeypatch.setattr(kernel, "newton_rows", lambda *a: calls.append(1) or original(*a))
+    numpy_nll = [fit_batch(model, data, engine="numpy").twice_nll for _ in range(30)]
+    assert not calls
+    compiled_nll = fit_batch(model, data, engine="numba").twice_nll
+    assert len(calls) == 1
+    np.testing.assert_allclose(compiled_nll, numpy_nll[0], rtol=0, atol=1e-9)
+    for _ in range(3):  # still NumPy after compiled fits, still compiled after NumPy fits
+        fit_batch(model, data, engine="numpy")
+        assert len(calls) == 1
+    assert make_plan(model).engine == "numba"
+    assert make_plan(model, engine="numpy").engine == "numpy"
+    fit_batch(model, data)
+    assert len(calls) == 2
 
 
-def test_not_used_for_other_backends_or_many_parameters():
+def test_auto_engine_by_model():
     model = simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7])
-    assert kernel.applies(model, 3) == kernel.ENABLED
-    assert not kernel.applies(model, kernel.MAX_FREE + 1)
-    assert not kernel.applies(model, 0)
+    assert kernel.applies(model)
+    assert make_plan(model, engine="auto").engine == "numba"
+    big = simplemodels.uncorrelated_background([1.0] * 25, [10.0] * 25, [1.0] * 25)
+    assert big.config.npars > kernel.MAX_FREE + 1 and not kernel.applies(big)
+    assert make_plan(big, engine="auto").engine == "numpy"
+    assert make_plan(big, engine="numba").engine == "numpy"
     pytest.importorskip("jax")
-    assert not kernel.applies(model.to("jax"), 3)
+    assert not kernel.applies(model.to("jax"))
+    assert make_plan(model.to("jax")).engine == "numpy"

@@ -25,17 +25,30 @@ def canonical():
 
 
 def test_get_optimizer():
-    assert isinstance(get_optimizer(None), ScipyOptimizer)
+    assert get_optimizer(None) is None and get_optimizer("auto") is None  # the default path
     assert isinstance(get_optimizer("scipy"), ScipyOptimizer)
     assert isinstance(get_optimizer("Minuit"), MinuitOptimizer)
     custom = MinuitOptimizer(strategy=2, tolerance=1e-3)
     assert get_optimizer(custom) is custom
-    with pytest.raises(FitError, match="scipy, minuit"):
+    with pytest.raises(FitError, match="auto, scipy, minuit"):
         get_optimizer("bfgs")
     with pytest.raises(FitError, match="optimizer must be"):
         get_optimizer(3.0)
     with pytest.raises(FitError, match="strategy"):
         MinuitOptimizer(strategy=5)
+
+
+def test_engine_choices(canonical, monkeypatch):
+    from hfx.errors import MissingExtraError
+    from hfx.optimize import kernel, make_plan
+
+    model, data = canonical
+    with pytest.raises(FitError, match="unknown engine 'gpu'; choose one of auto, numpy, numba"):
+        fit(model, data, engine="gpu")
+    monkeypatch.setattr(kernel, "available", lambda: False)  # as without numba installed
+    assert make_plan(model).engine == "numpy"
+    with pytest.raises(MissingExtraError, match=r"hfx\[fast\]"):
+        fit(model, data, engine="numba")
 
 
 def test_optimizers_are_values():
@@ -198,7 +211,7 @@ def test_minuit_minimum_is_polished_to_the_reference(name):
 
 def test_default_fit_is_newton_with_scipy_fallback(canonical, monkeypatch):
     from hfx.optimize import newton_fit
-    from hfx.optimize.common import Minimum
+    from hfx.optimize.result import Minimum
 
     model, data = canonical
     default = fit(model, data, uncertainties=False)

@@ -255,16 +255,16 @@ def _import_extra(module: str, extra: str) -> Any:
         ) from None
 
 
-_INSTANCES: dict[str, Backend] = {}
+_BACKEND_CLASSES = {"numpy": NumpyBackend, "jax": JaxBackend, "torch": TorchBackend}
 
 
 def get_backend(backend: str | Backend = "numpy") -> Backend:
-    """Resolve a backend name (numpy, jax, torch) or instance to a :class:`Backend`."""
+    """Resolve a backend name (numpy, jax, torch) or instance to a :class:`Backend`.
+
+    A name gives a new instance (backends hold no state beyond their array module).
+    """
     if isinstance(backend, Backend):
         return backend
     if not isinstance(backend, str) or backend.lower() not in BACKEND_NAMES:
         raise BackendError(f"unknown backend {backend!r}; choose one of {', '.join(BACKEND_NAMES)}")
-    key = backend.lower()
-    if key not in _INSTANCES:
-        _INSTANCES[key] = {"numpy": NumpyBackend, "jax": JaxBackend, "torch": TorchBackend}[key]()
-    return _INSTANCES[key]
+    return _BACKEND_CLASSES[backend.lower()]()

@@ -1,20 +1,45 @@
 """The numba-compiled kernels behind :mod:`hfx.optimize.kernel` (imported only with numba).
 
-One row at a time: expected counts and their Jacobian from the term tables, −log L over
-the free parameters with gradient and Gauss-Newton Hessian, and the projected Newton
-iteration of :mod:`hfx.optimize.batched` written out for a single row.
+One row at a time: expected counts and their Jacobian from the flat term tables
+(:mod:`hfx.likelihood.flat_terms`), −log L over the free parameters with gradient and
+Gauss-Newton Hessian from the compiled term definitions of :mod:`hfx.likelihood.terms`, and
+the projected Newton iteration of :mod:`hfx.optimize.newton` written out for a single row.
+Importing this module compiles the kernels (or reads them from numba's on-disk cache) and
+runs them once on a one-bin model, so an import is a complete load.
 """
 
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 
 import numpy as np
 from numba import njit
 
-from hfx.optimize.kernel import _A, _B, _COEF, _DOWN, _LOG_DOWN, _LOG_UP, _NOM, _S, _UP
+from hfx.likelihood import terms
+from hfx.likelihood.flat_terms import A as _A
+from hfx.likelihood.flat_terms import B as _B
+from hfx.likelihood.flat_terms import COEF as _COEF
+from hfx.likelihood.flat_terms import DOWN as _DOWN
+from hfx.likelihood.flat_terms import LOG_DOWN as _LOG_DOWN
+from hfx.likelihood.flat_terms import LOG_UP as _LOG_UP
+from hfx.likelihood.flat_terms import NCONST as _NCONST
+from hfx.likelihood.flat_terms import NOM as _NOM
+from hfx.likelihood.flat_terms import UP as _UP
+from hfx.likelihood.flat_terms import S as _S
+from hfx.likelihood.flat_terms import FlatTerms
 
-_OPTS = {"cache": True, "error_model": "numpy", "nogil": True}
+_OPTS = MappingProxyType({"cache": True, "error_model": "numpy", "nogil": True})
+
+# the likelihood's terms (hfx.likelihood.terms), compiled from their one definition
+_poisson_nll = njit(**_OPTS)(terms.poisson_nll_scalar)
+_poisson_residual = njit(**_OPTS)(terms.poisson_residual_scalar)
+_poisson_curvature = njit(**_OPTS)(terms.poisson_curvature_scalar)
+_gauss_nll = njit(**_OPTS)(terms.gauss_nll)
+_gauss_gradient = njit(**_OPTS)(terms.gauss_gradient)
+_gauss_curvature = njit(**_OPTS)(terms.gauss_curvature)
+_rate_gradient = njit(**_OPTS)(terms.rate_constraint_gradient)
+_rate_curvature = njit(**_OPTS)(terms.rate_constraint_curvature)
 
 
 @njit(**_OPTS)
@@ -131,15 +156,9 @@ def evaluate(k, x, d, idx, pos, nu, jac, res, g, h):
         n = d[b]
         if v < 0.0 or not math.isfinite(v):
             bad = True
-        if n > 0.0:
-            ratio = n / v
-            f += v - n * math.log(v)
-            weight[b] = ratio / v
-        else:
-            ratio = 0.0
-            f += v
-            weight[b] = 0.0
-        res[b] = 1.0 - ratio
+        f += _poisson_nll(n, v)
+        res[b] = _poisson_residual(n, v)
+        weight[b] = _poisson_curvature(n, v)
     for i in range(nf):
         p = idx[i]
         acc = 0.0
@@ -156,20 +175,20 @@ def evaluate(k, x, d, idx, pos, nu, jac, res, g, h):
     for c in range(k.gauss_par.size):
         i = pos[k.gauss_par[c]]
         if i >= 0:
-            z = x[k.gauss_par[c]] - d[k.gauss_aux[c]]
-            w = k.gauss_weight[c]
-            f += 0.5 * z * z * w
-            g[i] += z * w
-            h[i, i] += w
+            theta = x[k.gauss_par[c]]
+            aux = d[k.gauss_aux[c]]
+            sigma = k.gauss_sigma[c]
+            f += _gauss_nll(theta, aux, sigma)
+            g[i] += _gauss_gradient(theta, aux, sigma)
+            h[i, i] += _gauss_curvature(sigma)
     for c in range(k.pois_par.size):
         i = pos[k.pois_par[c]]
         if i >= 0:
             theta = x[k.pois_par[c]]
             aux = d[k.pois_aux[c]]
-            lam = theta * k.pois_tau[c]
-            f += lam - (aux * math.log(lam) if aux > 0.0 else 0.0)
-            g[i] += k.pois_tau[c] - aux / theta
-            h[i, i] += aux / (theta * theta)
+            f += _poisson_nll(aux, theta * k.pois_tau[c])
+            g[i] += _rate_gradient(theta, aux, k.pois_tau[c])
+            h[i, i] += _rate_curvature(theta, aux)
     if not math.isfinite(f):
         bad = True
     for i in range(nf):
@@ -389,15 +408,15 @@ def twice_nll_rows(k, pars, data, out):
         nll = 0.0
         for b in range(nb):
             n = d[b]
-            nll += nu[b] + math.lgamma(n + 1.0) - (n * math.log(nu[b]) if n != 0.0 else 0.0)
+            nll += _poisson_nll(n, nu[b]) + math.lgamma(n + 1.0)
         for c in range(k.gauss_par.size):
-            z = x[k.gauss_par[c]] - d[k.gauss_aux[c]]
-            w = k.gauss_weight[c]
-            nll += 0.5 * z * z * w - 0.5 * math.log(w) + half_log_2pi
+            sigma = k.gauss_sigma[c]
+            nll += _gauss_nll(x[k.gauss_par[c]], d[k.gauss_aux[c]], sigma)
+            nll += math.log(sigma) + half_log_2pi
         for c in range(k.pois_par.size):
             aux = d[k.pois_aux[c]]
             lam = x[k.pois_par[c]] * k.pois_tau[c]
-            nll += lam + math.lgamma(aux + 1.0) - (aux * math.log(lam) if aux != 0.0 else 0.0)
+            nll += _poisson_nll(aux, lam) + math.lgamma(aux + 1.0)
         out[row] = 2.0 * nll
 
 
@@ -412,3 +431,39 @@ def expected_data_row(k, x, out):
         out[k.gauss_aux[c]] = x[k.gauss_par[c]]
     for c in range(k.pois_par.size):
         out[k.pois_aux[c]] = x[k.pois_par[c]] * k.pois_tau[c]
+
+
+def _warm_up() -> None:
+    """Compile (or read from numba's cache) every kernel by running it on a one-bin model."""
+    one, none = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    consts = np.zeros((0, _NCONST))
+    k = FlatTerms(
+        nbins=1,
+        nominal=np.ones(1),
+        entry_bin=one,
+        mult_ptr=np.array([0, 1]),
+        mult_par=one,
+        mult_var=np.array([-1]),
+        ns_code=0,
+        ns_par=none,
+        ns_consts=consts,
+        hs_code=0,
+        hs_par=none,
+        hs_consts=consts,
+        hs_entry=none,
+        hs_var=none,
+        gauss_par=none,
+        gauss_aux=none,
+        gauss_sigma=np.zeros(0),
+        pois_par=none,
+        pois_aux=none,
+        pois_tau=np.zeros(0),
+    )
+    x, lo, hi = np.ones((1, 1)), np.zeros(1), np.full(1, 10.0)
+    flags = np.zeros(1, dtype=np.bool_)
+    fit_rows(k, x, x, one, lo, hi, 1e-10, 10, np.empty((1, 1)), flags)
+    twice_nll_rows(k, x, x, np.empty(1))
+    expected_data_row(k, x[0], np.empty(1))
+
+
+_warm_up()

@@ -1,9 +1,10 @@
-"""``fit`` and ``fixed_poi_fit``: one maximum-likelihood fit with a chosen optimizer.
+"""``fit`` and ``fixed_poi_fit``: one maximum-likelihood fit, as its :class:`FitPlan` says.
 
 Only the free parameters are handed to the optimizer; fixed ones (the model's
 ``suggested_fixed()`` plus the caller's ``fixed``) stay at their initial values.  Without a
 chosen optimizer, models with the exact Jacobian are first fitted by projected Newton
-(:class:`~hfx.optimize.newton_fit.NewtonOptimizer`), with L-BFGS-B as the fallback.  A failed
+(:class:`~hfx.optimize.newton_fit.NewtonOptimizer` on the plan's engine), with L-BFGS-B as
+the fallback.  A failed
 minimisation is retried from the model's suggested start (when the caller gave another),
 from a perturbed start, then with the other optimizer (Minuit
 with strategy 2 after scipy, scipy after Minuit) before :class:`~hfx.errors.FitError`.
@@ -17,43 +18,21 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import FitError
-from hfx.optimize.common import (
-    Minimum,
+from hfx.optimize.covariance import build_result
+from hfx.optimize.minuit_fit import MinuitOptimizer
+from hfx.optimize.plan import FitPlan, Optimizer, make_plan
+from hfx.optimize.problem import (
     Objective,
-    build_result,
     check_data,
     diagnose,
     poi_mask_and_init,
     resolve,
     to_numpy,
 )
-from hfx.optimize.minuit_fit import MinuitOptimizer
-from hfx.optimize.newton_fit import NewtonOptimizer
-from hfx.optimize.result import FitResult
+from hfx.optimize.result import FitResult, Minimum
 from hfx.optimize.scipy_fit import ScipyOptimizer
 
-Optimizer = ScipyOptimizer | MinuitOptimizer
-OPTIMIZER_NAMES = ("scipy", "minuit")
-_DEFAULT = ScipyOptimizer()
-
-
-def get_optimizer(spec: Any = None) -> Optimizer:
-    """An optimizer from None (scipy), ``"scipy"``, ``"minuit"`` or an optimizer instance."""
-    if spec is None:
-        return _DEFAULT
-    if isinstance(spec, str):
-        key = spec.lower()
-        if key == "scipy":
-            return _DEFAULT
-        if key == "minuit":
-            return MinuitOptimizer()
-        raise FitError(f"unknown optimizer {spec!r}; choose one of {', '.join(OPTIMIZER_NAMES)}")
-    if hasattr(spec, "minimize") and hasattr(spec, "with_strategy"):
-        return spec
-    raise FitError(
-        f"optimizer must be None, one of {', '.join(OPTIMIZER_NAMES)} or an optimizer "
-        f"instance (ScipyOptimizer, MinuitOptimizer), not {type(spec).__name__}"
-    )
+__all__ = ["fit", "fixed_poi_fit"]
 
 
 def _fallback(optimizer: Optimizer) -> Optimizer | None:
@@ -72,13 +51,13 @@ def _perturbed(x0: np.ndarray, bnds: np.ndarray) -> np.ndarray:
 
 
 def _attempts(
-    model, opt: Optimizer, x0: np.ndarray, fbnds: np.ndarray, free: np.ndarray, newton: bool
+    model, opt: Optimizer, x0: np.ndarray, fbnds: np.ndarray, free: np.ndarray, first: Any
 ):
-    """(optimizer, start) pairs, made only when the previous attempt failed: Newton first
-    (``newton``), then the caller's start, the model's suggested start (if different), a
-    perturbed start, the other optimizer."""
-    if newton:
-        yield NewtonOptimizer(), x0
+    """(optimizer, start) pairs, made only when the previous attempt failed: ``first`` (the
+    plan's projected Newton, if any), then the caller's start, the model's suggested start
+    (if different), a perturbed start, the other optimizer."""
+    if first is not None:
+        yield first, x0
     yield opt, x0
     if not x0.size:
         return
@@ -107,16 +86,21 @@ def fit(
     bounds: Any = None,
     fixed: Any = None,
     optimizer: Any = None,
+    engine: str = "auto",
     uncertainties: bool = True,
+    plan: FitPlan | None = None,
 ) -> FitResult:
     """Unconditional maximum-likelihood fit of ``model`` to ``data`` (main + auxiliary).
 
-    ``optimizer``: None (projected Newton with the exact Jacobian where the model has it,
-    L-BFGS-B if that fails), "scipy" (L-BFGS-B), "minuit" or an optimizer instance.  With
-    ``uncertainties=False`` no Hessian is computed (uncertainties and covariance are zero).
+    ``optimizer``: None or "auto" (projected Newton with the exact Jacobian where the model
+    has it, L-BFGS-B if that fails), "scipy" (L-BFGS-B), "minuit" or an optimizer instance.
+    ``engine``: "auto", "numpy" or "numba" (:mod:`hfx.optimize.engines`).  A ``plan``
+    (:func:`~hfx.optimize.plan.make_plan`) replaces both.  With ``uncertainties=False`` no
+    Hessian is computed (uncertainties and covariance are zero).
     """
-    opt = get_optimizer(optimizer)
-    newton = optimizer is None and NewtonOptimizer.applies(model)
+    if plan is None:
+        plan = make_plan(model, engine=engine, optimizer=optimizer)
+    opt = plan.optimizer if plan.optimizer is not None else ScipyOptimizer()
     x_init, bnds, mask = resolve(model, init, bounds, fixed)
     data = to_numpy(data)
     check_data(model, data)
@@ -126,7 +110,7 @@ def fit(
     x0 = x_init[free]
     best: Minimum | None = None
     messages = []
-    for attempt, start in _attempts(model, opt, x0, fbnds, free, newton):
+    for attempt, start in _attempts(model, opt, x0, fbnds, free, plan.first_attempt()):
         found = attempt.minimize(obj, start, fbnds)
         messages.append(found.message)
         if np.isfinite(found.fun) and found.fun < 1e299 and _better(found, best):
@@ -146,7 +130,7 @@ def fit(
             + "; "
             + "; ".join(messages)
         )
-    return build_result(model, data, obj, best, bnds, mask, uncertainties)
+    return build_result(model, data, obj, best, bnds, mask, uncertainties, plan.engine)
 
 
 def fixed_poi_fit(
@@ -158,9 +142,12 @@ def fixed_poi_fit(
     bounds: Any = None,
     fixed: Any = None,
     optimizer: Any = None,
+    engine: str = "auto",
     uncertainties: bool = True,
+    plan: FitPlan | None = None,
 ) -> FitResult:
-    """Conditional fit with the parameter of interest held at ``poi_value``."""
+    """Conditional fit with the parameter of interest held at ``poi_value`` (arguments as
+    :func:`fit`)."""
     x0, mask = poi_mask_and_init(model, poi_value, init, fixed)
     return fit(
         model,
@@ -169,5 +156,7 @@ def fixed_poi_fit(
         bounds=bounds,
         fixed=mask,
         optimizer=optimizer,
+        engine=engine,
         uncertainties=uncertainties,
+        plan=plan,
     )

@@ -15,7 +15,8 @@ import numpy as np
 
 from hfx.errors import FitError, MissingExtraError
 from hfx.optimize import gauss_newton
-from hfx.optimize.common import Minimum, Objective, single_threaded_blas
+from hfx.optimize.problem import Objective, single_threaded_blas
+from hfx.optimize.result import Minimum
 
 
 def _iminuit():

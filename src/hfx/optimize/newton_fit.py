@@ -1,6 +1,6 @@
 """Projected Newton with the exact Jacobian for one fit: the first attempt of a default fit.
 
-The same iterations as the batched fitter (:func:`hfx.optimize.batched.newton_rows`) on a
+The iterations of :mod:`hfx.optimize.newton` (or their compiled form, by ``engine``) on a
 single row: Gauss-Newton + secant curvature, the exact curvature near the minimum,
 converging in a handful of iterations where L-BFGS-B needs tens of gradient calls.
 """
@@ -11,17 +11,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hfx.optimize import gauss_newton
-from hfx.optimize.common import Minimum, Objective
+from hfx.optimize import engines, gauss_newton
+from hfx.optimize.problem import Objective
+from hfx.optimize.result import Minimum
+
+__all__ = ["NewtonOptimizer"]
 
 
 @dataclass(frozen=True)
 class NewtonOptimizer:
     """Projected Newton on the free parameters; converged when the Newton decrement (the
-    predicted decrease of −log L) is below ``tolerance``."""
+    predicted decrease of −log L) is below ``tolerance``.  ``engine``: a resolved engine
+    (:func:`~hfx.optimize.engines.resolve_engine`), "numpy" or "numba"."""
 
     tolerance: float = 1e-13
     maxiter: int = 100
+    engine: str = "numpy"
     name = "newton"
 
     @staticmethod
@@ -31,15 +36,21 @@ class NewtonOptimizer:
 
     def minimize(self, obj: Objective, x0: np.ndarray, bnds: np.ndarray) -> Minimum:
         """Minimise ``obj`` from ``x0`` inside ``bnds`` [nfree, 2]."""
-        from hfx.optimize import batched  # imports the scalar fit, which imports this
-
         if x0.size == 0:
             fun, _ = obj(x0)
             return Minimum(x0, fun, bool(np.isfinite(fun) and fun < 1e299), "no free parameters")
         lo, hi = bnds[:, 0], bnds[:, 1]
         start = obj.expand(np.clip(x0, lo, hi))[None, :]
-        x, done, niter = batched.newton_rows(
-            obj.model, obj.data[None, :], start, obj.free, lo, hi, self.tolerance, self.maxiter
+        x, done, niter = engines.newton_rows(
+            self.engine,
+            obj.model,
+            obj.data[None, :],
+            start,
+            obj.free,
+            lo,
+            hi,
+            self.tolerance,
+            self.maxiter,
         )
         fun, _ = obj(x[0])
         converged = bool(done[0]) and bool(np.isfinite(fun)) and fun < 1e299

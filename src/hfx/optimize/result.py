@@ -1,4 +1,5 @@
-"""The outcome of one maximum-likelihood fit."""
+"""What fits return: one fit's :class:`FitResult`, a batch's :class:`BatchFitResult`, and an
+optimizer run's :class:`Minimum`."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+__all__ = ["BatchFitResult", "FitResult", "Minimum", "zero_matrix"]
 
 
 def zero_matrix(n: int) -> np.ndarray:
@@ -60,3 +63,40 @@ class FitResult:
             "par_names": list(self.par_names),
             "fixed": [bool(v) for v in self.fixed],
         }
+
+
+@dataclass(frozen=True)
+class BatchFitResult:
+    """Per-row best fits of a batched minimisation.
+
+    ``niter`` is the number of Newton iterations of the batch; ``nfallback`` how many rows
+    were refitted with the scalar L-BFGS-B :func:`~hfx.optimize.fit` (``success`` is False only for
+    rows where that failed too).
+    """
+
+    bestfit: np.ndarray
+    twice_nll: np.ndarray
+    success: np.ndarray
+    niter: int
+    nfallback: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python (JSON-serialisable) view of the result."""
+        return {
+            "bestfit": np.asarray(self.bestfit, dtype=float).tolist(),
+            "twice_nll": [float(v) for v in self.twice_nll],
+            "success": [bool(v) for v in self.success],
+            "niter": int(self.niter),
+            "nfallback": int(self.nfallback),
+        }
+
+
+@dataclass
+class Minimum:
+    """What one optimizer run found (over the free parameters)."""
+
+    x: np.ndarray
+    fun: float
+    converged: bool
+    message: str
+    coarse: bool = False  # stopped on a loose criterion (Minuit's EDM): polish the minimum

@@ -8,7 +8,8 @@ import numpy as np
 from scipy.optimize import minimize
 
 from hfx.optimize import gauss_newton
-from hfx.optimize.common import Minimum, Objective, projected_gradient, single_threaded_blas
+from hfx.optimize.problem import Objective, projected_gradient, single_threaded_blas
+from hfx.optimize.result import Minimum
 
 
 @dataclass(frozen=True)

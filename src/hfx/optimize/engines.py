@@ -1,0 +1,71 @@
+"""Engines: where the projected Newton iterations and the batch evaluations of a fit run.
+
+``"numpy"`` runs the array code of :mod:`hfx.optimize.newton` on the model's backend;
+``"numba"`` runs the compiled kernels (:mod:`hfx.optimize.kernel`) on the small NumPy models
+they apply to, and the array code elsewhere.  ``"auto"`` is ``"numba"`` where numba is
+installed and the model is one the kernels apply to, else ``"numpy"``.  An engine is a value
+chosen once per task (:func:`resolve_engine`), so the same call always takes the same path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hfx.errors import FitError
+from hfx.optimize import kernel
+from hfx.optimize.newton import numpy_newton_rows
+from hfx.optimize.problem import to_numpy
+
+__all__ = ["ENGINES", "expected_data", "newton_rows", "resolve_engine", "twice_nll"]
+
+ENGINES = ("auto", "numpy", "numba")
+
+
+def resolve_engine(model: Any, engine: str = "auto") -> str:
+    """The engine (``"numpy"`` or ``"numba"``) that fits of ``model`` use for ``engine``.
+
+    ``"numba"`` without numba installed raises :class:`~hfx.errors.MissingExtraError`; on a
+    model the kernels do not apply to (JAX/PyTorch, 21+ parameters) it is ``"numpy"``.
+    """
+    if engine not in ENGINES:
+        raise FitError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "numpy":
+        return "numpy"
+    if engine == "numba":
+        kernel.compiled()  # a clear error when numba is missing
+        return "numba" if kernel.applies(model) else "numpy"
+    return "numba" if kernel.available() and kernel.applies(model) else "numpy"
+
+
+def newton_rows(
+    engine: str,
+    model: Any,
+    data: np.ndarray,
+    full: np.ndarray,
+    free: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Projected Newton from ``full`` [N, npars] on ``data`` [N, ndata] with the resolved
+    ``engine``: the free components [N, nfree], which rows converged, the iterations taken."""
+    if engine == "numba" and 0 < int(free.sum()) <= kernel.MAX_FREE:
+        return kernel.newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
+    return numpy_newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
+
+
+def twice_nll(engine: str, model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """−2 log L per row of ``pars`` [N, npars] and ``data`` [N, ndata]."""
+    if engine == "numba":
+        return kernel.twice_nll(model, pars, data)
+    return np.array(-2.0 * to_numpy(model.logpdf(pars, data)), dtype=np.float64)
+
+
+def expected_data(engine: str, model: Any, pars: np.ndarray) -> np.ndarray:
+    """Expected main + auxiliary data at ``pars`` [npars]."""
+    if engine == "numba":
+        return kernel.expected_data(model, pars)
+    return np.array(to_numpy(model.expected_data(pars)), dtype=np.float64)

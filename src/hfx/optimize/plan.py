@@ -1,0 +1,107 @@
+"""A fit plan: which algorithm and engine every fit of a task uses, decided once, up front.
+
+``optimizer`` None (or ``"auto"``) means projected Newton with the exact Jacobian where the
+model has it (a batch of fits as one batched computation), with L-BFGS-B as the fallback;
+``"scipy"``, ``"minuit"`` or an optimizer instance run that optimizer for each fit.
+``engine`` (:mod:`hfx.optimize.engines`) says where the Newton iterations run.  The plan is a
+value: the CLI, the library and the inference functions build it from their arguments, and
+nothing a process did earlier changes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hfx.errors import FitError
+from hfx.optimize import engines
+from hfx.optimize.gauss_newton import newton_ok
+from hfx.optimize.minuit_fit import MinuitOptimizer
+from hfx.optimize.newton_fit import NewtonOptimizer
+from hfx.optimize.scipy_fit import ScipyOptimizer
+
+__all__ = ["OPTIMIZER_NAMES", "FitPlan", "Optimizer", "get_optimizer", "make_plan"]
+
+Optimizer = ScipyOptimizer | MinuitOptimizer
+OPTIMIZER_NAMES = ("auto", "scipy", "minuit")
+
+
+def get_optimizer(spec: Any = None) -> Optimizer | None:
+    """None for None or ``"auto"`` (the default path), else an optimizer from ``"scipy"``,
+    ``"minuit"`` or an optimizer instance."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        key = spec.lower()
+        if key == "auto":
+            return None
+        if key == "scipy":
+            return ScipyOptimizer()
+        if key == "minuit":
+            return MinuitOptimizer()
+        raise FitError(f"unknown optimizer {spec!r}; choose one of {', '.join(OPTIMIZER_NAMES)}")
+    if hasattr(spec, "minimize") and hasattr(spec, "with_strategy"):
+        return spec  # type: ignore[no-any-return]
+    raise FitError(
+        f"optimizer must be None, one of {', '.join(OPTIMIZER_NAMES)} or an optimizer "
+        f"instance (ScipyOptimizer, MinuitOptimizer), not {type(spec).__name__}"
+    )
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """How the fits of one model run.
+
+    ``engine``: the resolved engine ("numpy" or "numba"); ``optimizer``: None for the default
+    path, else the optimizer every fit uses; ``newton``: whether the model takes dense Newton
+    steps (exact Jacobian, moderate size).
+    """
+
+    engine: str
+    optimizer: Optimizer | None
+    newton: bool
+
+    @property
+    def batched(self) -> bool:
+        """Whether several fits run as one batched Newton computation."""
+        return self.optimizer is None and self.newton
+
+    def first_attempt(self) -> NewtonOptimizer | None:
+        """The optimizer a single default fit tries first (projected Newton), or None."""
+        return NewtonOptimizer(engine=self.engine) if self.batched else None
+
+    def newton_rows(
+        self,
+        model: Any,
+        data: np.ndarray,
+        full: np.ndarray,
+        free: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        tolerance: float,
+        maxiter: int,
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """Projected Newton on many rows (see :func:`hfx.optimize.engines.newton_rows`)."""
+        return engines.newton_rows(
+            self.engine, model, data, full, free, lo, hi, tolerance, maxiter
+        )
+
+    def twice_nll(self, model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+        """−2 log L per row of ``pars`` [N, npars] and ``data`` [N, ndata]."""
+        return engines.twice_nll(self.engine, model, pars, data)
+
+    def expected_data(self, model: Any, pars: np.ndarray) -> np.ndarray:
+        """Expected main + auxiliary data at ``pars`` [npars]."""
+        return engines.expected_data(self.engine, model, pars)
+
+
+def make_plan(model: Any, *, engine: str = "auto", optimizer: Any = None) -> FitPlan:
+    """The plan for fits of ``model`` with ``engine`` ("auto" | "numpy" | "numba") and
+    ``optimizer`` (None/"auto" | "scipy" | "minuit" | an instance)."""
+    return FitPlan(
+        engine=engines.resolve_engine(model, engine),
+        optimizer=get_optimizer(optimizer),
+        newton=newton_ok(model),
+    )
