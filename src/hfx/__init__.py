@@ -11,8 +11,8 @@ Load a HistFactory JSON workspace, compile it into a model and evaluate its like
 
 from __future__ import annotations
 
-from hfx import simplemodels
-from hfx.compile.compiled import compile_model
+import importlib
+
 from hfx.errors import (
     BackendError,
     FitError,
@@ -23,26 +23,73 @@ from hfx.errors import (
     PatchError,
     SpecError,
 )
-from hfx.infer import (
-    HypotestResult,
-    SignificanceResult,
-    UpperLimitResult,
-    hypotest,
-    significance,
-    upper_limit,
-)
-from hfx.likelihood.backends import get_backend
-from hfx.likelihood.model import Model, ModelConfig
-from hfx.optimize import FitResult, fit, fixed_poi_fit
-from hfx.spec.jsonio import PathLike
-from hfx.spec.patches import Patch, PatchSet, apply_patch
-from hfx.spec.workspace import Workspace
+
+TYPE_CHECKING = False  # not typing's: importing typing would slow the start of `hfx`
+if TYPE_CHECKING:
+    from typing import Any
+
+    from hfx import simplemodels
+    from hfx.compile.compiled import compile_model
+    from hfx.infer import (
+        HypotestResult,
+        SignificanceResult,
+        UpperLimitResult,
+        hypotest,
+        significance,
+        upper_limit,
+    )
+    from hfx.likelihood.backends import get_backend
+    from hfx.likelihood.model import Model, ModelConfig
+    from hfx.optimize import FitResult, fit, fixed_poi_fit
+    from hfx.spec.jsonio import PathLike
+    from hfx.spec.patches import Patch, PatchSet, apply_patch
+    from hfx.spec.workspace import Workspace
 
 __version__ = "0.1.0"
 
+# The rest of the public API, imported on first use: NumPy, SciPy and the compiled
+# kernels take a second to import, which `import hfx` (and the start of every `hfx`
+# command, where Ctrl-C must already be handled) should not pay up front.
+_LAZY = {
+    "simplemodels": "hfx.simplemodels",
+    "compile_model": "hfx.compile.compiled",
+    "HypotestResult": "hfx.infer",
+    "SignificanceResult": "hfx.infer",
+    "UpperLimitResult": "hfx.infer",
+    "hypotest": "hfx.infer",
+    "significance": "hfx.infer",
+    "upper_limit": "hfx.infer",
+    "get_backend": "hfx.likelihood.backends",
+    "Model": "hfx.likelihood.model",
+    "ModelConfig": "hfx.likelihood.model",
+    "FitResult": "hfx.optimize",
+    "fit": "hfx.optimize",
+    "fixed_poi_fit": "hfx.optimize",
+    "Patch": "hfx.spec.patches",
+    "PatchSet": "hfx.spec.patches",
+    "apply_patch": "hfx.spec.patches",
+    "Workspace": "hfx.spec.workspace",
+}
 
-def load(path: PathLike, **kwargs) -> Workspace:
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hfx' has no attribute {name!r}")
+    imported = importlib.import_module(module)
+    value = imported if module == f"hfx.{name}" else getattr(imported, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def load(path: PathLike, **kwargs: Any) -> Workspace:
     """Read and validate a HistFactory JSON workspace (``-`` reads stdin)."""
+    from hfx.spec.workspace import Workspace
+
     return Workspace.load(path, **kwargs)
 
 

@@ -1,6 +1,6 @@
 """``python -m hfx``: the same as the ``hfx`` command."""
 
-from hfx.interfaces.cli.main import cli
+from hfx.interfaces.cli.entry import main
 
 if __name__ == "__main__":
-    cli(prog_name="hfx")
+    main(prog_name="hfx")

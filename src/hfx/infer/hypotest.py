@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from hfx.errors import HfxError, ResultError, check_finite
+from hfx.errors import HfxError, ModelError, ResultError, check_finite
 from hfx.infer.asymptotic import AsymptoticCalculator
 from hfx.infer.toys import ToyCalculator
 
-__all__ = ["HypotestResult", "hypotest", "make_calculator"]
+__all__ = [
+    "HypotestResult",
+    "PoiOutOfBoundsError",
+    "check_poi_in_bounds",
+    "hypotest",
+    "make_calculator",
+]
 
 _ASYMPTOTIC = ("asymptotic", "asymptotics")
 _TOYS = ("toys", "toybased")
@@ -95,6 +103,32 @@ def make_calculator(
             model, data, ntoys=ntoys, seed=seed, progress=progress, optimizer=optimizer, **common
         )
     raise HfxError(f"unknown calculator {calculator!r}; choose 'asymptotic' or 'toys'")
+
+
+class PoiOutOfBoundsError(ModelError, ValueError):
+    """A tested POI value outside the POI's bounds (a ValueError too, as pyhf raises)."""
+
+
+def check_poi_in_bounds(calc: Any, values: Iterable[float], what: str = "test POI") -> None:
+    """Refuse POI values that are not finite or lie outside the POI bounds of ``calc``.
+
+    ``calc`` is an hfx calculator (or a pyhf-facade one wrapping it as ``.native``).  The
+    fits hold the POI at the tested value, which the bounds forbid: outside them the
+    result would depend on how each fit copes (pyhf refuses with a ValueError).
+    """
+    calc = getattr(calc, "native", calc)
+    lo, hi = (float(b) for b in calc.opts.bounds[calc.poi_index])
+    name = getattr(calc.model.config, "poi_name", None) or f"index {calc.poi_index}"
+    for value in values:
+        value = float(value)
+        if not math.isfinite(value):
+            raise PoiOutOfBoundsError(f"{what} {value} of the POI {name!r} is not a number")
+        if not lo <= value <= hi:
+            raise PoiOutOfBoundsError(
+                f"{what} {value:g} lies outside the bounds [{lo:g}, {hi:g}] of the POI "
+                f"{name!r}; test a value inside them or widen the bounds (bounds=, or the "
+                "POI's entry in the measurement's config parameters)"
+            )
 
 
 def run_hypotest(calc: AsymptoticCalculator | ToyCalculator, poi: float) -> HypotestResult:
@@ -193,4 +227,5 @@ def hypotest(
         fixed=fixed,
         optimizer=optimizer,
     )
+    check_poi_in_bounds(calc, [poi])
     return run_hypotest(calc, poi)

@@ -24,7 +24,7 @@ from scipy.special import ndtr, ndtri
 
 from hfx.errors import HfxError, HfxWarning, check_finite
 from hfx.infer.asymptotic import NSIGMA, AsymptoticCalculator
-from hfx.infer.hypotest import make_calculator, run_hypotest
+from hfx.infer.hypotest import check_poi_in_bounds, make_calculator, run_hypotest
 
 __all__ = ["UpperLimitResult", "upper_limit"]
 
@@ -296,6 +296,7 @@ def upper_limit(
         grid = np.asarray(scan, dtype=float).reshape(-1)
         if grid.size < 2:
             raise HfxError("scan needs at least two POI values")
+        check_poi_in_bounds(calc, grid, what="scan point")
         return _scan(curves, grid, level)
     lo, hi = (float(x) for x in calc.opts.bounds[calc.poi_index])
     return _toms748(curves, lo, hi, level, rtol)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import stat
 import sys
 import tempfile
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from hfx.errors import SpecError
+from hfx.errors import HfxError, SpecError
 
 __all__ = [
     "PathLike",
     "copy_json",
     "dumps",
     "load_json",
+    "new_file_mode",
     "parse_json",
     "source_name",
     "write_json_atomic",
@@ -94,17 +96,58 @@ def write_json_atomic(path: PathLike, obj: Any, *, indent: int | None = 2) -> No
     write_text_atomic(path, text)
 
 
+def new_file_mode(*, directory: bool = False) -> int:
+    """The permissions ``open()`` (``mkdir`` for a directory) gives a new file: 0o666
+    (0o777) less the process umask; ``tempfile`` creates its files and folders 0o600/0o700."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def write_text_atomic(path: PathLike, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
-    target = Path(path)
+    """Write ``text`` to a temporary file beside ``path`` and rename it into place.
+
+    The file gets the permissions a plain ``open(path, "w")`` would give it: those of the
+    file it replaces, else 0o666 less the umask.  A symbolic link is written through, a
+    device or a pipe (``/dev/stdout``) written directly.  Errors name ``path``, not the
+    temporary file.
+    """
+    name = str(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        _write_special(path, text, name)  # a device or a pipe, e.g. /dev/stdout
+        return
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
-        raise SpecError("output directory does not exist", source=str(directory))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        problem = "is not a folder" if directory.exists() else "does not exist"
+        raise HfxError(f"cannot write: {str(directory)!r} {problem}", source=name)
+    if target.is_dir():
+        raise HfxError("cannot write: is a directory", source=name)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode) if target.is_file() else new_file_mode()
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise HfxError(f"cannot write: {exc.strerror or exc}", source=name) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), mode)
             fh.write(text)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise HfxError(f"cannot write: {exc.strerror or exc}", source=name) from None
         raise
+
+
+def _write_special(target: PathLike, text: str, name: str) -> None:
+    try:
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise HfxError(f"cannot write: {exc.strerror or exc}", source=name) from None

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from hfx.errors import SpecError
+from hfx.errors import ModelError, SpecError
 from hfx.spec import operations
 from hfx.spec.jsonio import PathLike, copy_json, load_json, source_name
 from hfx.spec.validate import validate_workspace
@@ -175,6 +175,7 @@ class Workspace:
 
         workspace = self.apply_patches(patches) if patches else self
         measurement = workspace.get_measurement(measurement_name)
+        _check_normsys_logs(workspace, modifier_settings)
         return compile_model(
             workspace,
             measurement,
@@ -266,3 +267,34 @@ class Workspace:
     def digest(self, algorithm: str = "sha256") -> str:
         """Hex digest of the canonical JSON form of this workspace."""
         return operations.digest(self._spec, algorithm=algorithm)
+
+
+def _check_normsys_logs(workspace: Workspace, modifier_settings: Any) -> None:
+    """With an exponential normsys interpolation (code1, code4: the defaults) the factors hi
+    and lo enter through their logarithms, so both must be > 0; else the model would give
+    NaN at every parameter point (and NumPy warnings while it is built)."""
+    code = "code4"  # the default; settings that do not name normsys give code1
+    if modifier_settings is not None:
+        entry = (
+            modifier_settings.get("normsys", {}) if isinstance(modifier_settings, Mapping) else {}
+        )
+        raw = entry.get("interpcode", "code1") if isinstance(entry, Mapping) else entry
+        code = "code" + str(raw).strip().lower().removeprefix("code")
+    if code not in ("code1", "code4"):
+        return  # code0, code2 (linear, quadratic) take 0 factors; unknown codes fail later
+    for ci, channel in enumerate(workspace._spec["channels"]):
+        for si, sample in enumerate(channel["samples"]):
+            for mi, mod in enumerate(sample["modifiers"]):
+                if mod["type"] != "normsys":
+                    continue
+                hi, lo = mod["data"]["hi"], mod["data"]["lo"]
+                if hi > 0 and lo > 0:
+                    continue
+                raise ModelError(
+                    f"normsys modifier {mod['name']!r} of sample {sample['name']!r} in channel "
+                    f"{channel['name']!r} has hi = {hi!r} and lo = {lo!r}, but the {code} "
+                    "interpolation takes their logarithm: both must be > 0 (or choose code0 "
+                    "or code2 with modifier_settings)",
+                    source=workspace.source,
+                    pointer=f"/channels/{ci}/samples/{si}/modifiers/{mi}/data",
+                )

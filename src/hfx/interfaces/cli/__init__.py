@@ -1,3 +1,4 @@
-"""The ``hfx`` command-line interface (click); the entry point is :func:`main.cli`."""
+"""The ``hfx`` command-line interface (click); the command is :func:`main.cli`, started by
+:func:`entry.main` (which handles Ctrl-C)."""
 
 __all__: list[str] = []

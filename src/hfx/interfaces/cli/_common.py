@@ -25,10 +25,12 @@ from hfx.errors import HfxError, MissingPOIWarning
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 EXIT_FAILURE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
 # Keys of ``ctx.meta`` (shared by a context and all its children).
 _DEBUG = "hfx.debug"
 _INPUTS = "hfx.inputs"
+_INPUT_PATHS = "hfx.input_paths"
 
 
 class CliFailure(click.ClickException):
@@ -92,7 +94,10 @@ class HfxGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
             raise
         except KeyboardInterrupt:
-            raise
+            # The hfx command raises its own Interrupted (see entry.py); this is for `cli`
+            # called directly, where click would print "Aborted!" and exit with status 1.
+            info("interrupted")
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
         except HfxError as exc:
             raise _failure(ctx, exc, str(exc)) from None
         except OSError as exc:
@@ -173,8 +178,27 @@ def _register_input(path: str) -> str:
             raise click.UsageError(
                 "no input: give a file name, or pipe JSON in and use '-' for standard input"
             )
+    else:
+        ctx.meta.setdefault(_INPUT_PATHS, []).append(path)
     inputs.append(name)
     return name
+
+
+def _refuse_overwriting_input(output_file: str) -> None:
+    """An output file must not be one of the command's inputs (same file, by any path)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not os.path.exists(output_file):
+        return
+    for path in ctx.meta.get(_INPUT_PATHS, []):
+        try:
+            same = os.path.samefile(path, output_file)
+        except OSError:
+            continue
+        if same:
+            raise CliFailure(
+                f"{output_file}: refusing to write the result over an input of this command; "
+                "give another --output-file"
+            )
 
 
 def load_workspace(path: str) -> Any:
@@ -207,6 +231,7 @@ def emit_json(obj: Any, output_file: str | None = None) -> None:
     if output_file is None or output_file == "-":
         click.echo(dumps(obj, indent=2))
         return
+    _refuse_overwriting_input(output_file)
     write_json_atomic(output_file, obj, indent=2)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from hfx.interfaces.cli._common import (
+    _register_input,
     emit_json,
     info,
     input_path,
@@ -34,6 +35,7 @@ def xml2json(config: str, basedir: str | None, output_file: str | None) -> None:
     """
     from hfx.interfaces.io.xml_import import read_xml
 
+    _register_input(config)
     with naming(config):
         spec = read_xml(config, basedir=basedir)
     emit_json(spec, output_file)

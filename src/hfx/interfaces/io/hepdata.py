@@ -273,9 +273,14 @@ def download(
     scratch: Path | None = None
     done = False
     try:
-        scratch = Path(
-            tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".hfx-partial", dir=target.parent)
-        )
+        try:
+            scratch = Path(
+                tempfile.mkdtemp(
+                    prefix=f".{target.name}.", suffix=".hfx-partial", dir=target.parent
+                )
+            )
+        except OSError as exc:
+            raise DownloadError(f"cannot create: {exc.strerror or exc}", source=name) from None
         archive = scratch / "archive"
         with open(archive, "wb") as out:
             fetched = fetch(url, out, max_bytes=max_bytes, timeout=timeout, progress=progress)

@@ -27,6 +27,7 @@ from typing import Any
 from hfx.errors import HfxWarning, SpecError
 from hfx.interfaces.io.root_hist import require, write_root_file
 from hfx.interfaces.io.xml_measurements import MeasurementWriter, fmt, normfactor_attributes
+from hfx.spec.jsonio import new_file_mode
 
 __all__ = ["DTD_NAME", "DTD_PATH", "ROOT_FILE", "PathLike", "write_xml"]
 
@@ -61,8 +62,12 @@ def write_xml(
         raise SpecError(f"resultprefix {resultprefix!r} must be letters, digits, _ . + -")
     target = Path(output_dir)
     _check_target(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    except OSError as exc:
+        raise SpecError(f"cannot create: {exc.strerror or exc}", source=str(target)) from None
+    try:
+        tmp.chmod(new_file_mode(directory=True))  # mkdtemp's 0o700 is not what mkdir gives
         _Exporter(workspace.spec, tmp, specroot, dataroot, resultprefix).write()
         if target.exists():
             target.rmdir()  # empty, checked above

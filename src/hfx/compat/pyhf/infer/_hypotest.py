@@ -7,6 +7,7 @@ from typing import Any
 from hfx.compat.pyhf.infer import utils
 from hfx.compat.pyhf.infer._common import _empty, poi_index, scalar
 from hfx.errors import ModelError
+from hfx.infer.hypotest import check_poi_in_bounds
 
 __all__ = ["check_prerequisites", "hypotest", "run_test"]
 
@@ -30,7 +31,11 @@ def run_test(
     return_expected: bool = False,
     return_expected_set: bool = False,
 ) -> list[Any]:
-    """One hypothesis test with an existing calculator: pyhf's return values, as a list."""
+    """One hypothesis test with an existing calculator: pyhf's return values, as a list.
+
+    A ``poi_test`` outside the POI bounds raises a ValueError, as pyhf's fits do.
+    """
+    check_poi_in_bounds(calc, [poi_test])
     teststat = calc.teststatistic(poi_test)
     sb_dist, b_dist = calc.distributions(poi_test)
     clsb, clb, cls = calc.pvalues(teststat, sb_dist, b_dist)
