@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hfx import simplemodels
-    from hfx.compile.compiled import compile_model
     from hfx.infer import (
         HypotestResult,
         SignificanceResult,
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
         upper_limit,
     )
     from hfx.likelihood.backends import get_backend
+    from hfx.likelihood.build import compile_model
     from hfx.likelihood.model import Model, ModelConfig
     from hfx.optimize import FitResult, fit, fixed_poi_fit
     from hfx.spec.jsonio import PathLike
@@ -52,7 +52,7 @@ __version__ = "0.1.0"
 # command, where Ctrl-C must already be handled) should not pay up front.
 _LAZY = {
     "simplemodels": "hfx.simplemodels",
-    "compile_model": "hfx.compile.compiled",
+    "compile_model": "hfx.likelihood.build",
     "HypotestResult": "hfx.infer",
     "SignificanceResult": "hfx.infer",
     "UpperLimitResult": "hfx.infer",

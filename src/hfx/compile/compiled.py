@@ -1,7 +1,8 @@
-"""``compile_model``: workspace + measurement + settings → :class:`~hfx.likelihood.model.Model`.
+"""``compile_workspace``: workspace + measurement + settings → (ModelConfig, CompiledArrays).
 
 All string handling, sorting, masks and index arrays are made here, once, as NumPy
-arrays (:class:`CompiledArrays`); the model moves them to its backend.
+arrays (:class:`CompiledArrays`); the model (:func:`hfx.likelihood.build.compile_model`,
+one layer up) moves them to its backend.
 """
 
 from __future__ import annotations
@@ -14,53 +15,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hfx._names import did_you_mean
+from hfx.compile.config import ModelConfig
 from hfx.compile.layout import Layout, build_layout
 from hfx.compile.measurement import apply_measurement
 from hfx.compile.modifiers import Terms, build_terms, declare_parameters, finalize_constraints
 from hfx.compile.parameters import CONSTRAINT_NORMAL, CONSTRAINT_POISSON, ParameterTable
+from hfx.compile.settings import resolve_modifier_settings
 from hfx.errors import MissingPOIWarning, ModelError
-from hfx.likelihood.interpolation import INTERP_CODES, normalize_code
 
 if TYPE_CHECKING:
-    from hfx.likelihood.model import Model
     from hfx.spec.workspace import Workspace
 
-__all__ = ["CompiledArrays", "compile_model"]
-
-DEFAULT_MODIFIER_SETTINGS = {
-    "normsys": {"interpcode": "code4"},
-    "histosys": {"interpcode": "code4p"},
-}
-# Codes a type falls back to when settings are given but do not mention it (as pyhf does).
-_FALLBACK_CODES = {"normsys": "code1", "histosys": "code0"}
-
-
-def resolve_modifier_settings(settings: Mapping[str, Any] | None) -> dict[str, str]:
-    """Interpolation code per interpolated modifier type, e.g. ``{"normsys": "code4", ...}``."""
-    if settings is None:
-        settings = DEFAULT_MODIFIER_SETTINGS
-    if not isinstance(settings, Mapping):
-        raise ModelError(
-            "modifier_settings must be a mapping like {'normsys': {'interpcode': 'code4'}}"
-        )
-    unknown = set(settings) - set(_FALLBACK_CODES)
-    if unknown:
-        raise ModelError(
-            f"modifier_settings: unknown modifier type(s) {sorted(unknown)}; "
-            "only normsys and histosys take an interpolation code"
-        )
-    codes = {}
-    for kind, fallback in _FALLBACK_CODES.items():
-        entry = settings.get(kind, {"interpcode": fallback})
-        raw = entry.get("interpcode", fallback) if isinstance(entry, Mapping) else entry
-        code = normalize_code(raw)
-        if code is None:
-            raise ModelError(
-                f"modifier_settings: unknown interpcode {raw!r} for {kind}; "
-                f"choose one of {', '.join(INTERP_CODES)}"
-            )
-        codes[kind] = code
-    return codes
+__all__ = ["CompiledArrays", "compile_workspace"]
 
 
 @dataclass(frozen=True)
@@ -121,17 +87,14 @@ def _constraint_arrays(table: ParameterTable) -> dict[str, Any]:
     }
 
 
-def compile_model(
+def compile_workspace(
     workspace: Workspace,
     measurement: Mapping[str, Any],
     *,
     modifier_settings: Mapping[str, Any] | None = None,
-    backend: Any = "numpy",
     poi_name: str | None = None,
-) -> Model:
-    """Compile ``workspace`` under ``measurement`` into a model on ``backend``."""
-    from hfx.likelihood.model import Model, ModelConfig
-
+) -> tuple[ModelConfig, CompiledArrays]:
+    """Compile ``workspace`` under ``measurement``: the model's config and its arrays."""
     source = workspace.source
     channels_spec = workspace._spec["channels"]
     codes = resolve_modifier_settings(modifier_settings)
@@ -190,4 +153,4 @@ def compile_model(
     )
     # read by inference errors: "the measurement's POI ... is missing, apply its signal patch"
     config.missing_poi = missing_poi
-    return Model(config, arrays, backend=backend)
+    return config, arrays

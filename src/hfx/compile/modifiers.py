@@ -30,7 +30,7 @@ __all__ = [
 VECTOR_TYPES = ("shapefactor", "shapesys", "staterror")
 LINEAR_TYPES = ("normfactor", "lumi", "shapefactor", "shapesys", "staterror")
 # Types that may share one parameter name (one α moves both a normsys and a histosys).
-_SHAREABLE = {"normsys", "histosys"}
+_SHAREABLE = frozenset({"normsys", "histosys"})
 
 
 def declare_parameters(layout: Layout) -> list[ParameterSpec]:

@@ -16,10 +16,21 @@ from hfx.infer.hypotest import HypotestResult, hypotest, make_calculator
 from hfx.infer.intervals import ProfileScan, interval, profile_scan
 from hfx.infer.limits import UpperLimitResult, upper_limit
 from hfx.infer.significance import SignificanceResult, significance
-from hfx.infer.teststats import get_test_stat, q0, qmu, qmu_tilde, tmu, tmu_tilde
+from hfx.infer.teststats import (
+    TEST_STATISTICS,
+    TestStatistic,
+    get_test_stat,
+    q0,
+    qmu,
+    qmu_tilde,
+    test_statistic,
+    tmu,
+    tmu_tilde,
+)
 from hfx.infer.toys import EmpiricalDistribution, ToyCalculator, sample_toys
 
 __all__ = [
+    "TEST_STATISTICS",
     "AsymptoticCalculator",
     "AsymptoticTestStatDistribution",
     "EmpiricalDistribution",
@@ -27,6 +38,7 @@ __all__ = [
     "HypotestResult",
     "ProfileScan",
     "SignificanceResult",
+    "TestStatistic",
     "ToyCalculator",
     "UpperLimitResult",
     "asimov_data",
@@ -40,6 +52,7 @@ __all__ = [
     "qmu_tilde",
     "sample_toys",
     "significance",
+    "test_statistic",
     "tmu",
     "tmu_tilde",
     "upper_limit",

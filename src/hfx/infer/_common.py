@@ -21,8 +21,6 @@ from hfx.optimize.result import zero_matrix
 
 log = logging.getLogger("hfx.infer")
 
-TEST_STATS = ("q0", "q", "qtilde", "t", "ttilde")
-
 # Newton-decrement thresholds of the batched fitter.  Test statistics need the minimum
 # value only (1e-13 on −log L is far below any quoted precision); the Asimov data are
 # built from fitted parameters, whose error enters at first order, so that fit is driven
@@ -268,31 +266,3 @@ def poi_index(model, opts: FitOptions | None = None) -> int:
             "(unset it in fixed= or in the measurement)"
         )
     return int(idx)
-
-
-def check_test_stat(name: str, allowed: tuple[str, ...] = TEST_STATS) -> str:
-    """Validate a test-statistic name."""
-    if name not in allowed:
-        raise HfxError(f"unknown test statistic {name!r}; choose one of {', '.join(allowed)}")
-    return name
-
-
-def warn_bounds(test_stat: str, lower_bound: float) -> None:
-    """Log (as pyhf does) when the POI lower bound does not suit the chosen statistic."""
-    tilde = test_stat in ("qtilde", "ttilde")
-    if test_stat == "q0":
-        return
-    if tilde and lower_bound != 0:
-        other = test_stat[0]
-        log.warning(
-            "%s used with a POI lower bound of %s, not 0; %r is meant for that case",
-            test_stat,
-            lower_bound,
-            other,
-        )
-    elif not tilde and lower_bound == 0:
-        log.warning(
-            "%s used with the POI bounded at 0; %r is the statistic meant for that case",
-            test_stat,
-            test_stat + "tilde",
-        )

@@ -23,7 +23,12 @@ import numpy as np
 
 from hfx.errors import HfxError
 from hfx.infer._common import FitOptions, as_numpy, normal_sf, poi_index, resolve_options
-from hfx.infer.teststats import checked_test_stat, profile_statistic, vanishes
+from hfx.infer.teststats import (
+    ASYMPTOTIC_TEST_STATS,
+    TestStatistic,
+    checked_test_stat,
+    profile_statistic,
+)
 from hfx.optimize import FitResult, kernel
 from hfx.optimize.result import zero_matrix
 
@@ -142,7 +147,7 @@ class AsymptoticCalculator:
         model,
         data: Any,
         *,
-        test_stat: str = "qtilde",
+        test_stat: str | TestStatistic = "qtilde",
         init: Any = None,
         bounds: Any = None,
         fixed: Any = None,
@@ -155,9 +160,10 @@ class AsymptoticCalculator:
         self.data = as_numpy(data)
         self.opts = resolve_options(model, init, bounds, fixed, optimizer)
         self.poi_index = poi_index(model, self.opts)
-        self.test_stat = checked_test_stat(model, self.opts, test_stat, ("q0", "q", "qtilde"))
+        self.statistic = checked_test_stat(model, self.opts, test_stat, ASYMPTOTIC_TEST_STATS)
+        self.test_stat = self.statistic.name
         self.base_dist = base_dist
-        self.asimov_mu = 1.0 if test_stat == "q0" else 0.0
+        self.asimov_mu = self.statistic.asimov_poi
         self._free_data: FitResult | None = None
         self._asimov: tuple[np.ndarray, FitResult] | None = None
         self._free_asimov: FitResult | None = None
@@ -230,14 +236,14 @@ class AsymptoticCalculator:
         """The test statistic (q space) on the observed data; skips fits it does not need."""
         mu = float(mu)
         if mu not in self._q_data:
-            target = 0.0 if self.test_stat == "q0" else mu
+            target = self.statistic.tested_poi(mu)
             free = self.free_fit_to_data()
-            if vanishes(self.test_stat, float(free.bestfit[self.poi_index]), target):
+            if self.statistic.vanishes(float(free.bestfit[self.poi_index]), target):
                 self._q_data[mu] = 0.0
             else:
                 cond = self.conditional_fit_to_data(target)
                 value, _, _ = profile_statistic(
-                    self.test_stat, self.model, self.data, mu, self.opts, free=free, cond=cond
+                    self.statistic, self.model, self.data, mu, self.opts, free=free, cond=cond
                 )
                 self._q_data[mu] = value
         return self._q_data[mu]
@@ -247,9 +253,9 @@ class AsymptoticCalculator:
         mu = float(mu)
         if mu not in self._q_asimov:
             data, _ = self.asimov()
-            target = 0.0 if self.test_stat == "q0" else mu
+            target = self.statistic.tested_poi(mu)
             value, _, _ = profile_statistic(
-                self.test_stat,
+                self.statistic,
                 self.model,
                 data,
                 mu,
@@ -267,14 +273,14 @@ class AsymptoticCalculator:
     # --- the calculator interface ----------------------------------------------------------
     def prefetch(self, poi: float) -> None:
         """Run the two conditional fits at ``poi`` (data, Asimov) in one batched call."""
-        mu = 0.0 if self.test_stat == "q0" else float(poi)
+        mu = self.statistic.tested_poi(poi)
         if not self.opts.batched(self.model):
             return
         asimov, _ = self.asimov()
         free = self.free_fit_to_data()
         muhat = float(free.bestfit[self.poi_index])
         need_data = (
-            mu not in self._cond_data and muhat != mu and not vanishes(self.test_stat, muhat, mu)
+            mu not in self._cond_data and muhat != mu and not self.statistic.vanishes(muhat, mu)
         )
         need_asimov = mu not in self._cond_asimov and mu != self.asimov_mu
         if not (need_data and need_asimov):
@@ -292,10 +298,7 @@ class AsymptoticCalculator:
         self.prefetch(poi)
         sqrt_q = math.sqrt(self.qmu_data(poi))
         sqrt_qa = self.sqrt_qmu_asimov(poi)
-        if self.test_stat in ("q", "q0") or sqrt_q <= sqrt_qa:
-            return sqrt_q - sqrt_qa
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(np.divide(sqrt_q**2 - sqrt_qa**2, 2.0 * sqrt_qa))
+        return self.statistic.to_asymptotic(sqrt_q, sqrt_qa)
 
     def distributions(
         self, poi: float
@@ -343,7 +346,7 @@ class AsymptoticCalculator:
 
     def fitted_pars(self, poi: float) -> HypotestFits:
         """Parameter vectors of the fits behind the test at ``poi`` (runs any skipped fit)."""
-        mu = 0.0 if self.test_stat == "q0" else float(poi)
+        mu = self.statistic.tested_poi(poi)
         data_cond = self.conditional_fit_to_data(mu)
         asimov_cond = self.conditional_fit_to_asimov(mu)
         return HypotestFits(

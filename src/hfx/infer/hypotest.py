@@ -11,6 +11,7 @@ import numpy as np
 
 from hfx.errors import HfxError, ModelError, ResultError, check_finite
 from hfx.infer.asymptotic import AsymptoticCalculator
+from hfx.infer.teststats import TestStatistic, test_statistic
 from hfx.infer.toys import ToyCalculator
 
 __all__ = [
@@ -47,7 +48,7 @@ class HypotestResult:
     @property
     def pvalue(self) -> float:
         """The headline p-value: p₀ = CLs+b for q₀, CLs otherwise."""
-        return self.clsb if self.test_stat == "q0" else self.cls
+        return float(getattr(self, test_statistic(self.test_stat).headline))
 
     def __post_init__(self) -> None:
         check_finite(f"hypothesis test at POI = {self.poi:g}", self._numbers())
@@ -62,7 +63,7 @@ class HypotestResult:
     @property
     def pvalue_expected(self) -> tuple[float, ...]:
         """Expected band of :attr:`pvalue`."""
-        return self.clsb_expected if self.test_stat == "q0" else self.cls_expected
+        return tuple(getattr(self, test_statistic(self.test_stat).headline + "_expected"))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python (JSON-serialisable) view."""
@@ -85,7 +86,7 @@ def make_calculator(
     data: Any,
     *,
     calculator: str = "asymptotic",
-    test_stat: str = "qtilde",
+    test_stat: str | TestStatistic = "qtilde",
     ntoys: int = 2000,
     seed: Any = None,
     progress: bool = False,
@@ -197,7 +198,7 @@ def hypotest(
     data: Any,
     poi: float = 1.0,
     *,
-    test_stat: str = "qtilde",
+    test_stat: str | TestStatistic = "qtilde",
     calculator: str = "asymptotic",
     ntoys: int = 2000,
     seed: Any = None,

@@ -9,30 +9,146 @@ formulae evaluated with the POI bounded below at 0 (the bound does the substitut
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
-from hfx.infer._common import (
-    FitOptions,
-    check_test_stat,
-    poi_index,
-    resolve_options,
-    warn_bounds,
-)
+import numpy as np
+
+from hfx.errors import HfxError
+from hfx.infer._common import FitOptions, poi_index, resolve_options
 from hfx.optimize import FitResult
 
-__all__ = ["get_test_stat", "q0", "qmu", "qmu_tilde", "tmu", "tmu_tilde"]
+__all__ = [
+    "TEST_STATISTICS",
+    "TestStatistic",
+    "get_test_stat",
+    "q0",
+    "qmu",
+    "qmu_tilde",
+    "test_statistic",
+    "tmu",
+    "tmu_tilde",
+]
+
+log = logging.getLogger("hfx.infer")
 
 
-def vanishes(test_stat: str, muhat: float, mu: float) -> bool:
-    """Whether the statistic is 0 whatever the conditional fit (q with μ̂ > μ, q₀ with μ̂ < 0)."""
-    if test_stat in ("q", "qtilde"):
-        return muhat > mu
-    return test_stat == "q0" and muhat < 0.0
+@dataclass(frozen=True)
+class TestStatistic:
+    """One profile-likelihood test statistic and the rules that come with it.
+
+    ``one_sided``: q-type, 0 when μ̂ > μ (upper limits).  ``tilde``: meant for a POI bounded
+    below at 0.  ``discovery``: q₀, which always tests μ = 0 and reports p₀ = CLs+b.
+    ``asymptotic``: the Asimov formulae of arXiv:1007.1727 exist for it.
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    name: str
+    one_sided: bool = False
+    tilde: bool = False
+    discovery: bool = False
+    asymptotic: bool = False
+
+    def __str__(self) -> str:
+        return self.name
+
+    def tested_poi(self, mu: float) -> float:
+        """The POI value the conditional fit holds: 0 for q₀, else ``mu``."""
+        return 0.0 if self.discovery else float(mu)
+
+    @property
+    def asimov_poi(self) -> float:
+        """POI of the Asimov data (and of the background-only toys): 1 for q₀, else 0."""
+        return 1.0 if self.discovery else 0.0
+
+    @property
+    def headline(self) -> str:
+        """Which p-value is reported: ``"clsb"`` (p₀) for q₀, ``"cls"`` otherwise."""
+        return "clsb" if self.discovery else "cls"
+
+    def vanishes(self, muhat: Any, mu: float) -> Any:
+        """Whether the statistic is 0 whatever the conditional fit (q with μ̂ > μ, q₀ with
+        μ̂ < 0); a bool for a scalar ``muhat``, a boolean array for an array."""
+        m = np.asarray(muhat, dtype=np.float64)
+        if self.one_sided:
+            out = m > mu
+        elif self.discovery:
+            out = m < 0.0
+        else:
+            out = np.zeros(m.shape, dtype=bool)
+        return bool(out) if out.ndim == 0 else out
+
+    def to_asymptotic(self, sqrt_q: float, sqrt_qa: float) -> float:
+        """The statistic in −μ̂/σ space from √q and √q_A.
+
+        √q − √q_A, except for q̃ beyond √q_A: (q − q_A)/(2√q_A).
+        """
+        if not self.tilde or sqrt_q <= sqrt_qa:
+            return sqrt_q - sqrt_qa
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.divide(sqrt_q**2 - sqrt_qa**2, 2.0 * sqrt_qa))
+
+    def check_bounds(self, lower_bound: float) -> None:
+        """Log (as pyhf does) when the POI lower bound does not suit this statistic."""
+        if self.discovery:
+            return
+        if self.tilde and lower_bound != 0:
+            log.warning(
+                "%s used with a POI lower bound of %s, not 0; %r is meant for that case",
+                self.name,
+                lower_bound,
+                self.name[0],
+            )
+        elif not self.tilde and lower_bound == 0:
+            log.warning(
+                "%s used with the POI bounded at 0; %r is the statistic meant for that case",
+                self.name,
+                self.name + "tilde",
+            )
+
+
+TEST_STATISTICS: Mapping[str, TestStatistic] = MappingProxyType(
+    {
+        s.name: s
+        for s in (
+            TestStatistic("q0", discovery=True, asymptotic=True),
+            TestStatistic("q", one_sided=True, asymptotic=True),
+            TestStatistic("qtilde", one_sided=True, tilde=True, asymptotic=True),
+            TestStatistic("t"),
+            TestStatistic("ttilde", tilde=True),
+        )
+    }
+)
+"""Every statistic hfx knows, by name (read-only)."""
+
+TEST_STATS = tuple(TEST_STATISTICS)
+ASYMPTOTIC_TEST_STATS = tuple(n for n, s in TEST_STATISTICS.items() if s.asymptotic)
+
+
+def test_statistic(
+    name: str | TestStatistic, allowed: Iterable[str] | None = None
+) -> TestStatistic:
+    """The :class:`TestStatistic` called ``name`` (an instance passes through).
+
+    ``allowed`` narrows the accepted names (e.g. those with asymptotic formulae); an unknown
+    or refused name raises :class:`~hfx.errors.HfxError` listing the accepted ones.
+    """
+    choices = TEST_STATS if allowed is None else tuple(allowed)
+    key = name.name if isinstance(name, TestStatistic) else name
+    if key not in choices or key not in TEST_STATISTICS:
+        raise HfxError(f"unknown test statistic {key!r}; choose one of {', '.join(choices)}")
+    return TEST_STATISTICS[key]
+
+
+test_statistic.__test__ = False  # type: ignore[attr-defined]
 
 
 def profile_statistic(
-    test_stat: str,
+    test_stat: str | TestStatistic,
     model,
     data: Any,
     mu: float,
@@ -49,13 +165,13 @@ def profile_statistic(
     With ``need_cond=False`` the conditional fit is skipped where the statistic is 0
     whatever its value (q_μ with μ̂ > μ, q₀ with μ̂ < 0); the second fit is then ``None``.
     """
+    stat = test_statistic(test_stat)
     idx = poi_index(model, opts)
-    if test_stat == "q0":
-        mu = 0.0
+    mu = stat.tested_poi(mu)
     if free is None:
         free = opts.free(model, data)
     muhat = float(free.bestfit[idx])
-    zero = vanishes(test_stat, muhat, mu)
+    zero = stat.vanishes(muhat, mu)
     if zero and not need_cond and cond is None:
         return 0.0, free, None
     if cond is None:
@@ -67,7 +183,7 @@ def profile_statistic(
 def _public(test_stat: str, model, data, mu, init, bounds, fixed, optimizer, return_fits):
     opts = resolve_options(model, init, bounds, fixed, optimizer)
     idx = poi_index(model, opts)
-    warn_bounds(test_stat, float(opts.bounds[idx, 0]))
+    TEST_STATISTICS[test_stat].check_bounds(float(opts.bounds[idx, 0]))
     value, free, cond = profile_statistic(test_stat, model, data, mu, opts)
     if return_fits:
         return value, (free, cond)
@@ -151,23 +267,30 @@ def q0(
     return _public("q0", model, data, 0.0, init, bounds, fixed, optimizer, return_fits)
 
 
-_BY_NAME: dict[str, Callable[..., Any]] = {
-    "q0": q0,
-    "q": qmu,
-    "qtilde": qmu_tilde,
-    "t": tmu,
-    "ttilde": tmu_tilde,
-}
+_BY_NAME: Mapping[str, Callable[..., Any]] = MappingProxyType(
+    {
+        "q0": q0,
+        "q": qmu,
+        "qtilde": qmu_tilde,
+        "t": tmu,
+        "ttilde": tmu_tilde,
+    }
+)
 
 
 def get_test_stat(name: str) -> Callable[..., Any]:
     """The public function for a statistic name: "q0", "q", "qtilde", "t" or "ttilde"."""
-    return _BY_NAME[check_test_stat(name)]
+    return _BY_NAME[test_statistic(name).name]
 
 
-def checked_test_stat(model, opts: FitOptions, name: str, allowed=None) -> str:
-    """Validate ``name`` (against ``allowed`` if given) and log pyhf's bound warnings once."""
-    check_test_stat(name, *(() if allowed is None else (allowed,)))
-    idx = poi_index(model, opts)
-    warn_bounds(name, float(opts.bounds[idx, 0]))
-    return name
+def checked_test_stat(
+    model,
+    opts: FitOptions,
+    name: str | TestStatistic,
+    allowed: Iterable[str] | None = None,
+) -> TestStatistic:
+    """The statistic ``name`` (checked against ``allowed`` if given), with pyhf's bound
+    warnings logged once."""
+    stat = test_statistic(name, allowed)
+    stat.check_bounds(float(opts.bounds[poi_index(model, opts), 0]))
+    return stat

@@ -26,7 +26,7 @@ from hfx.infer._common import (
     poi_index,
     resolve_options,
 )
-from hfx.infer.teststats import checked_test_stat, profile_statistic
+from hfx.infer.teststats import TestStatistic, checked_test_stat, profile_statistic
 
 __all__ = ["EmpiricalDistribution", "ToyCalculator", "sample_toys"]
 
@@ -110,7 +110,7 @@ class ToyCalculator:
         model,
         data: Any,
         *,
-        test_stat: str = "qtilde",
+        test_stat: str | TestStatistic = "qtilde",
         ntoys: int = 2000,
         seed: Any = None,
         progress: bool = False,
@@ -125,7 +125,8 @@ class ToyCalculator:
         self.data = as_numpy(data)
         self.opts = resolve_options(model, init, bounds, fixed, optimizer)
         self.poi_index = poi_index(model, self.opts)
-        self.test_stat = checked_test_stat(model, self.opts, test_stat)
+        self.statistic = checked_test_stat(model, self.opts, test_stat)
+        self.test_stat = self.statistic.name
         self.ntoys = int(ntoys)
         self.rng = np.random.default_rng(seed)
         self.progress = bool(progress)
@@ -142,9 +143,9 @@ class ToyCalculator:
         """Observed statistic (q space)."""
         if self._free is None:
             self._free = self.opts.free(self.model, self.data)
-        mu = 0.0 if self.test_stat == "q0" else float(poi)
+        mu = self.statistic.tested_poi(poi)
         value, _, cond = profile_statistic(
-            self.test_stat,
+            self.statistic,
             self.model,
             self.data,
             poi,
@@ -159,7 +160,7 @@ class ToyCalculator:
 
     def toy_teststats(self, poi: float, toys: np.ndarray, start: Any, label: str) -> np.ndarray:
         """The statistic at ``poi`` for every row of ``toys`` ([ntoys, ndata])."""
-        mu = 0.0 if self.test_stat == "q0" else float(poi)
+        mu = self.statistic.tested_poi(poi)
         n = toys.shape[0]
         step = n if not self.progress else max(1, -(-n // 20))  # ~20 updates of the bar
         free_nll, cond_nll, muhat = np.empty(n), np.empty(n), np.empty(n)
@@ -176,11 +177,7 @@ class ToyCalculator:
         if nfail:
             log.warning("%d of %d toy fits (%s) did not converge", nfail, 2 * n, label)
         value = np.clip(cond_nll - free_nll, 0.0, None)
-        if self.test_stat in ("q", "qtilde"):
-            value = np.where(muhat > mu, 0.0, value)
-        elif self.test_stat == "q0":
-            value = np.where(muhat < 0.0, 0.0, value)
-        return value
+        return np.where(self.statistic.vanishes(muhat, mu), 0.0, value)
 
     def _fit_chunk(self, chunk: np.ndarray, mu: float, start: Any):
         opts, model = self.opts, self.model
@@ -215,7 +212,7 @@ class ToyCalculator:
         The s+b toys come first from the generator, then the background-only ones.
         """
         sb_mu = float(poi)
-        b_mu = 1.0 if self.test_stat == "q0" else 0.0
+        b_mu = self.statistic.asimov_poi
         sb_pars = self._conditional(sb_mu).bestfit
         b_pars = self._conditional(b_mu).bestfit
         sb_toys = sample_toys(self.model, sb_pars, self.ntoys, self.rng)

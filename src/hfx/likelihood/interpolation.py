@@ -21,23 +21,9 @@ from typing import Any
 
 import numpy as np
 
-INTERP_CODES = ("code0", "code1", "code2", "code4", "code4p")
-
-_CODE_ALIASES = {
-    "0": "code0",
-    "1": "code1",
-    "2": "code2",
-    "4": "code4",
-    "4p": "code4p",
-}
-
-
-def normalize_code(code: str | int) -> str | None:
-    """``code4p``, ``4p``, 4 … → canonical name, or None when unknown."""
-    key = str(code).strip().lower()
-    if key in INTERP_CODES:
-        return key
-    return _CODE_ALIASES.get(key)
+# the code names live with the settings that choose them; re-exported here
+from hfx.compile.settings import INTERP_CODES as INTERP_CODES
+from hfx.compile.settings import normalize_code as normalize_code
 
 
 @dataclass(frozen=True)

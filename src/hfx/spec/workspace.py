@@ -171,7 +171,7 @@ class Workspace:
 
         ``poi_name`` defaults to the measurement's POI; pass ``None`` for a model without one.
         """
-        from hfx.compile.compiled import compile_model
+        from hfx.likelihood.build import compile_model
 
         workspace = self.apply_patches(patches) if patches else self
         measurement = workspace.get_measurement(measurement_name)

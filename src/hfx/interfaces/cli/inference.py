@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 
 import click
@@ -25,8 +26,10 @@ from hfx.interfaces.cli._common import (
     sort_keys,
 )
 
-_BACKENDS = {"numpy": "numpy", "np": "numpy", "jax": "jax", "torch": "torch", "pytorch": "torch"}
-_CALCTYPES = {"asymptotics": "asymptotic", "toybased": "toys"}
+_BACKENDS = MappingProxyType(
+    {"numpy": "numpy", "np": "numpy", "jax": "jax", "torch": "torch", "pytorch": "torch"}
+)
+_CALCTYPES = MappingProxyType({"asymptotics": "asymptotic", "toybased": "toys"})
 
 
 # --- options shared by every command ---------------------------------------------------------
@@ -196,14 +199,15 @@ def cls(
     Prints {"CLs_obs": ..., "CLs_exp": [-2σ, -1σ, median, +1σ, +2σ]} as `pyhf cls` does.
     With --test-stat q0 it prints the discovery p-value instead: {"p0_obs", "p0_exp"}.
     """
-    from hfx.infer import hypotest
+    from hfx.infer import hypotest, test_statistic
 
+    statistic = test_statistic(test_stat)
     model, data, source = _model_and_data(workspace, patches, measurement, backend)
     with naming(source):
         result = hypotest(
             model,
             data,
-            0.0 if test_stat == "q0" else test_poi,
+            statistic.tested_poi(test_poi),
             test_stat=test_stat,
             calculator=_CALCTYPES[calctype],
             ntoys=ntoys,
@@ -211,8 +215,8 @@ def cls(
             progress=_show_progress(progress),
             optimizer=optimizer,
         )
-    if test_stat == "q0":
-        out = {"p0_obs": result.clsb, "p0_exp": list(result.clsb_expected)}
+    if statistic.discovery:
+        out = {"p0_obs": result.pvalue, "p0_exp": list(result.pvalue_expected)}
     else:
         out = {"CLs_obs": result.cls, "CLs_exp": list(result.cls_expected)}
     _emit(out, output_file)

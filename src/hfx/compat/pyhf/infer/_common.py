@@ -8,6 +8,7 @@ parameter vectors; the helpers here produce the same.
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from hfx.compat.pyhf.optimize import _Optimizer, scipy_optimizer
 from hfx.errors import HfxError, ModelError
 
 # pyhf's names for the calculators and hfx's.
-CALCTYPES = {"asymptotics": "asymptotic", "toybased": "toys"}
+CALCTYPES = MappingProxyType({"asymptotics": "asymptotic", "toybased": "toys"})
 
 
 def native_model(pdf: Any, fixed: Any = None) -> Any:

@@ -8,6 +8,7 @@ from hfx.compat.pyhf.infer import utils
 from hfx.compat.pyhf.infer._common import _empty, poi_index, scalar
 from hfx.errors import ModelError
 from hfx.infer.hypotest import check_poi_in_bounds
+from hfx.infer.teststats import test_statistic
 
 __all__ = ["check_prerequisites", "hypotest", "run_test"]
 
@@ -40,11 +41,11 @@ def run_test(
     sb_dist, b_dist = calc.distributions(poi_test)
     clsb, clb, cls = calc.pvalues(teststat, sb_dist, b_dist)
     clsb_exp, _, cls_exp = calc.expected_pvalues(sb_dist, b_dist)
-    is_q0 = test_stat == "q0"
-    out: list[Any] = [clsb if is_q0 else cls]
+    discovery = test_statistic(test_stat).discovery
+    out: list[Any] = [clsb if discovery else cls]
     if return_tail_probs:
-        out.append([clb] if is_q0 else [clsb, clb])
-    band = [scalar(p) for p in (clsb_exp if is_q0 else cls_exp)]
+        out.append([clb] if discovery else [clsb, clb])
+    band = [scalar(p) for p in (clsb_exp if discovery else cls_exp)]
     if return_expected:
         out.append(band[2])
     if return_expected_set:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 from hfx.compat.pyhf.infer import test_statistics
@@ -10,12 +11,14 @@ from hfx.errors import HfxError
 
 __all__ = ["all_pois_floating", "create_calculator", "get_test_stat"]
 
-_CALCULATORS = {"asymptotics": AsymptoticCalculator, "toybased": ToyCalculator}
-_TEST_STATS = {
-    "q0": test_statistics.q0,
-    "q": test_statistics.qmu,
-    "qtilde": test_statistics.qmu_tilde,
-}
+_CALCULATORS = MappingProxyType({"asymptotics": AsymptoticCalculator, "toybased": ToyCalculator})
+_TEST_STATS = MappingProxyType(
+    {
+        "q0": test_statistics.q0,
+        "q": test_statistics.qmu,
+        "qtilde": test_statistics.qmu_tilde,
+    }
+)
 
 
 def all_pois_floating(pdf: Any, fixed_params: Any) -> bool:

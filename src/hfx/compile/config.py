@@ -1,0 +1,100 @@
+"""The static description of a compiled model: parameters, channels, samples, settings.
+
+Built by :func:`hfx.compile.compiled.compile_workspace` and bound to every
+:class:`~hfx.likelihood.model.Model` (also importable from :mod:`hfx.likelihood.model`).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from hfx.compile.layout import Layout
+from hfx.compile.parameters import ParameterSpec, ParameterTable
+from hfx.errors import ModelError
+
+__all__ = ["ModelConfig"]
+
+
+class ModelConfig:
+    """Static description of a model: parameters, channels, samples and settings."""
+
+    def __init__(
+        self,
+        *,
+        table: ParameterTable,
+        layout: Layout,
+        poi_name: str | None,
+        measurement_name: str | None,
+        modifier_settings: dict[str, dict[str, str]],
+        modifiers: tuple[tuple[str, str], ...],
+    ):
+        self.table = table
+        self.layout = layout
+        self.poi_name = poi_name
+        self.measurement_name = measurement_name
+        self.modifier_settings = modifier_settings
+        self.modifiers = list(modifiers)
+
+    npars = property(lambda self: self.table.npars, doc="Number of parameters.")
+    channels = property(lambda self: list(self.layout.channels), doc="Channel names, sorted.")
+    samples = property(lambda self: list(self.layout.samples), doc="Sample names, sorted.")
+    channel_nbins = property(lambda self: dict(self.layout.channel_nbins))
+    channel_slices = property(lambda self: dict(self.layout.channel_slices))
+    nmaindata = property(lambda self: self.layout.nbins, doc="Number of observed bins.")
+    par_order = property(lambda self: self.table.order, doc="Parameter set names in vector order.")
+
+    @cached_property
+    def par_names(self) -> list[str]:
+        """One label per vector component (``name`` or ``name[i]``)."""
+        return self.table.par_names()
+
+    @property
+    def parameters(self) -> list[str]:
+        return sorted(self.table.order)
+
+    def par_slice(self, name: str) -> slice:
+        return self.table[name].slice
+
+    def param_set(self, name: str) -> ParameterSpec:
+        return self.table[name]
+
+    @property
+    def poi_index(self) -> int | None:
+        return None if self.poi_name is None else self.table[self.poi_name].slice.start
+
+    def suggested_init(self) -> np.ndarray:
+        return self.table.inits()
+
+    def suggested_bounds(self) -> np.ndarray:
+        return self.table.bounds()
+
+    def suggested_fixed(self) -> np.ndarray:
+        return self.table.fixed()
+
+    @cached_property
+    def _auxdata(self) -> np.ndarray:
+        return self.table.auxdata()
+
+    @property
+    def auxdata(self) -> np.ndarray:
+        return self._auxdata.copy()
+
+    @property
+    def nauxdata(self) -> int:
+        return int(self._auxdata.size)
+
+    def pars_from_dict(self, values: dict[str, Any], base: Any = None) -> np.ndarray:
+        """Parameter vector from ``{name: value(s)}``, starting from ``base`` or the inits."""
+        pars = np.array(self.suggested_init() if base is None else base, dtype=np.float64)
+        for name, value in values.items():
+            sl = self.par_slice(name)
+            arr = np.atleast_1d(np.asarray(value, dtype=np.float64))
+            if arr.size != sl.stop - sl.start:
+                raise ModelError(
+                    f"parameter {name!r} takes {sl.stop - sl.start} values, got {arr.size}"
+                )
+            pars[sl] = arr
+        return pars
