@@ -9,7 +9,7 @@ import pytest
 
 import hfx
 from hfx import simplemodels
-from hfx.errors import HfxError, HfxWarning, ModelError
+from hfx.errors import HfxError, ModelError, ResultError
 from hfx.infer import (
     AsymptoticCalculator,
     AsymptoticTestStatDistribution,
@@ -100,14 +100,12 @@ def test_clipped_normal_base(canonical):
         AsymptoticCalculator(model, data, base_dist="gamma")
 
 
-def test_upper_limit_outside_bounds_warns(canonical):
+def test_upper_limit_outside_bounds_is_an_error(canonical):
     model, data = canonical
     bounds = model.config.suggested_bounds()
     bounds[0] = [0.0, 0.9]  # the observed limit (1.01) and most of the band lie above
-    with pytest.warns(HfxWarning, match="does not cross"):
-        res = upper_limit(model, data, bounds=bounds, init=[0.5, 1.0, 1.0])
-    assert np.isnan(res.obs)
-    assert res.exp[0] == pytest.approx(0.5598842512340725, rel=1e-5)  # −2σ lies inside
+    with pytest.raises(ResultError, match=r"median CLs curve does not cross .* \[0, 0.9\]"):
+        upper_limit(model, data, bounds=bounds, init=[0.5, 1.0, 1.0])
 
 
 def test_upper_limit_arguments(canonical):

@@ -7,12 +7,18 @@ import numpy as np
 from hfx.spec.workspace import Workspace
 from tests.conftest import load_atlas
 
+PYHF_SETTINGS = {
+    "normsys": {"interpcode": "code4"},
+    "histosys": {"interpcode": "code4p", "positive_definite": False},
+}
+"""pyhf's model exactly: its default codes, sample yields not clamped at zero."""
 
-def atlas_model(name: str, backend: str = "numpy"):
+
+def atlas_model(name: str, backend: str = "numpy", modifier_settings=None):
     """(model, observed data incl. aux, reference dict) for a shared ATLAS workspace + signal."""
     spec, patch, ref = load_atlas(name)
     ws = Workspace(spec)
-    model = ws.model(patches=[patch], backend=backend)
+    model = ws.model(patches=[patch], backend=backend, modifier_settings=modifier_settings)
     return model, np.asarray(ws.data(model)), ref
 
 

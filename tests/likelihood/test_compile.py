@@ -211,12 +211,16 @@ def test_modifier_settings_fall_back_like_pyhf():
     model = _ws().model(modifier_settings={"normsys": {"interpcode": "code4"}})
     assert model.config.modifier_settings == {
         "normsys": {"interpcode": "code4"},
-        "histosys": {"interpcode": "code0"},
+        "histosys": {"interpcode": "code0", "positive_definite": True},
     }
     assert _ws().model().config.modifier_settings == {
         "normsys": {"interpcode": "code4"},
-        "histosys": {"interpcode": "code4p"},
+        "histosys": {"interpcode": "code4p", "positive_definite": True},
     }
+    with pytest.raises(ModelError, match="positive_definite must be true or false"):
+        _ws().model(modifier_settings={"histosys": {"positive_definite": "no"}})
+    with pytest.raises(ModelError, match="unknown setting"):
+        _ws().model(modifier_settings={"normsys": {"interpcode": "code4", "clip": True}})
 
 
 def test_shapesys_name_shared_by_two_samples_is_rejected():

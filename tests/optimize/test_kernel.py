@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from hfx import simplemodels
-from hfx.optimize import fit, fit_batch, fixed_poi_fit, make_plan
-from hfx.optimize import kernel
+from hfx.optimize import fit, fit_batch, fixed_poi_fit, kernel, make_plan
 from tests.conftest import needs_shared
 from tests.optimize.test_batched import sample_toys
 from tests.optimize.test_curvature import _normsys_histosys_model

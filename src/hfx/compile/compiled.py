@@ -20,7 +20,7 @@ from hfx.compile.layout import Layout, build_layout
 from hfx.compile.measurement import apply_measurement
 from hfx.compile.modifiers import Terms, build_terms, declare_parameters, finalize_constraints
 from hfx.compile.parameters import CONSTRAINT_NORMAL, CONSTRAINT_POISSON, ParameterTable
-from hfx.compile.settings import resolve_modifier_settings
+from hfx.compile.settings import resolve_histosys_positive, resolve_modifier_settings
 from hfx.errors import MissingPOIWarning, ModelError
 
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ class CompiledArrays:
     pois_aux: np.ndarray
     pois_tau: np.ndarray
     nauxdata: int
+    histosys_positive: bool = True  # each sample's nominal + histosys shifts clamped at 0
 
 
 def _constraint_arrays(table: ParameterTable) -> dict[str, Any]:
@@ -98,6 +99,7 @@ def compile_workspace(
     source = workspace.source
     channels_spec = workspace._spec["channels"]
     codes = resolve_modifier_settings(modifier_settings)
+    positive = resolve_histosys_positive(modifier_settings)
     layout: Layout = build_layout(channels_spec)
     specs = declare_parameters(layout)
     finalize_constraints(layout, specs)
@@ -142,13 +144,17 @@ def compile_workspace(
         terms=terms,
         codes=codes,
         **_constraint_arrays(table),
+        histosys_positive=positive,
     )
     config = ModelConfig(
         table=table,
         layout=layout,
         poi_name=poi_name,
         measurement_name=measurement.get("name"),
-        modifier_settings={k: {"interpcode": v} for k, v in codes.items()},
+        modifier_settings={
+            "normsys": {"interpcode": codes["normsys"]},
+            "histosys": {"interpcode": codes["histosys"], "positive_definite": positive},
+        },
         modifiers=workspace.modifiers,
     )
     # read by inference errors: "the measurement's POI ... is missing, apply its signal patch"

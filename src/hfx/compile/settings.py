@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_MODIFIER_SETTINGS",
     "INTERP_CODES",
     "normalize_code",
+    "resolve_histosys_positive",
     "resolve_modifier_settings",
 ]
 
@@ -70,6 +71,18 @@ def resolve_modifier_settings(settings: Mapping[str, Any] | None) -> dict[str, s
     codes = {}
     for kind, fallback in _FALLBACK_CODES.items():
         entry = settings.get(kind, {"interpcode": fallback})
+        if isinstance(entry, Mapping):
+            extra = (
+                set(entry)
+                - {"interpcode"}
+                - ({"positive_definite"} if kind == "histosys" else set())
+            )
+            if extra:
+                raise ModelError(
+                    f"modifier_settings: unknown setting(s) {sorted(extra)} for {kind}; "
+                    "it takes 'interpcode'"
+                    + (" and 'positive_definite'" if kind == "histosys" else "")
+                )
         raw = entry.get("interpcode", fallback) if isinstance(entry, Mapping) else entry
         code = normalize_code(raw)
         if code is None:
@@ -79,3 +92,21 @@ def resolve_modifier_settings(settings: Mapping[str, Any] | None) -> dict[str, s
             )
         codes[kind] = code
     return codes
+
+
+def resolve_histosys_positive(settings: Mapping[str, Any] | None) -> bool:
+    """Whether each sample's histosys-interpolated yield is clamped at zero (default True).
+
+    ROOT's HistFactory makes that interpolation positive definite; pyhf does not clamp
+    (``modifier_settings={"histosys": {"interpcode": "code4p", "positive_definite": False}}``
+    reproduces pyhf where a sample's interpolated yield goes negative).
+    """
+    entry = (settings or {}).get("histosys")
+    if not isinstance(entry, Mapping):
+        return True
+    value = entry.get("positive_definite", True)
+    if not isinstance(value, bool):
+        raise ModelError(
+            f"modifier_settings: histosys positive_definite must be true or false, not {value!r}"
+        )
+    return value

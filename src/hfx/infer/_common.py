@@ -1,8 +1,8 @@
 """Plumbing shared by the inference modules: fit options, POI checks and thin fit wrappers.
 
-Every fit made on behalf of inference skips the Hessian (``uncertainties=False``); the
-optimizer is only forwarded when the caller chose one, so the default path stays the
-library's default optimizer.
+Every fit made on behalf of inference skips the Hessian (``uncertainties=False``) and runs
+as the task's fit plan says (:func:`hfx.optimize.make_plan`, made once per task from its
+``optimizer`` and ``engine`` arguments).
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from hfx.errors import FitError, HfxError, ModelError
-from hfx.optimize import FitResult, fit, fixed_poi_fit
-from hfx.optimize.gauss_newton import newton_ok
-from hfx.optimize.result import zero_matrix
+from hfx.optimize import FitPlan, FitResult, fit, fit_batch, fixed_poi_fit, make_plan, zero_matrix
 
 log = logging.getLogger("hfx.infer")
 
@@ -46,17 +44,6 @@ def normal_isf(p: Any) -> Any:
     return -ndtri(np.asarray(p, dtype=np.float64))
 
 
-def batch_fitters() -> tuple[Any, Any] | None:
-    """(fit_batch, fixed_poi_fit_batch) from :mod:`hfx.optimize`, or None if not available."""
-    import hfx.optimize as opt
-
-    fit_batch = getattr(opt, "fit_batch", None)
-    fixed_batch = getattr(opt, "fixed_poi_fit_batch", None)
-    if fit_batch is None or fixed_batch is None:
-        return None
-    return fit_batch, fixed_batch
-
-
 def _row_result(model, batch, row: int, fixed: np.ndarray) -> FitResult:
     """One row of a batched fit as a :class:`FitResult` (no uncertainties)."""
     if not bool(np.asarray(batch.success)[row]):
@@ -80,12 +67,13 @@ def _row_result(model, batch, row: int, fixed: np.ndarray) -> FitResult:
 
 @dataclass(frozen=True)
 class FitOptions:
-    """Resolved starting point, bounds, fixed mask and optimizer for every fit of a task.
+    """Resolved starting point, bounds, fixed mask and fit plan for every fit of a task.
 
-    With no optimizer chosen, fits of compiled hfx models run through the batched Newton
-    fitter (``hfx.optimize.fit_batch``, same minima, several times faster than one
-    L-BFGS-B fit); a chosen optimizer, or a model without the Jacobian the batched fitter
-    needs, goes through :func:`hfx.optimize.fit`.
+    The plan (:class:`hfx.optimize.FitPlan`, made once from the task's ``optimizer`` and
+    ``engine``) decides the path: with no optimizer chosen, fits of compiled hfx models run
+    through the batched Newton fitter (``hfx.optimize.fit_batch``, same minima, several
+    times faster than one L-BFGS-B fit); a chosen optimizer, or a model without the
+    Jacobian the batched fitter needs, goes through :func:`hfx.optimize.fit`.
 
     Batched fits start from ``init``, as pyhf's and ROOT's do; with ``warm`` (profile
     scans) also from the caller's warm start.  For CLs and limits a second start doubled
@@ -95,12 +83,17 @@ class FitOptions:
     init: np.ndarray
     bounds: np.ndarray
     fixed: np.ndarray
-    optimizer: Any = None
+    plan: FitPlan
     warm: bool = False
+
+    @property
+    def optimizer(self) -> Any:
+        """The plan's optimizer (None: the default path)."""
+        return self.plan.optimizer
 
     def batched(self, model) -> bool:
         """Whether fits of ``model`` go through the batched fitter."""
-        return self.optimizer is None and newton_ok(model) and batch_fitters() is not None
+        return self.plan.batched
 
     def _start(self, init: Any) -> np.ndarray:
         return self.init if init is None else _clip(init, self.bounds, self.fixed, self.init)
@@ -124,11 +117,18 @@ class FitOptions:
 
     def _batched(self, model, datasets, starts, mask: np.ndarray, tolerance: float):
         """Batched fits: one result per dataset, the best over its list of starts."""
-        fit_batch, _ = batch_fitters()
         owner = [i for i, group in enumerate(starts) for _ in group]
         rows = np.stack([as_numpy(datasets[i]) for i in owner])
         init = np.stack([x for group in starts for x in group])
-        res = fit_batch(model, rows, init=init, bounds=self.bounds, fixed=mask, tolerance=tolerance)
+        res = fit_batch(
+            model,
+            rows,
+            init=init,
+            bounds=self.bounds,
+            fixed=mask,
+            tolerance=tolerance,
+            plan=self.plan,
+        )
         nll = np.where(np.asarray(res.success, dtype=bool), np.asarray(res.twice_nll), np.inf)
         out = []
         for i in range(len(datasets)):
@@ -142,7 +142,6 @@ class FitOptions:
         if self.batched(model):
             starts = [self._starts(init, None, None)]
             return self._batched(model, [data], starts, self.fixed, tol)[0]
-        kw = {} if self.optimizer is None else {"optimizer": self.optimizer}
         return fit(
             model,
             data,
@@ -150,7 +149,7 @@ class FitOptions:
             bounds=self.bounds,
             fixed=self.fixed,
             uncertainties=False,
-            **kw,
+            plan=self.plan,
         )
 
     def conditional(
@@ -178,7 +177,6 @@ class FitOptions:
             ]
             tol = PRECISE_TOLERANCE if precise else BATCH_TOLERANCE
             return self._batched(model, datasets, starts, mask, tol)
-        kw = {} if self.optimizer is None else {"optimizer": self.optimizer}
         return [
             fixed_poi_fit(
                 float(mu),
@@ -188,7 +186,7 @@ class FitOptions:
                 bounds=self.bounds,
                 fixed=self.fixed,
                 uncertainties=False,
-                **kw,
+                plan=self.plan,
             )
             for d, mu in zip(datasets, poi_values, strict=True)
         ]
@@ -200,7 +198,6 @@ class FitOptions:
         if self.batched(model):
             starts = [self._starts(i, index, float(v)) for i, v in zip(inits, values, strict=True)]
             return self._batched(model, [data] * len(starts), starts, mask, BATCH_TOLERANCE)
-        kw = {} if self.optimizer is None else {"optimizer": self.optimizer}
         out = []
         for value, init in zip(values, inits, strict=True):
             start = self._start(init)
@@ -213,7 +210,7 @@ class FitOptions:
                     bounds=self.bounds,
                     fixed=mask,
                     uncertainties=False,
-                    **kw,
+                    plan=self.plan,
                 )
             )
         return out
@@ -226,9 +223,15 @@ def _clip(start: Any, bounds: np.ndarray, fixed: np.ndarray, init: np.ndarray) -
 
 
 def resolve_options(
-    model, init: Any = None, bounds: Any = None, fixed: Any = None, optimizer: Any = None
+    model,
+    init: Any = None,
+    bounds: Any = None,
+    fixed: Any = None,
+    optimizer: Any = None,
+    engine: str = "auto",
 ) -> FitOptions:
-    """Fill unset options from the model's suggestions and check their shapes."""
+    """Fill unset options from the model's suggestions, check their shapes and make the
+    task's fit plan (``optimizer`` and ``engine`` as in :func:`hfx.optimize.make_plan`)."""
     cfg = model.config
     n = cfg.npars
     x0 = as_numpy(cfg.suggested_init() if init is None else init).reshape(-1)
@@ -241,7 +244,8 @@ def resolve_options(
             f"init, bounds and fixed must describe the model's {n} parameters; got shapes "
             f"{x0.shape}, {bnds.shape}, {mask.shape}"
         )
-    return FitOptions(init=x0, bounds=bnds, fixed=mask, optimizer=optimizer)
+    plan = make_plan(model, engine=engine, optimizer=optimizer)
+    return FitOptions(init=x0, bounds=bnds, fixed=mask, plan=plan)
 
 
 def poi_index(model, opts: FitOptions | None = None) -> int:

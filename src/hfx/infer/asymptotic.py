@@ -29,8 +29,7 @@ from hfx.infer.teststats import (
     checked_test_stat,
     profile_statistic,
 )
-from hfx.optimize import FitResult, kernel
-from hfx.optimize.result import zero_matrix
+from hfx.optimize import FitPlan, FitResult, zero_matrix
 
 __all__ = [
     "AsymptoticCalculator",
@@ -102,25 +101,25 @@ def asimov_data(
     bounds: Any = None,
     fixed: Any = None,
     optimizer: Any = None,
+    engine: str = "auto",
     return_fit: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, FitResult]:
     """Expected main + auxiliary data at the conditional fit to ``data`` with POI = ``poi_value``.
 
     With ``return_fit=True`` also returns that conditional fit.
     """
-    opts = resolve_options(model, init, bounds, fixed, optimizer)
+    opts = resolve_options(model, init, bounds, fixed, optimizer, engine)
     poi_index(model, opts)
     asimov, cond = _asimov(model, as_numpy(data), poi_value, opts)
     return (asimov, cond) if return_fit else asimov
 
 
-def _saturated_fit(model, pars: np.ndarray, data: np.ndarray, fixed: np.ndarray) -> FitResult:
+def _saturated_fit(
+    model, pars: np.ndarray, data: np.ndarray, fixed: np.ndarray, plan: FitPlan
+) -> FitResult:
     """A FitResult for a point known to be the global minimum (no minimisation run)."""
     n = pars.size
-    fast = kernel.twice_nll(model, pars[None, :], data[None, :])
-    twice_nll = (
-        float(fast[0]) if fast is not None else float(-2.0 * as_numpy(model.logpdf(pars, data)))
-    )
+    twice_nll = float(plan.twice_nll(model, pars[None, :], data[None, :])[0])
     return FitResult(
         bestfit=pars.copy(),
         uncertainties=np.zeros(n),
@@ -152,13 +151,14 @@ class AsymptoticCalculator:
         bounds: Any = None,
         fixed: Any = None,
         optimizer: Any = None,
+        engine: str = "auto",
         base_dist: str = "normal",
     ):
         if base_dist not in ("normal", "clipped_normal"):
             raise HfxError(f"unknown base distribution {base_dist!r}: normal or clipped_normal")
         self.model = model
         self.data = as_numpy(data)
-        self.opts = resolve_options(model, init, bounds, fixed, optimizer)
+        self.opts = resolve_options(model, init, bounds, fixed, optimizer, engine)
         self.poi_index = poi_index(model, self.opts)
         self.statistic = checked_test_stat(model, self.opts, test_stat, ASYMPTOTIC_TEST_STATS)
         self.test_stat = self.statistic.name
@@ -184,9 +184,7 @@ class AsymptoticCalculator:
         """The Asimov dataset and the conditional fit it was generated from."""
         if self._asimov is None:
             cond = self.conditional_fit_to_data(self.asimov_mu, precise=True)
-            data = kernel.expected_data(self.model, cond.bestfit)
-            if data is None:
-                data = as_numpy(self.model.expected_data(cond.bestfit))
+            data = self.opts.plan.expected_data(self.model, cond.bestfit)
             self._asimov = (data, cond)
         return self._asimov
 
@@ -196,7 +194,9 @@ class AsymptoticCalculator:
             data, gen = self.asimov()
             lo, hi = self.opts.bounds[self.poi_index]
             if lo <= self.asimov_mu <= hi:
-                self._free_asimov = _saturated_fit(self.model, gen.bestfit, data, self.opts.fixed)
+                self._free_asimov = _saturated_fit(
+                    self.model, gen.bestfit, data, self.opts.fixed, self.opts.plan
+                )
             else:  # the generating point is outside the allowed region: minimise for real
                 self._free_asimov = self.opts.free(self.model, data)
         return self._free_asimov
@@ -269,6 +269,10 @@ class AsymptoticCalculator:
     def sqrt_qmu_asimov(self, mu: float) -> float:
         """√q_A at ``mu``: the shift of the signal-plus-background distribution."""
         return math.sqrt(self.qmu_asimov(mu))
+
+    def known_sqrt_qmu_asimov(self) -> list[tuple[float, float]]:
+        """(μ, √q_A(μ)) for every μ computed so far, sorted by μ (no new fits)."""
+        return [(mu, math.sqrt(q)) for mu, q in sorted(self._q_asimov.items())]
 
     # --- the calculator interface ----------------------------------------------------------
     def prefetch(self, poi: float) -> None:

@@ -45,11 +45,6 @@ class HypotestResult:
     clb_expected: tuple[float, ...]
     teststat: float
 
-    @property
-    def pvalue(self) -> float:
-        """The headline p-value: p₀ = CLs+b for q₀, CLs otherwise."""
-        return float(getattr(self, test_statistic(self.test_stat).headline))
-
     def __post_init__(self) -> None:
         check_finite(f"hypothesis test at POI = {self.poi:g}", self._numbers())
 
@@ -59,6 +54,11 @@ class HypotestResult:
         keys = ("CLsb", "CLsb_exp") if self.test_stat == "q0" else ("CLs_obs", "CLs_exp")
         keys += ("CLsb", "CLb", "CLsb_exp", "CLb_exp") if self.test_stat != "q0" else ()
         return {k: d[k] for k in keys} | {"test statistic": self.teststat}
+
+    @property
+    def pvalue(self) -> float:
+        """The headline p-value: p₀ = CLs+b for q₀, CLs otherwise."""
+        return float(getattr(self, test_statistic(self.test_stat).headline))
 
     @property
     def pvalue_expected(self) -> tuple[float, ...]:
@@ -94,14 +94,22 @@ def make_calculator(
     bounds: Any = None,
     fixed: Any = None,
     optimizer: Any = None,
+    engine: str = "auto",
 ) -> AsymptoticCalculator | ToyCalculator:
     """An asymptotic ("asymptotic") or toy-based ("toys") calculator for ``model``/``data``."""
     common = {"test_stat": test_stat, "init": init, "bounds": bounds, "fixed": fixed}
     if calculator in _ASYMPTOTIC:
-        return AsymptoticCalculator(model, data, optimizer=optimizer, **common)
+        return AsymptoticCalculator(model, data, optimizer=optimizer, engine=engine, **common)
     if calculator in _TOYS:
         return ToyCalculator(
-            model, data, ntoys=ntoys, seed=seed, progress=progress, optimizer=optimizer, **common
+            model,
+            data,
+            ntoys=ntoys,
+            seed=seed,
+            progress=progress,
+            optimizer=optimizer,
+            engine=engine,
+            **common,
         )
     raise HfxError(f"unknown calculator {calculator!r}; choose 'asymptotic' or 'toys'")
 
@@ -207,6 +215,7 @@ def hypotest(
     bounds: Any = None,
     fixed: Any = None,
     optimizer: Any = None,
+    engine: str = "auto",
 ) -> HypotestResult:
     """Test the hypothesis POI = ``poi`` against ``data`` (main + auxiliary).
 
@@ -227,6 +236,7 @@ def hypotest(
         bounds=bounds,
         fixed=fixed,
         optimizer=optimizer,
+        engine=engine,
     )
     check_poi_in_bounds(calc, [poi])
     return run_hypotest(calc, poi)

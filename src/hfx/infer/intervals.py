@@ -92,7 +92,7 @@ class _Profile:
             bounds=opts.bounds,
             fixed=opts.fixed,
             uncertainties=True,
-            **({} if opts.optimizer is None else {"optimizer": opts.optimizer}),
+            plan=opts.plan,
         )
         if opts.fixed[index]:
             raise HfxError(f"parameter {model.config.par_names[index]!r} is fixed")
@@ -133,13 +133,14 @@ def profile_scan(
     bounds: Any = None,
     fixed: Any = None,
     optimizer: Any = None,
+    engine: str = "auto",
 ) -> ProfileScan:
     """Profile-likelihood scan of ``par`` (the POI by default) at ``values``.
 
     Without ``values``: ``npoints`` points over best fit ± 3σ (Hessian σ), clipped to the
     parameter's bounds.
     """
-    opts = resolve_options(model, init, bounds, fixed, optimizer)
+    opts = resolve_options(model, init, bounds, fixed, optimizer, engine)
     index, label = _component(model, par)
     prof = _Profile(model, as_numpy(data), opts, index)
     xhat = float(prof.best.bestfit[index])
@@ -195,6 +196,7 @@ def interval(
     bounds: Any = None,
     fixed: Any = None,
     optimizer: Any = None,
+    engine: str = "auto",
 ) -> tuple[float, float]:
     """Profile-likelihood interval (lo, hi) of ``par`` (the POI by default) at level ``cl``.
 
@@ -202,7 +204,7 @@ def interval(
     """
     if not 0.0 < cl < 1.0:
         raise HfxError(f"cl must lie in (0, 1), got {cl}")
-    opts = resolve_options(model, init, bounds, fixed, optimizer)
+    opts = resolve_options(model, init, bounds, fixed, optimizer, engine)
     index, _ = _component(model, par)
     prof = _Profile(model, as_numpy(data), opts, index)
     level = float(chi2.ppf(cl, 1))

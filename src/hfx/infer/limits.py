@@ -13,7 +13,6 @@ already fitted, and the expected curves need only the fit to the Asimov data at 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -22,7 +21,7 @@ import numpy as np
 from scipy.optimize import toms748
 from scipy.special import ndtr, ndtri
 
-from hfx.errors import HfxError, HfxWarning, check_finite
+from hfx.errors import HfxError, ResultError, check_finite
 from hfx.infer.asymptotic import NSIGMA, AsymptoticCalculator
 from hfx.infer.hypotest import check_poi_in_bounds, make_calculator, run_hypotest
 
@@ -121,13 +120,11 @@ def _probit(cls: float, level: float) -> float:
 
 
 def _no_crossing(what: str, lo: float, hi: float, side: str) -> float:
-    warnings.warn(
-        f"the {what} CLs curve does not cross the level inside the POI bounds [{lo}, {hi}] "
-        f"(the crossing lies {side}); widen bounds= to find it",
-        HfxWarning,
-        stacklevel=4,
+    raise ResultError(
+        f"no upper limit: the {what} CLs curve does not cross the level inside the POI "
+        f"bounds [{lo:g}, {hi:g}] (the crossing lies {side}); widen the POI bounds "
+        "(bounds=, or the measurement's parameter config) to find it"
     )
-    return math.nan
 
 
 def _next_point(pts: list[tuple[float, float]], lo: float, hi: float, up: bool) -> float:
@@ -210,7 +207,7 @@ def _toms748(curves: _Curves, lo: float, hi: float, level: float, rtol: float):
         """
         if not asymptotic:
             return default
-        known = sorted((m, calc.sqrt_qmu_asimov(m)) for m in calc._q_asimov if m > 0)
+        known = [(m, v) for m, v in calc.known_sqrt_qmu_asimov() if m > 0]
         xs = np.array([0.0] + [m for m, _ in known])
         ys = np.array([0.0] + [v for _, v in known])
         t = targets[k]
@@ -264,6 +261,7 @@ def upper_limit(
     bounds: Any = None,
     fixed: Any = None,
     optimizer: Any = None,
+    engine: str = "auto",
 ) -> UpperLimitResult:
     """Upper limits (observed and expected band) on the POI at CLs = ``level``.
 
@@ -288,6 +286,7 @@ def upper_limit(
         bounds=bounds,
         fixed=fixed,
         optimizer=optimizer,
+        engine=engine,
     )
     curves = _Curves(calc)
     if method == "scan":

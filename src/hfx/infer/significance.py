@@ -64,6 +64,7 @@ def significance(
     bounds: Any = None,
     fixed: Any = None,
     optimizer: Any = None,
+    engine: str = "auto",
 ) -> SignificanceResult:
     """Observed and expected discovery significance of ``data`` (test statistic q₀)."""
     calc = make_calculator(
@@ -78,6 +79,7 @@ def significance(
         bounds=bounds,
         fixed=fixed,
         optimizer=optimizer,
+        engine=engine,
     )
     res = run_hypotest(calc, 0.0)
     q0 = calc.qmu_data(0.0) if hasattr(calc, "qmu_data") else float(res.teststat)

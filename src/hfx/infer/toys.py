@@ -20,13 +20,13 @@ import numpy as np
 from hfx.errors import HfxError
 from hfx.infer._common import (
     as_numpy,
-    batch_fitters,
     log,
     normal_sf,
     poi_index,
     resolve_options,
 )
 from hfx.infer.teststats import TestStatistic, checked_test_stat, profile_statistic
+from hfx.optimize import fit_batch, fixed_poi_fit_batch
 
 __all__ = ["EmpiricalDistribution", "ToyCalculator", "sample_toys"]
 
@@ -118,12 +118,13 @@ class ToyCalculator:
         bounds: Any = None,
         fixed: Any = None,
         optimizer: Any = None,
+        engine: str = "auto",
     ):
         if int(ntoys) < 1:
             raise HfxError(f"ntoys must be at least 1, got {ntoys}")
         self.model = model
         self.data = as_numpy(data)
-        self.opts = resolve_options(model, init, bounds, fixed, optimizer)
+        self.opts = resolve_options(model, init, bounds, fixed, optimizer, engine)
         self.poi_index = poi_index(model, self.opts)
         self.statistic = checked_test_stat(model, self.opts, test_stat)
         self.test_stat = self.statistic.name
@@ -183,12 +184,19 @@ class ToyCalculator:
         opts, model = self.opts, self.model
         init = np.where(opts.fixed, opts.init, np.clip(start, *opts.bounds.T))
         if opts.batched(model):
-            fit_batch, fixed_poi_fit_batch = batch_fitters()
-            free = fit_batch(model, chunk, init=init, bounds=opts.bounds, fixed=opts.fixed)
+            free = fit_batch(
+                model, chunk, init=init, bounds=opts.bounds, fixed=opts.fixed, plan=opts.plan
+            )
             cond_init = init.copy()
             cond_init[self.poi_index] = mu
             cond = fixed_poi_fit_batch(
-                mu, model, chunk, init=cond_init, bounds=opts.bounds, fixed=opts.fixed
+                mu,
+                model,
+                chunk,
+                init=cond_init,
+                bounds=opts.bounds,
+                fixed=opts.fixed,
+                plan=opts.plan,
             )
             bad = int(np.sum(~np.asarray(free.success)) + np.sum(~np.asarray(cond.success)))
             return (

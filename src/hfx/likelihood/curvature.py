@@ -60,7 +60,10 @@ class ResidualCurvature:
             d2 = np.concatenate([np.zeros((n, self.nlin)), ns_d2], axis=1)
             shift, hs_d1 = m._shifts(pars)
             hs_d2 = second_derivative(pars[:, m._hs_par], m._hs_consts, m.arrays.codes["histosys"])
-        base = m._nominal + shift  # [n, E]
+        base, keep = m._base(shift)  # [n, E], clamped at zero as the model's rates are
+        if keep is not True:  # clamped entries: their histosys terms do not move them
+            hs_keep = keep[:, self.hs_entry]
+            hs_d1, hs_d2 = hs_d1 * hs_keep, hs_d2 * hs_keep
         w = residual[:, self.entry_bin]  # r_b of each entry's bin
         zero = table == 0.0
         nonzero_prod = np.prod(np.where(zero, 1.0, table), axis=-1)  # [n, E]

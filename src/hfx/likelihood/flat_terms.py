@@ -43,6 +43,7 @@ class FlatTerms(NamedTuple):
     hs_consts: np.ndarray  # [W, NCONST]
     hs_entry: np.ndarray  # [T] entry of each histosys term
     hs_var: np.ndarray  # [T] its variation
+    hs_clamp: np.ndarray  # [E] whether the entry's nominal + histosys shifts is clamped at 0
     gauss_par: np.ndarray
     gauss_aux: np.ndarray  # position in the full data vector
     gauss_sigma: np.ndarray
@@ -63,6 +64,13 @@ def _constants(code: str, nominal: Any, high: Any, low: Any) -> np.ndarray:
         out[:, S] = c.extra["s"]
     if "coef" in c.extra:
         out[:, COEF:] = c.extra["coef"]
+    return out
+
+
+def _clamped(a: CompiledArrays) -> np.ndarray:
+    out = np.zeros(a.nentries, dtype=np.bool_)
+    if a.histosys_positive:
+        out[a.terms.histosys.entry] = True
     return out
 
 
@@ -94,6 +102,7 @@ def build_flat_terms(a: CompiledArrays) -> FlatTerms:
         ),
         hs_entry=ints(t.histosys.entry),
         hs_var=ints(t.histosys.source),
+        hs_clamp=_clamped(a),
         gauss_par=ints(a.gauss_par),
         gauss_aux=ints(a.gauss_aux + a.nbins),
         gauss_sigma=np.ascontiguousarray(a.gauss_sigma, dtype=np.float64),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,16 @@ from hfx.compile.compiled import CompiledArrays
 from hfx.compile.config import ModelConfig
 from hfx.errors import ModelError
 from hfx.likelihood.backends import Backend, SegmentIndex, get_backend
+from hfx.likelihood.flat_terms import FlatTerms, build_flat_terms
 from hfx.likelihood.interpolation import interpolate, prepare
+from hfx.likelihood.terms import (
+    gauss_gradient,
+    gauss_nll,
+    poisson_constant,
+    poisson_nll,
+    poisson_residual,
+    rate_constraint_gradient,
+)
 
 __all__ = ["Model", "ModelConfig"]
 
@@ -53,6 +63,11 @@ class Model:
         self.arrays = arrays
         self.backend: Backend = get_backend(backend)
         self._prepare()
+
+    @cached_property
+    def flat_terms(self) -> FlatTerms:
+        """The model's terms as flat tables for scalar code (the compiled kernels read them)."""
+        return build_flat_terms(self.arrays)
 
     def to(self, backend: Any) -> Model:
         """The same model on another backend (arrays are moved once)."""
@@ -93,6 +108,11 @@ class Model:
         self._hs_consts = self._backend_consts(
             prepare(a.codes["histosys"], t.histosys.nominal, t.histosys.high, t.histosys.low)
         )
+        # entries whose nominal + histosys shifts are clamped at zero (see _base)
+        clamped = np.zeros(a.nentries, dtype=bool)
+        if a.histosys_positive:
+            clamped[t.histosys.entry] = True
+        self._unclamped = B.asarray(~clamped) > 0.5 if clamped.any() else None
         # constraints
         self._g_par, self._g_aux = B.index(a.gauss_par), B.index(a.gauss_aux + a.nbins)
         self._g_sigma = B.asarray(a.gauss_sigma)
@@ -149,11 +169,25 @@ class Model:
         )
         return self.backend.segment_sum(d, self._seg_hs), dd
 
+    def _base(self, shift: Any) -> tuple[Any, Any]:
+        """Each entry's nominal + histosys shifts, clamped at zero, and where it is not clamped.
+
+        As ROOT's HistFactory (its histosys interpolation is positive definite), a sample's
+        histosys-interpolated yield never goes below zero; where it is clamped, the histosys
+        parameters do not move it.  pyhf does not clamp (``positive_definite`` False in the
+        histosys modifier settings); the two agree wherever no such yield is negative.
+        """
+        raw = self._nominal + shift
+        if self._unclamped is None:
+            return raw, True
+        keep = (raw >= 0.0) | self._unclamped
+        return self.backend.xp.where(keep, raw, 0.0 * raw), keep
+
     def _entry_rates(self, pars: Any) -> Any:
         B = self.backend
         table, _ = self._mult_table(pars, with_derivs=False)
         shift, _ = self._shifts(pars)
-        return B.prod(table) * (self._nominal + shift)
+        return B.prod(table) * self._base(shift)[0]
 
     def _pars(self, pars: Any) -> Any:
         """``pars`` as a backend array, its last axis checked against the model's npars."""
@@ -235,16 +269,15 @@ class Model:
     def _poisson_logpdf(self, observed: Any, rates: Any) -> Any:
         """Σ_b log Pois(n_b | ν_b), continuous in n and safe at n = 0."""
         B = self.backend
-        return B.xp.sum(B.xlogy(observed, rates) - rates - B.lgamma(observed + 1.0), -1)
+        return -B.xp.sum(poisson_nll(B, observed, rates) + poisson_constant(B, observed), -1)
 
     def _constraint_logpdf(self, pars: Any, data: Any) -> Any:
         B, xp = self.backend, self.backend.xp
-        gauss_aux = data[..., self._g_aux]
-        z = (gauss_aux - pars[..., self._g_par]) / self._g_sigma
-        total = -0.5 * xp.sum(z * z, -1) + self._g_norm
+        gauss = gauss_nll(pars[..., self._g_par], data[..., self._g_aux], self._g_sigma)
+        total = self._g_norm - xp.sum(gauss, -1)
         pois_aux = data[..., self._p_aux]
         lam = pars[..., self._p_par] * self._p_tau
-        return total + xp.sum(B.xlogy(pois_aux, lam) - lam - B.lgamma(pois_aux + 1.0), -1)
+        return total - xp.sum(poisson_nll(B, pois_aux, lam) + poisson_constant(B, pois_aux), -1)
 
     def nll(self, pars: Any, data: Any) -> Any:
         """Negative log-likelihood, −log L."""
@@ -262,7 +295,7 @@ class Model:
             data, observed = self._split(data)
             table, dkappa = self._mult_table(pars, with_derivs=True)
             shift, dshift = self._shifts(pars)
-            base = self._nominal + shift
+            base, keep = self._base(shift)
             batch = table.shape[:-1]
             ones = B.full((*batch[:-1], self._E, 1), 1.0)
             prefix = B.cumprod(table)
@@ -270,8 +303,7 @@ class Model:
             rates = B.segment_sum(factor * base, self._seg_bins)
             nll = -(self._poisson_logpdf(observed, rates) + self._constraint_logpdf(pars, data))
 
-            safe_rates = xp.where(observed == 0, 1.0 + 0.0 * rates, rates)
-            weight = 1.0 - xp.where(observed == 0, 0.0 * rates, observed / safe_rates)
+            weight = poisson_residual(xp, observed, rates)
             w_entry = weight[..., self._entry_bin]
             if self._K > 1:
                 suffix = B.flip(B.cumprod(B.flip(table)))
@@ -281,10 +313,11 @@ class Model:
             others = others.reshape((*batch[:-1], self._E * self._K))[..., self._mult_flat]
             coeff = (w_entry * base)[..., self._mult_entry]
             g_mult = coeff * others * dkappa
-            g_add = (w_entry * factor)[..., self._hs_entry] * dshift
-            g_gauss = (pars[..., self._g_par] - data[..., self._g_aux]) / (self._g_sigma**2)
-            p_theta = pars[..., self._p_par]
-            g_pois = self._p_tau - data[..., self._p_aux] / p_theta
+            g_add = (w_entry * factor * keep)[..., self._hs_entry] * dshift
+            g_gauss = gauss_gradient(pars[..., self._g_par], data[..., self._g_aux], self._g_sigma)
+            g_pois = rate_constraint_gradient(
+                pars[..., self._p_par], data[..., self._p_aux], self._p_tau
+            )
             shape = B.broadcast_shapes(
                 tuple(g_mult.shape[:-1]),
                 tuple(g_add.shape[:-1]),
@@ -322,7 +355,7 @@ class Model:
             # every feature in one call: α [..., 1, P] against unit constants [K, P]
             feats, dshift = interpolate(np, alpha[..., None, :], dense["units"], dense["code"])
             shift = feats.reshape((*feats.shape[:-2], -1)) @ dense["shift_w"]
-            base = self._nominal + shift
+            base, keep = self._base(shift)
             batch = table.shape[:-1]
             factor = np.prod(table, axis=-1)
             rates = B.segment_sum(factor * base, self._seg_bins)
@@ -347,7 +380,9 @@ class Model:
             jac = B.segment_sum(d_mult, seg).reshape((*shape, self._nb, self.config.npars))
             # G[k, p, b] = Σ_{e in b} w[k, p, e] · factor[e]; ∂ν_b/∂α_p = Σ_k f'_k(α_p) G[k, p, b]
             npar_hs = dense["par"].size
-            g = (factor @ dense["jac_w"]).reshape((*factor.shape[:-1], -1, npar_hs, self._nb))
+            g = ((factor * keep) @ dense["jac_w"]).reshape(
+                (*factor.shape[:-1], -1, npar_hs, self._nb)
+            )
             d_hs = np.einsum("...kp,...kpb->...bp", dshift, g)
             jac[..., dense["par"]] += d_hs
             return rates, jac
@@ -358,7 +393,7 @@ class Model:
         B = self.backend
         table, dkappa = self._mult_table(pars, with_derivs=True)
         shift, dshift = self._shifts(pars)
-        base = self._nominal + shift
+        base, keep = self._base(shift)
         batch = table.shape[:-1]
         prefix = B.cumprod(table)
         factor = prefix[..., -1]
@@ -371,7 +406,7 @@ class Model:
         else:
             others = (1.0 + 0.0 * table).reshape((*batch[:-1], self._E))[..., self._mult_flat]
         d_mult = base[..., self._mult_entry] * others * dkappa
-        d_add = factor[..., self._hs_entry] * dshift
+        d_add = (factor * keep)[..., self._hs_entry] * dshift
         shape = B.broadcast_shapes(tuple(d_mult.shape[:-1]), tuple(d_add.shape[:-1]))
         parts = [B.xp.broadcast_to(d, (*shape, d.shape[-1])) for d in (d_mult, d_add)]
         return rates, B.concat(parts)

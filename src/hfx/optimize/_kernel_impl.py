@@ -17,8 +17,6 @@ import numpy as np
 from numba import njit
 
 from hfx.likelihood import terms
-from hfx.likelihood.flat_terms import A as _A
-from hfx.likelihood.flat_terms import B as _B
 from hfx.likelihood.flat_terms import COEF as _COEF
 from hfx.likelihood.flat_terms import DOWN as _DOWN
 from hfx.likelihood.flat_terms import LOG_DOWN as _LOG_DOWN
@@ -26,8 +24,10 @@ from hfx.likelihood.flat_terms import LOG_UP as _LOG_UP
 from hfx.likelihood.flat_terms import NCONST as _NCONST
 from hfx.likelihood.flat_terms import NOM as _NOM
 from hfx.likelihood.flat_terms import UP as _UP
-from hfx.likelihood.flat_terms import S as _S
+from hfx.likelihood.flat_terms import A as _A
+from hfx.likelihood.flat_terms import B as _B
 from hfx.likelihood.flat_terms import FlatTerms
+from hfx.likelihood.flat_terms import S as _S
 
 _OPTS = MappingProxyType({"cache": True, "error_model": "numpy", "nogil": True})
 
@@ -103,6 +103,12 @@ def expected_and_jacobian(k, x, nu, jac, with_jacobian=True):
     base = k.nominal.copy()
     for t in range(k.hs_entry.size):
         base[k.hs_entry[t]] += shift[k.hs_var[t]]
+    # a sample's interpolated yield is clamped at zero (Model._base), where its histosys
+    # parameters no longer move it
+    keep = (base >= 0.0) | ~k.hs_clamp
+    for e in range(base.size):
+        if not keep[e]:
+            base[e] = 0.0
     nu[:] = 0.0
     factor = np.empty(ne)
     if not with_jacobian:
@@ -134,8 +140,9 @@ def expected_and_jacobian(k, x, nu, jac, with_jacobian=True):
             jac[b, k.mult_par[m]] += base[e] * others * deriv
     for t in range(k.hs_entry.size):
         e = k.hs_entry[t]
-        w = k.hs_var[t]
-        jac[k.entry_bin[e], k.hs_par[w]] += factor[e] * dshift[w]
+        if keep[e]:
+            w = k.hs_var[t]
+            jac[k.entry_bin[e], k.hs_par[w]] += factor[e] * dshift[w]
 
 
 @njit(**_OPTS)
@@ -452,6 +459,7 @@ def _warm_up() -> None:
         hs_consts=consts,
         hs_entry=none,
         hs_var=none,
+        hs_clamp=np.zeros(1, dtype=np.bool_),
         gauss_par=none,
         gauss_aux=none,
         gauss_sigma=np.zeros(0),

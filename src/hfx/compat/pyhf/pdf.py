@@ -11,6 +11,7 @@ the native API (fits, gradients, other backends).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from hfx.compat.pyhf.exceptions import InvalidPdfData, InvalidPdfParameters
@@ -25,10 +26,28 @@ from hfx.spec.validate import validate_model_spec
 
 __all__ = ["Model"]
 
-_DEFAULT_MODIFIER_SETTINGS = {
-    "normsys": {"interpcode": "code4"},
-    "histosys": {"interpcode": "code4p"},
-}
+_DEFAULT_MODIFIER_SETTINGS = MappingProxyType(
+    {
+        "normsys": MappingProxyType({"interpcode": "code4"}),
+        "histosys": MappingProxyType({"interpcode": "code4p"}),
+    }
+)
+
+
+def _unclamped(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` for the native model, as pyhf computes: sample yields are not clamped at
+    zero (hfx's default clamps them, as ROOT does) unless the settings say otherwise."""
+    if not isinstance(settings, Mapping):
+        return settings  # type: ignore[return-value]  # the native model reports the error
+    out = {k: dict(v) if isinstance(v, Mapping) else v for k, v in settings.items()}
+    histosys = out.get("histosys")
+    if isinstance(histosys, dict):
+        histosys.setdefault("positive_definite", False)
+    elif "histosys" not in out:
+        out["histosys"] = {"interpcode": "code0", "positive_definite": False}
+    return out
+
+
 # Parameter configs that may name no modifier without being an error in hfx either.
 _LUMI = "lumi"
 
@@ -230,10 +249,12 @@ class Model:
             "parameters": _known_parameter_configs(self.spec),
         }
         workspace = model_workspace(bare, poi_name=poi_name, validate=False)
-        self.native: NativeModel = workspace.model(
-            modifier_settings=modifier_settings, backend=backend, poi_name=poi_name
-        )
         settings = _DEFAULT_MODIFIER_SETTINGS if modifier_settings is None else modifier_settings
+        if isinstance(settings, Mapping):
+            settings = {k: dict(v) if isinstance(v, Mapping) else v for k, v in settings.items()}
+        self.native: NativeModel = workspace.model(
+            modifier_settings=_unclamped(settings), backend=backend, poi_name=poi_name
+        )
         self._config = _ModelConfig(self.native.config, settings)
         self.main_model = _MainModel(self)
         self.constraint_model = _ConstraintModel(self)

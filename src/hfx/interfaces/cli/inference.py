@@ -58,10 +58,19 @@ def _model_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--optimizer",
-            type=click.Choice(["scipy", "minuit"]),
-            default="scipy",
+            type=click.Choice(["auto", "scipy", "minuit"]),
+            default="auto",
             show_default=True,
-            help="Minimiser (minuit needs the 'minuit' extra).",
+            help="Minimiser: auto is the library's default (projected Newton, L-BFGS-B as "
+            "fallback); minuit needs the 'minuit' extra.",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(["auto", "numpy", "numba"]),
+            default="auto",
+            show_default=True,
+            help="Where Newton fits run: numba (compiled, small models; the 'fast' extra), "
+            "numpy, or auto (numba where installed and applicable).",
         ),
         output_file_option,
     ]
@@ -186,6 +195,7 @@ def cls(
     measurement: str | None,
     backend: str,
     optimizer: str,
+    engine: str,
     output_file: str | None,
     test_poi: float,
     test_stat: str,
@@ -214,6 +224,7 @@ def cls(
             seed=seed,
             progress=_show_progress(progress),
             optimizer=optimizer,
+            engine=engine,
         )
     if statistic.discovery:
         out = {"p0_obs": result.pvalue, "p0_exp": list(result.pvalue_expected)}
@@ -248,6 +259,7 @@ def fit(
     measurement: str | None,
     backend: str,
     optimizer: str,
+    engine: str,
     output_file: str | None,
     value: bool,
     fixed_poi: float | None,
@@ -265,9 +277,9 @@ def fit(
     model, data, source = _model_and_data(workspace, patches, measurement, backend)
     with naming(source):
         if fixed_poi is None:
-            result = run_fit(model, data, optimizer=optimizer)
+            result = run_fit(model, data, optimizer=optimizer, engine=engine)
         else:
-            result = fixed_poi_fit(fixed_poi, model, data, optimizer=optimizer)
+            result = fixed_poi_fit(fixed_poi, model, data, optimizer=optimizer, engine=engine)
     out = {
         "mle_parameters": _by_parameter(model, result.bestfit),
         "uncertainties": _by_parameter(model, result.uncertainties),
@@ -318,6 +330,7 @@ def upper_limit(
     measurement: str | None,
     backend: str,
     optimizer: str,
+    engine: str,
     output_file: str | None,
     scan: tuple[float, float, int] | None,
     level: float,
@@ -350,6 +363,7 @@ def upper_limit(
             ntoys=ntoys,
             seed=seed,
             optimizer=optimizer,
+            engine=engine,
         )
     out = {k: v for k, v in result.to_dict().items() if v is not None}
     _emit(out, output_file)
@@ -364,6 +378,7 @@ def significance(
     measurement: str | None,
     backend: str,
     optimizer: str,
+    engine: str,
     output_file: str | None,
     calctype: str,
     ntoys: int,
@@ -387,6 +402,7 @@ def significance(
             seed=seed,
             progress=_show_progress(progress),
             optimizer=optimizer,
+            engine=engine,
         )
     _emit(result.to_dict(), output_file)
 
