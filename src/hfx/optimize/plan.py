@@ -84,9 +84,7 @@ class FitPlan:
         maxiter: int,
     ) -> tuple[np.ndarray, np.ndarray, int]:
         """Projected Newton on many rows (see :func:`hfx.optimize.engines.newton_rows`)."""
-        return engines.newton_rows(
-            self.engine, model, data, full, free, lo, hi, tolerance, maxiter
-        )
+        return engines.newton_rows(self.engine, model, data, full, free, lo, hi, tolerance, maxiter)
 
     def twice_nll(self, model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
         """−2 log L per row of ``pars`` [N, npars] and ``data`` [N, ndata]."""
