@@ -28,16 +28,19 @@ def _model(case: dict[str, Any], backend: str = "numpy"):
 
 def _answer(case: dict[str, Any], model, data) -> Any:
     kind, opt = case["kind"], case["optimizer"]
+    engine = case.get("engine", "auto")
     if kind == "fit":
-        return fit(model, data, optimizer=opt, uncertainties=False).twice_nll
+        return fit(model, data, optimizer=opt, engine=engine, uncertainties=False).twice_nll
     if kind == "cls":
-        r = hypotest(model, data, 1.0, test_stat="qtilde", optimizer=opt)
+        r = hypotest(model, data, 1.0, test_stat="qtilde", optimizer=opt, engine=engine)
         return [r.cls, *r.cls_expected]
     if kind == "limit":
-        r = upper_limit(model, data, optimizer=opt)
+        r = upper_limit(model, data, optimizer=opt, engine=engine)
         return [r.obs, *r.exp]
     if kind == "toys":
-        r = hypotest(model, data, 1.0, calculator="toys", ntoys=case["ntoys"], seed=0)
+        r = hypotest(
+            model, data, 1.0, calculator="toys", ntoys=case["ntoys"], seed=0, engine=engine
+        )
         return [r.cls, *r.cls_expected]
     raise ValueError(f"unknown case kind {kind!r}")
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 import hfx
-from hfx.optimize import kernel
+from hfx.optimize import kernel, make_plan
 from hfx_cases import hfx_case, jax_case, nll_grad_seconds
 from synthetic import workspace as synthetic_workspace
 
@@ -122,7 +122,7 @@ def atlas_tables(args, raw: dict[str, Any], failures: list[str]) -> list[str]:
         ws_file, patch = WS_DIR / f"{name}.json", WS_DIR / f"{name}.signal.json"
         model = hfx.load(ws_file).model(patches=[json.loads(patch.read_text())])
         npars = model.config.npars
-        small_model = kernel.load() and kernel.applies(model, npars - 1)
+        small_model = make_plan(model).engine == "numba"
         rows = []
         for kind in kinds:
             optimizers = ["scipy"] if kind == "build" else ["scipy", "minuit"]
@@ -157,11 +157,7 @@ def atlas_tables(args, raw: dict[str, Any], failures: list[str]) -> list[str]:
             # the same default without the compiled small-model kernels (NumPy only)
             numpy_only = "="
             if kind != "build" and small_model:
-                kernel.ENABLED = False
-                try:
-                    h_n = hfx_case({**case_s, "optimizer": None})
-                finally:
-                    kernel.ENABLED = True
+                h_n = hfx_case({**case_s, "optimizer": None, "engine": "numpy"})
                 raw[f"{name}/{kind}/default-numpy"] = {"hfx": h_n}
                 numpy_only = f"{_fmt(_median(h_n['times']))} ({_ratio(pt, _median(h_n['times']))})"
             row = [kind, _fmt(hdt), _ratio(pt, hdt), numpy_only, _fmt(ht), pcell, _ratio(pt, ht)]
@@ -319,14 +315,16 @@ def scaling_table(args, raw: dict[str, Any], failures: list[str], tmp: Path) -> 
 
 def _kernel_note() -> str:
     """Whether hfx's compiled small-model kernels take part, and what loading them cost."""
-    if not kernel.load():
+    if not kernel.available():
         return "numba is not installed: hfx runs on NumPy only (no compiled small-model kernels)."
+    start = time.perf_counter()
+    kernel.compiled()
+    seconds = time.perf_counter() - start
     return (
-        "hfx's compiled kernels for models under 20 parameters (numba, the `fast` extra) are "
-        f"loaded before timing (loading took {kernel.load_seconds:.2f} s in this run; a process "
-        "loads them by itself after 0.5 s of small fits); `hfx default, NumPy only` repeats the "
-        "default with them switched off (its ratio to pyhf scipy in brackets), `=` where they "
-        "do not apply."
+        "hfx's compiled kernels for models of up to 20 parameters (numba, the `fast` extra; "
+        "engine 'auto' uses them) are loaded before timing (loading took "
+        f"{seconds:.2f} s in this run); `hfx default, NumPy only` repeats the default with "
+        "engine='numpy' (its ratio to pyhf scipy in brackets), `=` where they do not apply."
     )
 
 
@@ -370,8 +368,9 @@ def main() -> int:
         f"{args.min_time:g} s are measured, at most 50), fewer where a pyhf case exceeded "
         f"{args.budget:.0f} s (`n=` says so), measured in one run on this machine. "
         "pyhf 0.7.6, numpy backend. Ratios are pyhf time / hfx time with the same optimizer; "
-        "`hfx default` is hfx without an optimizer argument (scipy for one fit, batched "
-        "Newton fits inside CLs and limits), compared with pyhf's default (scipy). "
+        "`hfx default` is hfx without optimizer or engine arguments (projected Newton, "
+        "batched inside CLs and limits, L-BFGS-B as fallback), compared with pyhf's "
+        "default (scipy). "
         "Fits are made without uncertainties on both sides (pyhf's `mle.fit`). "
         "`check` compares hfx's answer with pyhf's from the same run.",
         "",

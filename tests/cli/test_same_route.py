@@ -1,0 +1,52 @@
+"""The CLI defaults take the library's route: `hfx cls` prints `hfx.hypotest`'s numbers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import hfx
+from hfx.interfaces.cli.main import cli
+from tests.conftest import ATLAS_WS, needs_shared
+
+
+@needs_shared()
+@pytest.mark.parametrize("name", ["2018-31_simplifiedA", "2018-31_BkgOnlyA"])
+def test_cls_and_fit_equal_the_library_defaults(name):
+    ws_path, patch_path = ATLAS_WS / f"{name}.json", ATLAS_WS / f"{name}.signal.json"
+    ws = hfx.load(ws_path)
+    model = ws.model(patches=[json.loads(patch_path.read_text())])
+    data = ws.data(model)
+    runner = CliRunner()
+
+    out = runner.invoke(cli, ["cls", str(ws_path), "--patch", str(patch_path)])
+    assert out.exit_code == 0, out.output
+    printed = json.loads(out.stdout)
+    lib = hfx.hypotest(model, data, 1.0)
+    assert printed["CLs_obs"] == lib.cls  # exactly: the same fits by the same route
+    assert printed["CLs_exp"] == list(lib.cls_expected)
+
+    out = runner.invoke(cli, ["fit", str(ws_path), "--patch", str(patch_path)])
+    assert out.exit_code == 0, out.output
+    printed = json.loads(out.stdout)
+    best = hfx.fit(model, data)
+    assert printed["twice_nll"] == best.twice_nll
+
+
+@needs_shared()
+def test_engine_and_optimizer_flags():
+    ws_path = ATLAS_WS / "2018-31_simplifiedA.json"
+    patch_path = ATLAS_WS / "2018-31_simplifiedA.signal.json"
+    ws = hfx.load(ws_path)
+    model = ws.model(patches=[json.loads(patch_path.read_text())])
+    data = ws.data(model)
+    runner = CliRunner()
+    for args, kwargs in (
+        (["--engine", "numpy"], {"engine": "numpy"}),
+        (["--optimizer", "scipy"], {"optimizer": "scipy"}),
+    ):
+        out = runner.invoke(cli, ["cls", str(ws_path), "--patch", str(patch_path), *args])
+        assert out.exit_code == 0, out.output
+        assert json.loads(out.stdout)["CLs_obs"] == hfx.hypotest(model, data, 1.0, **kwargs).cls
