@@ -8,6 +8,7 @@ as the task's fit plan says (:func:`hfx.optimize.make_plan`, made once per task 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,16 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from hfx.errors import FitError, HfxError, ModelError
-from hfx.optimize import FitPlan, FitResult, fit, fit_batch, fixed_poi_fit, make_plan, zero_matrix
+from hfx.optimize import (
+    BatchFitResult,
+    FitPlan,
+    FitResult,
+    fit,
+    fit_batch,
+    fixed_poi_fit,
+    make_plan,
+    zero_matrix,
+)
 
 log = logging.getLogger("hfx.infer")
 
@@ -44,7 +54,7 @@ def normal_isf(p: Any) -> Any:
     return -ndtri(np.asarray(p, dtype=np.float64))
 
 
-def _row_result(model, batch, row: int, fixed: np.ndarray) -> FitResult:
+def _row_result(model: Any, batch: BatchFitResult, row: int, fixed: np.ndarray) -> FitResult:
     """One row of a batched fit as a :class:`FitResult` (no uncertainties)."""
     if not bool(np.asarray(batch.success)[row]):
         raise FitError("minimisation did not converge (batched Newton and scalar fallback)")
@@ -91,7 +101,7 @@ class FitOptions:
         """The plan's optimizer (None: the default path)."""
         return self.plan.optimizer
 
-    def batched(self, model) -> bool:
+    def batched(self, model: Any) -> bool:
         """Whether fits of ``model`` go through the batched fitter."""
         return self.plan.batched
 
@@ -115,7 +125,14 @@ class FitOptions:
             warm[index] = value
         return [default] if np.array_equal(warm, default) else [warm, default]
 
-    def _batched(self, model, datasets, starts, mask: np.ndarray, tolerance: float):
+    def _batched(
+        self,
+        model: Any,
+        datasets: Sequence[Any],
+        starts: Sequence[Sequence[np.ndarray]],
+        mask: np.ndarray,
+        tolerance: float,
+    ) -> list[FitResult]:
         """Batched fits: one result per dataset, the best over its list of starts."""
         owner = [i for i, group in enumerate(starts) for _ in group]
         rows = np.stack([as_numpy(datasets[i]) for i in owner])
@@ -130,13 +147,13 @@ class FitOptions:
             plan=self.plan,
         )
         nll = np.where(np.asarray(res.success, dtype=bool), np.asarray(res.twice_nll), np.inf)
-        out = []
+        out: list[FitResult] = []
         for i in range(len(datasets)):
             rows_i = [r for r, o in enumerate(owner) if o == i]
             out.append(_row_result(model, res, min(rows_i, key=lambda r: nll[r]), mask))
         return out
 
-    def free(self, model, data: Any, *, init: Any = None, precise: bool = False):
+    def free(self, model: Any, data: Any, *, init: Any = None, precise: bool = False) -> FitResult:
         """Unconditional fit (no uncertainties); ``precise`` as for :meth:`conditional`."""
         tol = PRECISE_TOLERANCE if precise else BATCH_TOLERANCE
         if self.batched(model):
@@ -153,8 +170,8 @@ class FitOptions:
         )
 
     def conditional(
-        self, model, data: Any, poi_value: float, *, init: Any = None, precise: bool = False
-    ):
+        self, model: Any, data: Any, poi_value: float, *, init: Any = None, precise: bool = False
+    ) -> FitResult:
         """Fit with the POI held at ``poi_value`` (no uncertainties).
 
         ``precise`` drives the parameters (not only the minimum) to full precision.
@@ -162,7 +179,13 @@ class FitOptions:
         return self.conditional_many(model, [data], [poi_value], [init], precise=precise)[0]
 
     def conditional_many(
-        self, model, datasets, poi_values, inits, *, precise: bool = False
+        self,
+        model: Any,
+        datasets: Sequence[Any],
+        poi_values: Sequence[float],
+        inits: Sequence[Any],
+        *,
+        precise: bool = False,
     ) -> list[FitResult]:
         """POI-fixed fits, one per (dataset, value, warm start), in one batch when possible.
 
@@ -191,7 +214,9 @@ class FitOptions:
             for d, mu in zip(datasets, poi_values, strict=True)
         ]
 
-    def fixed_component_many(self, model, data: Any, index: int, values, inits) -> list[FitResult]:
+    def fixed_component_many(
+        self, model: Any, data: Any, index: int, values: Sequence[float], inits: Sequence[Any]
+    ) -> list[FitResult]:
         """Fits of ``data`` with component ``index`` held at each of ``values`` (one batch)."""
         mask = self.fixed.copy()
         mask[index] = True
@@ -223,7 +248,7 @@ def _clip(start: Any, bounds: np.ndarray, fixed: np.ndarray, init: np.ndarray) -
 
 
 def resolve_options(
-    model,
+    model: Any,
     init: Any = None,
     bounds: Any = None,
     fixed: Any = None,
@@ -248,7 +273,7 @@ def resolve_options(
     return FitOptions(init=x0, bounds=bnds, fixed=mask, plan=plan)
 
 
-def poi_index(model, opts: FitOptions | None = None) -> int:
+def poi_index(model: Any, opts: FitOptions | None = None) -> int:
     """Index of the POI; it must exist and float for profile-likelihood inference."""
     idx = model.config.poi_index
     if idx is None:

@@ -87,13 +87,15 @@ class HypotestFits:
         return {k: [float(x) for x in getattr(self, k)] for k in self.__dataclass_fields__}
 
 
-def _asimov(model, data: Any, poi_value: float, opts: FitOptions) -> tuple[np.ndarray, FitResult]:
+def _asimov(
+    model: Any, data: Any, poi_value: float, opts: FitOptions
+) -> tuple[np.ndarray, FitResult]:
     cond = opts.conditional(model, data, poi_value)
     return as_numpy(model.expected_data(cond.bestfit)), cond
 
 
 def asimov_data(
-    model,
+    model: Any,
     data: Any,
     poi_value: float,
     *,
@@ -115,7 +117,7 @@ def asimov_data(
 
 
 def _saturated_fit(
-    model, pars: np.ndarray, data: np.ndarray, fixed: np.ndarray, plan: FitPlan
+    model: Any, pars: np.ndarray, data: np.ndarray, fixed: np.ndarray, plan: FitPlan
 ) -> FitResult:
     """A FitResult for a point known to be the global minimum (no minimisation run)."""
     n = pars.size
@@ -143,7 +145,7 @@ class AsymptoticCalculator:
 
     def __init__(
         self,
-        model,
+        model: Any,
         data: Any,
         *,
         test_stat: str | TestStatistic = "qtilde",
@@ -153,7 +155,7 @@ class AsymptoticCalculator:
         optimizer: Any = None,
         engine: str = "auto",
         base_dist: str = "normal",
-    ):
+    ) -> None:
         if base_dist not in ("normal", "clipped_normal"):
             raise HfxError(f"unknown base distribution {base_dist!r}: normal or clipped_normal")
         self.model = model

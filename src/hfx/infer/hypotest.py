@@ -51,7 +51,9 @@ class HypotestResult:
     def _numbers(self) -> dict[str, Any]:
         d = self.to_dict()
         # for q0 only p0 = CLs+b is a result (CLs there is 0/0 when no toy passes)
-        keys = ("CLsb", "CLsb_exp") if self.test_stat == "q0" else ("CLs_obs", "CLs_exp")
+        keys: tuple[str, ...] = (
+            ("CLsb", "CLsb_exp") if self.test_stat == "q0" else ("CLs_obs", "CLs_exp")
+        )
         keys += ("CLsb", "CLb", "CLsb_exp", "CLb_exp") if self.test_stat != "q0" else ()
         return {k: d[k] for k in keys} | {"test statistic": self.teststat}
 
@@ -82,7 +84,7 @@ class HypotestResult:
 
 
 def make_calculator(
-    model,
+    model: Any,
     data: Any,
     *,
     calculator: str = "asymptotic",
@@ -143,16 +145,24 @@ def check_poi_in_bounds(calc: Any, values: Iterable[float], what: str = "test PO
 def run_hypotest(calc: AsymptoticCalculator | ToyCalculator, poi: float) -> HypotestResult:
     """The test at ``poi`` with an existing calculator (reuses its fits)."""
     teststat = calc.teststatistic(poi)
-    sb, b = calc.distributions(poi)
-    clsb, clb, cls = calc.pvalues(teststat, sb, b)
-    expected = calc.expected_pvalues(sb, b)
+    # the same calls either way; the branches give each calculator its own distributions
+    if isinstance(calc, ToyCalculator):
+        toy_sb, toy_b = calc.distributions(poi)
+        clsb, clb, cls = calc.pvalues(teststat, toy_sb, toy_b)
+        expected = calc.expected_pvalues(toy_sb, toy_b)
+    else:
+        sb, b = calc.distributions(poi)
+        clsb, clb, cls = calc.pvalues(teststat, sb, b)
+        expected = calc.expected_pvalues(sb, b)
     try:
         return _result(calc, poi, teststat, clsb, clb, cls, expected)
     except ResultError as exc:
         raise ResultError(f"{exc.message}; {likely_cause(calc)}") from None
 
 
-def _result(calc: Any, poi: float, teststat: Any, clsb: Any, clb: Any, cls: Any, expected: Any):
+def _result(
+    calc: Any, poi: float, teststat: Any, clsb: Any, clb: Any, cls: Any, expected: Any
+) -> HypotestResult:
     return HypotestResult(
         poi=float(poi),
         test_stat=calc.test_stat,
@@ -202,7 +212,7 @@ def _bin_name(model: Any, index: int) -> str:
 
 
 def hypotest(
-    model,
+    model: Any,
     data: Any,
     poi: float = 1.0,
     *,

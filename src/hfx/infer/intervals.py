@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ class ProfileScan:
         }
 
 
-def _component(model, par: Any) -> tuple[int, str]:
+def _component(model: Any, par: Any) -> tuple[int, str]:
     """(index, label) of a component given by label ("mu", "gamma[1]"), set name or index."""
     cfg = model.config
     names = list(cfg.par_names)
@@ -82,7 +83,7 @@ def _component(model, par: Any) -> tuple[int, str]:
 class _Profile:
     """2NLL profiled over everything but one component, warm-started from the last fit."""
 
-    def __init__(self, model, data: np.ndarray, opts: FitOptions, index: int):
+    def __init__(self, model: Any, data: np.ndarray, opts: FitOptions, index: int) -> None:
         self.model, self.data, self.index = model, data, index
         self.opts = dataclasses.replace(opts, warm=True)
         self.best: FitResult = fit(
@@ -102,7 +103,7 @@ class _Profile:
         near = min(self.cache, key=lambda v: abs(v - x)) if self.cache else None
         return self.best.bestfit if near is None else self.cache[near].bestfit
 
-    def many(self, xs) -> np.ndarray:
+    def many(self, xs: Collection[float]) -> np.ndarray:
         """Δ(2NLL) at every value of ``xs`` (the missing ones fitted in one batch)."""
         todo = sorted({float(x) for x in xs} - set(self.cache))
         if todo:
@@ -123,7 +124,7 @@ class _Profile:
 
 
 def profile_scan(
-    model,
+    model: Any,
     data: Any,
     par: Any = None,
     values: Any = None,
@@ -187,7 +188,7 @@ def _edge(prof: _Profile, xhat: float, sigma: float, bound: float, level: float)
 
 
 def interval(
-    model,
+    model: Any,
     data: Any,
     par: Any = None,
     *,

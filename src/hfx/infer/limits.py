@@ -13,7 +13,9 @@ already fitted, and the expected curves need only the fit to the Asimov data at 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -24,6 +26,7 @@ from scipy.special import ndtr, ndtri
 from hfx.errors import HfxError, ResultError, check_finite
 from hfx.infer.asymptotic import NSIGMA, AsymptoticCalculator
 from hfx.infer.hypotest import check_poi_in_bounds, make_calculator, run_hypotest
+from hfx.infer.toys import ToyCalculator
 
 __all__ = ["UpperLimitResult", "upper_limit"]
 
@@ -55,7 +58,7 @@ class UpperLimitResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python (JSON-serialisable) view."""
 
-        def _list(x):
+        def _list(x: Iterable[float] | None) -> list[float] | None:
             return None if x is None else [float(v) for v in x]
 
         return {
@@ -72,7 +75,7 @@ class UpperLimitResult:
 class _Curves:
     """CLs (observed, five expected) at any μ, cached; expected-only where that suffices."""
 
-    def __init__(self, calc):
+    def __init__(self, calc: AsymptoticCalculator | ToyCalculator) -> None:
         self.calc = calc
         self.obs: dict[float, float] = {}
         self.exp: dict[float, tuple[float, ...]] = {}
@@ -148,7 +151,15 @@ def _next_point(pts: list[tuple[float, float]], lo: float, hi: float, up: bool) 
     return min(max(x, lo), hi)
 
 
-def _root(f, known: dict[float, float], lo: float, hi: float, guess: float, rtol: float, what):
+def _root(
+    f: Callable[[float], float],
+    known: dict[float, float],
+    lo: float,
+    hi: float,
+    guess: float,
+    rtol: float,
+    what: str,
+) -> float:
     """Crossing of the decreasing curve f inside [lo, hi], starting from ``guess``.
 
     ``known`` holds values of f already computed (shared with the other curves).
@@ -182,7 +193,7 @@ def _root(f, known: dict[float, float], lo: float, hi: float, guess: float, rtol
     return float(toms748(f, a, b, k=2, xtol=2e-12, rtol=rtol))
 
 
-def _toms748(curves: _Curves, lo: float, hi: float, level: float, rtol: float):
+def _toms748(curves: _Curves, lo: float, hi: float, level: float, rtol: float) -> UpperLimitResult:
     calc = curves.calc
     names = ("-2σ", "-1σ", "median", "+1σ", "+2σ")
 
@@ -197,7 +208,7 @@ def _toms748(curves: _Curves, lo: float, hi: float, level: float, rtol: float):
     default = min(max(1.0, lo), hi) if hi > lo else lo
     if asymptotic and default <= 0.0:
         default = 0.5 * (lo + hi) if math.isfinite(hi) else 1.0
-    if asymptotic:
+    if isinstance(calc, AsymptoticCalculator):
         calc.sqrt_qmu_asimov(default)
 
     def guess(k: int) -> float:
@@ -205,7 +216,7 @@ def _toms748(curves: _Curves, lo: float, hi: float, level: float, rtol: float):
 
         √q_A(μ) rises about linearly from 0 at μ = 0: interpolate the points known so far.
         """
-        if not asymptotic:
+        if not isinstance(calc, AsymptoticCalculator):
             return default
         known = [(m, v) for m, v in calc.known_sqrt_qmu_asimov() if m > 0]
         xs = np.array([0.0] + [m for m, _ in known])
@@ -239,14 +250,12 @@ def _toms748(curves: _Curves, lo: float, hi: float, level: float, rtol: float):
     )
     for k in (1, 3, 0, 4):
         known = {m: _probit(v[k], level) for m, v in curves.exp.items()}
-        exp[k] = _root(
-            lambda m, k=k: f_exp(m, k), known, lo, hi, guess(k), rtol, f"expected {names[k]}"
-        )
+        exp[k] = _root(partial(f_exp, k=k), known, lo, hi, guess(k), rtol, f"expected {names[k]}")
     return UpperLimitResult(obs=obs, exp=tuple(exp), level=level, method="toms748")
 
 
 def upper_limit(
-    model,
+    model: Any,
     data: Any,
     *,
     scan: Any = None,

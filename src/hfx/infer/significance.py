@@ -53,7 +53,7 @@ class SignificanceResult:
 
 
 def significance(
-    model,
+    model: Any,
     data: Any,
     *,
     calculator: str = "asymptotic",

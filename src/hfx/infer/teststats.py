@@ -149,7 +149,7 @@ test_statistic.__test__ = False  # type: ignore[attr-defined]
 
 def profile_statistic(
     test_stat: str | TestStatistic,
-    model,
+    model: Any,
     data: Any,
     mu: float,
     opts: FitOptions,
@@ -180,18 +180,29 @@ def profile_statistic(
     return (0.0 if zero else value), free, cond
 
 
-def _public(test_stat: str, model, data, mu, init, bounds, fixed, optimizer, return_fits):
+def _public(
+    test_stat: str,
+    model: Any,
+    data: Any,
+    mu: float,
+    init: Any,
+    bounds: Any,
+    fixed: Any,
+    optimizer: Any,
+    return_fits: bool,
+) -> float | tuple[float, tuple[FitResult, FitResult]]:
     opts = resolve_options(model, init, bounds, fixed, optimizer)
     idx = poi_index(model, opts)
     TEST_STATISTICS[test_stat].check_bounds(float(opts.bounds[idx, 0]))
     value, free, cond = profile_statistic(test_stat, model, data, mu, opts)
+    assert cond is not None  # need_cond=True: the conditional fit always runs
     if return_fits:
         return value, (free, cond)
     return value
 
 
 def qmu(
-    model,
+    model: Any,
     data: Any,
     mu: float,
     *,
@@ -209,7 +220,7 @@ def qmu(
 
 
 def qmu_tilde(
-    model,
+    model: Any,
     data: Any,
     mu: float,
     *,
@@ -224,7 +235,7 @@ def qmu_tilde(
 
 
 def tmu(
-    model,
+    model: Any,
     data: Any,
     mu: float,
     *,
@@ -239,7 +250,7 @@ def tmu(
 
 
 def tmu_tilde(
-    model,
+    model: Any,
     data: Any,
     mu: float,
     *,
@@ -254,7 +265,7 @@ def tmu_tilde(
 
 
 def q0(
-    model,
+    model: Any,
     data: Any,
     *,
     init: Any = None,
@@ -284,7 +295,7 @@ def get_test_stat(name: str) -> Callable[..., Any]:
 
 
 def checked_test_stat(
-    model,
+    model: Any,
     opts: FitOptions,
     name: str | TestStatistic,
     allowed: Iterable[str] | None = None,

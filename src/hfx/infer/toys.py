@@ -26,7 +26,7 @@ from hfx.infer._common import (
     resolve_options,
 )
 from hfx.infer.teststats import TestStatistic, checked_test_stat, profile_statistic
-from hfx.optimize import fit_batch, fixed_poi_fit_batch
+from hfx.optimize import FitResult, fit_batch, fixed_poi_fit_batch
 
 __all__ = ["EmpiricalDistribution", "ToyCalculator", "sample_toys"]
 
@@ -57,7 +57,7 @@ class EmpiricalDistribution:
         return float(v) if np.ndim(v) == 0 else v
 
 
-def sample_toys(model, pars: Any, ntoys: int, rng: np.random.Generator) -> np.ndarray:
+def sample_toys(model: Any, pars: Any, ntoys: int, rng: np.random.Generator) -> np.ndarray:
     """``ntoys`` datasets (main + aux, [ntoys, ndata]) drawn from ``model`` at ``pars``."""
     pars = as_numpy(pars)
     arrays = getattr(model, "arrays", None)
@@ -107,7 +107,7 @@ class ToyCalculator:
 
     def __init__(
         self,
-        model,
+        model: Any,
         data: Any,
         *,
         test_stat: str | TestStatistic = "qtilde",
@@ -119,7 +119,7 @@ class ToyCalculator:
         fixed: Any = None,
         optimizer: Any = None,
         engine: str = "auto",
-    ):
+    ) -> None:
         if int(ntoys) < 1:
             raise HfxError(f"ntoys must be at least 1, got {ntoys}")
         self.model = model
@@ -131,10 +131,10 @@ class ToyCalculator:
         self.ntoys = int(ntoys)
         self.rng = np.random.default_rng(seed)
         self.progress = bool(progress)
-        self._free = None
-        self._cond: dict[float, Any] = {}
+        self._free: FitResult | None = None
+        self._cond: dict[float, FitResult] = {}
 
-    def _conditional(self, mu: float):
+    def _conditional(self, mu: float) -> FitResult:
         mu = float(mu)
         if mu not in self._cond:
             self._cond[mu] = self.opts.conditional(self.model, self.data, mu)
@@ -180,7 +180,9 @@ class ToyCalculator:
         value = np.clip(cond_nll - free_nll, 0.0, None)
         return np.where(self.statistic.vanishes(muhat, mu), 0.0, value)
 
-    def _fit_chunk(self, chunk: np.ndarray, mu: float, start: Any):
+    def _fit_chunk(
+        self, chunk: np.ndarray, mu: float, start: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         opts, model = self.opts, self.model
         init = np.where(opts.fixed, opts.init, np.clip(start, *opts.bounds.T))
         if opts.batched(model):
@@ -207,11 +209,11 @@ class ToyCalculator:
             )
         f_nll, f_mu, c_nll = [], [], []
         for row in chunk:
-            free = opts.free(model, row, init=init)
-            cond = opts.conditional(model, row, mu, init=init)
-            f_nll.append(free.twice_nll)
-            f_mu.append(free.bestfit[self.poi_index])
-            c_nll.append(cond.twice_nll)
+            row_free = opts.free(model, row, init=init)
+            row_cond = opts.conditional(model, row, mu, init=init)
+            f_nll.append(row_free.twice_nll)
+            f_mu.append(row_free.bestfit[self.poi_index])
+            c_nll.append(row_cond.twice_nll)
         return np.array(f_nll), np.array(f_mu), np.array(c_nll), 0
 
     def distributions(self, poi: float) -> tuple[EmpiricalDistribution, EmpiricalDistribution]:
