@@ -49,41 +49,42 @@ __version__ = "0.1.0"
 
 # The rest of the public API, imported on first use: NumPy, SciPy and the compiled
 # kernels take a second to import, which `import hfx` (and the start of every `hfx`
-# command, where Ctrl-C must already be handled) should not pay up front.
-_LAZY = {
-    "simplemodels": "hfx.simplemodels",
-    "compile_model": "hfx.likelihood.build",
-    "HypotestResult": "hfx.infer",
-    "SignificanceResult": "hfx.infer",
-    "UpperLimitResult": "hfx.infer",
-    "hypotest": "hfx.infer",
-    "significance": "hfx.infer",
-    "upper_limit": "hfx.infer",
-    "get_backend": "hfx.likelihood.backends",
-    "Model": "hfx.likelihood.model",
-    "ModelConfig": "hfx.likelihood.model",
-    "FitResult": "hfx.optimize",
-    "fit": "hfx.optimize",
-    "fixed_poi_fit": "hfx.optimize",
-    "Patch": "hfx.spec.patches",
-    "PatchSet": "hfx.spec.patches",
-    "apply_patch": "hfx.spec.patches",
-    "Workspace": "hfx.spec.workspace",
-}
+# command, where Ctrl-C must already be handled) should not pay up front.  (name, module)
+# pairs: a tuple, not a dict, so that nothing at module level can be changed.
+_LAZY = (
+    ("simplemodels", "hfx.simplemodels"),
+    ("compile_model", "hfx.likelihood.build"),
+    ("HypotestResult", "hfx.infer"),
+    ("SignificanceResult", "hfx.infer"),
+    ("UpperLimitResult", "hfx.infer"),
+    ("hypotest", "hfx.infer"),
+    ("significance", "hfx.infer"),
+    ("upper_limit", "hfx.infer"),
+    ("get_backend", "hfx.likelihood.backends"),
+    ("Model", "hfx.likelihood.model"),
+    ("ModelConfig", "hfx.likelihood.model"),
+    ("FitResult", "hfx.optimize"),
+    ("fit", "hfx.optimize"),
+    ("fixed_poi_fit", "hfx.optimize"),
+    ("Patch", "hfx.spec.patches"),
+    ("PatchSet", "hfx.spec.patches"),
+    ("apply_patch", "hfx.spec.patches"),
+    ("Workspace", "hfx.spec.workspace"),
+)
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+    module = dict(_LAZY).get(name)
     if module is None:
         raise AttributeError(f"module 'hfx' has no attribute {name!r}")
     imported = importlib.import_module(module)
     value = imported if module == f"hfx.{name}" else getattr(imported, name)
-    globals()[name] = value
+    globals()[name] = value  # PEP 562's usual memo: later lookups skip __getattr__
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | {name for name, _ in _LAZY})
 
 
 def load(path: PathLike, **kwargs: Any) -> Workspace:

@@ -8,6 +8,7 @@ state.  Each backend turns the compiled NumPy index arrays into its own arrays o
 from __future__ import annotations
 
 import importlib
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -255,7 +256,9 @@ def _import_extra(module: str, extra: str) -> Any:
         ) from None
 
 
-_BACKEND_CLASSES = {"numpy": NumpyBackend, "jax": JaxBackend, "torch": TorchBackend}
+_BACKEND_CLASSES: MappingProxyType[str, type[Backend]] = MappingProxyType(
+    {"numpy": NumpyBackend, "jax": JaxBackend, "torch": TorchBackend}
+)
 
 
 def get_backend(backend: str | Backend = "numpy") -> Backend:

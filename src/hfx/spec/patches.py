@@ -13,75 +13,18 @@ import difflib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-import jsonpatch
-import jsonpointer
+from typing import Any
 
 from hfx.errors import PatchError, SpecError
 from hfx.spec import operations
-from hfx.spec.jsonio import PathLike, copy_json, load_json, source_name
-from hfx.spec.validate import validate_jsonpatch, validate_patchset
-
-if TYPE_CHECKING:
-    from hfx.spec.workspace import Workspace
+from hfx.spec.jsonio import PathLike, load_json, source_name
+from hfx.spec.jsonpatch_apply import apply_patch
+from hfx.spec.validate import validate_patchset
+from hfx.spec.workspace import Workspace
 
 __all__ = ["Patch", "PatchSet", "apply_patch"]
 
 _REL_TOL = 1e-12
-_MAX_DETAIL = 200
-
-
-def _shorten(text: str) -> str:
-    """Library messages can quote whole documents; keep them one readable line."""
-    text = " ".join(str(text).split())
-    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
-
-
-def _describe(op: Mapping[str, Any]) -> str:
-    """'add /channels/0/samples/-' or 'move /a -> /b' for messages."""
-    name, path = op.get("op", "?"), op.get("path", "?")
-    if "from" in op:
-        return f"{name} {op['from']} -> {path}"
-    return f"{name} {path}"
-
-
-def apply_patch(
-    spec: Mapping[str, Any], ops: Sequence[Mapping[str, Any]], *, source: str | None = None
-) -> dict[str, Any]:
-    """Apply an RFC 6902 patch to a copy of ``spec``; PatchError names the failing op and path.
-
-    Neither ``spec`` nor ``ops`` is modified, and the result shares no objects with them.
-    """
-    if isinstance(ops, (str, bytes, Mapping)) or not isinstance(ops, Sequence):
-        raise PatchError(
-            f"a JSON Patch must be a list of operations, not {type(ops).__name__}", source=source
-        )
-    validate_jsonpatch(ops, source=source)
-    doc: Any = copy_json(dict(spec))
-    for index, op in enumerate(ops):
-        if not isinstance(op, Mapping):
-            raise PatchError(
-                f"patch op {index} is not an object but {type(op).__name__}", source=source
-            )
-        try:
-            doc = jsonpatch.JsonPatch([copy_json(dict(op))]).apply(doc, in_place=True)
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-            reason = "test failed: " if isinstance(exc, jsonpatch.JsonPatchTestFailed) else ""
-            raise PatchError(
-                f"patch op {index} ({_describe(op)}): {reason}{_shorten(str(exc))}", source=source
-            ) from None
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            raise PatchError(
-                f"patch op {index} ({_describe(op)}): cannot apply ({_shorten(repr(exc))})",
-                source=source,
-            ) from None
-    if not isinstance(doc, dict):
-        raise PatchError(
-            f"the patch turns the workspace into a {type(doc).__name__}, not an object",
-            source=source,
-        )
-    return doc
 
 
 def _values_match(a: Sequence[Any], b: Sequence[Any]) -> bool:
@@ -129,8 +72,6 @@ class Patch:
 
     def apply(self, workspace: Workspace | Mapping[str, Any]) -> Workspace:
         """A new workspace: ``workspace`` (a Workspace or a spec) with this patch applied."""
-        from hfx.spec.workspace import Workspace
-
         if isinstance(workspace, Workspace):
             return workspace.apply_patches([self])
         return Workspace._adopt(apply_patch(workspace, self.operations, source=self.name))

@@ -9,7 +9,8 @@ An unknown keyword raises :class:`Unsupported`, and the caller falls back to jso
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Mapping, Sized
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
@@ -51,20 +52,24 @@ class Unsupported(Exception):
 Check = Callable[[Any], None]
 _IGNORED = frozenset({"$schema", "$id", "$defs", "$comment", "title", "description", "then"})
 _OBJECT_WORDS = frozenset({"required", "properties", "additionalProperties", "propertyNames"})
-_SIZES: dict[str, tuple[type[Sized], int]] = {
-    "minItems": (list, 1),
-    "maxItems": (list, -1),
-    "minLength": (str, 1),
-}
-_SIZES["minProperties"] = (dict, 1)
-_IS_TYPE: dict[str, Callable[[Any], bool]] = {
-    "array": lambda x: isinstance(x, list),
-    "boolean": lambda x: isinstance(x, bool),
-    "null": lambda x: x is None,
-    "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
-    "object": lambda x: isinstance(x, dict),
-    "string": lambda x: isinstance(x, str),
-}
+_SIZES: Mapping[str, tuple[type[Sized], int]] = MappingProxyType(
+    {
+        "minItems": (list, 1),
+        "maxItems": (list, -1),
+        "minLength": (str, 1),
+        "minProperties": (dict, 1),
+    }
+)
+_IS_TYPE: Mapping[str, Callable[[Any], bool]] = MappingProxyType(
+    {
+        "array": lambda x: isinstance(x, list),
+        "boolean": lambda x: isinstance(x, bool),
+        "null": lambda x: x is None,
+        "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
+        "object": lambda x: isinstance(x, dict),
+        "string": lambda x: isinstance(x, str),
+    }
+)
 
 
 def _is_number(x: Any) -> bool:

@@ -201,7 +201,7 @@ class Workspace:
 
     def apply_patches(self, patches: Iterable[Any]) -> Workspace:
         """Apply JSON patches (lists of operations, or objects with ``.patch``) in order."""
-        from hfx.spec.patches import apply_patch
+        from hfx.spec.jsonpatch_apply import apply_patch
 
         spec = self._spec
         for patch in patches:

@@ -40,6 +40,12 @@ class numpy_backend:  # pyhf's name
 
 
 tensorlib = numpy_backend()
+
+# The facade's one piece of process state, and on purpose: pyhf's ``set_backend`` is global
+# by contract, and ported scripts rely on it.  It holds only the default optimizer of
+# inference calls made later without ``optimizer=``; models and results already made are
+# not affected.  Written by set_backend, read by get_backend and default_optimizer, nowhere
+# else (tests/test_architecture.py allows exactly this name).
 _state: dict[str, _Optimizer] = {"optimizer": scipy_optimizer()}
 
 

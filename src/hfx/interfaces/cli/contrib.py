@@ -5,28 +5,31 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from hfx.interfaces.cli._common import info
 
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1 << 10,
-    "kib": 1 << 10,
-    "kb": 10**3,
-    "m": 1 << 20,
-    "mib": 1 << 20,
-    "mb": 10**6,
-    "g": 1 << 30,
-    "gib": 1 << 30,
-    "gb": 10**9,
-    "t": 1 << 40,
-    "tib": 1 << 40,
-    "tb": 10**12,
-}
+_UNITS = MappingProxyType(
+    {
+        "": 1,
+        "b": 1,
+        "k": 1 << 10,
+        "kib": 1 << 10,
+        "kb": 10**3,
+        "m": 1 << 20,
+        "mib": 1 << 20,
+        "mb": 10**6,
+        "g": 1 << 30,
+        "gib": 1 << 30,
+        "gb": 10**9,
+        "t": 1 << 40,
+        "tib": 1 << 40,
+        "tb": 10**12,
+    }
+)
 _SIZE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from hfx.interfaces.cli._common import print_tables
@@ -10,11 +11,13 @@ from hfx.interfaces.cli._common import print_tables
 __all__ = ["MeasurementRow", "ParameterRow", "WorkspaceSummary", "render_summary", "summarize"]
 
 # Constraint labels as pyhf's inspect prints them.
-_CONSTRAINT_LABELS = {
-    None: "unconstrained",
-    "normal": "constrained_by_normal",
-    "poisson": "constrained_by_poisson",
-}
+_CONSTRAINT_LABELS = MappingProxyType(
+    {
+        None: "unconstrained",
+        "normal": "constrained_by_normal",
+        "poisson": "constrained_by_poisson",
+    }
+)
 
 
 @dataclass(frozen=True)

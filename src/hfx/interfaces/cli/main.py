@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import click
 
 from hfx import __version__
@@ -12,10 +14,12 @@ from hfx.interfaces.cli.patchset import patchset
 from hfx.interfaces.cli.spec import combine, digest, inspect, prune, rename, sort
 from hfx.interfaces.cli.xml import json2xml, xml2json
 
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+CONTEXT_SETTINGS = MappingProxyType(
+    {"help_option_names": ("-h", "--help"), "max_content_width": 100}
+)
 
 
-@click.group(name="hfx", cls=HfxGroup, context_settings=CONTEXT_SETTINGS)
+@click.group(name="hfx", cls=HfxGroup, context_settings=dict(CONTEXT_SETTINGS))
 @click.version_option(__version__, "--version", prog_name="hfx", message="%(prog)s %(version)s")
 @click.option(
     "--debug",

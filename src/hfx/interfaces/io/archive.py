@@ -39,11 +39,11 @@ MAX_SINGLE_READ = 16 << 20
 
 # The magic bytes that tell the formats apart (names alone are not trusted).
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-_COMPRESSED_TAR = {
-    b"\x1f\x8b": "gzip",
-    b"BZh": "bzip2",
-    b"\xfd7zXZ\x00": "xz",
-}
+_COMPRESSED_TAR = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+)
 
 
 class ArchiveError(HfxError):
@@ -77,7 +77,7 @@ def detect_format(path: str | os.PathLike[str]) -> str | None:
         head = fh.read(BLOCK)
     if head.startswith(_ZIP_MAGIC):
         return "zip"
-    for magic, name in _COMPRESSED_TAR.items():
+    for magic, name in _COMPRESSED_TAR:
         if head.startswith(magic):
             return {"gzip": "tar.gz", "bzip2": "tar.bz2", "xz": "tar.xz"}[name]
     if head[257:262] == b"ustar":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 import xml.etree.ElementTree as ET
+from types import MappingProxyType
 from typing import Any
 
 from hfx.errors import HfxWarning, SpecError
@@ -25,14 +26,16 @@ __all__ = [
 ]
 
 NORMFACTOR_DEFAULT_INIT = 1.0
-NORMFACTOR_DEFAULT_BOUNDS = [0.0, 10.0]
-_DEFAULT_BOUNDS = {
-    "normsys": [-5.0, 5.0],
-    "histosys": [-5.0, 5.0],
-    "shapesys": [1e-10, 10.0],
-    "staterror": [1e-10, 10.0],
-    "shapefactor": [0.0, 10.0],
-}
+NORMFACTOR_DEFAULT_BOUNDS = (0.0, 10.0)
+_DEFAULT_BOUNDS = MappingProxyType(
+    {
+        "normsys": (-5.0, 5.0),
+        "histosys": (-5.0, 5.0),
+        "shapesys": (1e-10, 10.0),
+        "staterror": (1e-10, 10.0),
+        "shapefactor": (0.0, 10.0),
+    }
+)
 
 
 def fmt(value: float) -> str:
@@ -172,7 +175,7 @@ class MeasurementWriter:
         default_bounds = _DEFAULT_BOUNDS.get(kind)
         if "bounds" in config and kind != "normfactor":
             bounds = config["bounds"]
-            if any(list(b) != default_bounds for b in bounds):
+            if any(tuple(b) != default_bounds for b in bounds):
                 _dropped(where, f"bounds {bounds}")
         for key, default in (("auxdata", 0.0), ("sigmas", 1.0)):
             if key not in config:
