@@ -21,6 +21,11 @@ __all__ = ["ModelConfig"]
 class ModelConfig:
     """Static description of a model: parameters, channels, samples and settings."""
 
+    #: The measurement's POI when it is not a parameter of the model (a background-only
+    #: workspace); set by :func:`hfx.compile.compiled.compile_workspace`, read by inference
+    #: errors.
+    missing_poi: str | None = None
+
     def __init__(
         self,
         *,
@@ -28,7 +33,7 @@ class ModelConfig:
         layout: Layout,
         poi_name: str | None,
         measurement_name: str | None,
-        modifier_settings: dict[str, dict[str, str]],
+        modifier_settings: dict[str, dict[str, Any]],
         modifiers: tuple[tuple[str, str], ...],
     ):
         self.table = table
@@ -80,7 +85,8 @@ class ModelConfig:
 
     @property
     def auxdata(self) -> np.ndarray:
-        return self._auxdata.copy()
+        auxdata: np.ndarray = self._auxdata.copy()  # numpy's stubs type ndarray.copy() as Any
+        return auxdata
 
     @property
     def nauxdata(self) -> int:

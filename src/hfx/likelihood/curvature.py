@@ -89,7 +89,9 @@ class ResidualCurvature:
         u0, wm, dh = mats[:, 0], mats[:, 1], mats[:, -1]
         cw = (w * base * nonzero_prod)[:, :, None]  # c per entry
         cross = np.matmul(wm.transpose(0, 2, 1), dh)
-        hess = np.matmul(u0.transpose(0, 2, 1), cw * u0) + cross + cross.transpose(0, 2, 1)
+        hess: np.ndarray = (
+            np.matmul(u0.transpose(0, 2, 1), cw * u0) + cross + cross.transpose(0, 2, 1)
+        )
         if with_zeros:
             uz, unz, uz2 = mats[:, 2], mats[:, 3], mats[:, 4]
             half = np.matmul(uz.transpose(0, 2, 1), cw * unz)

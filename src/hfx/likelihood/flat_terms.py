@@ -77,7 +77,10 @@ def _clamped(a: CompiledArrays) -> np.ndarray:
 def build_flat_terms(a: CompiledArrays) -> FlatTerms:
     """The :class:`FlatTerms` of compiled arrays (``Model.flat_terms`` keeps them)."""
     t = a.terms
-    ints = lambda v: np.ascontiguousarray(v, dtype=np.int64)  # noqa: E731
+
+    def ints(v: Any) -> np.ndarray:
+        return np.ascontiguousarray(v, dtype=np.int64)
+
     entry = np.concatenate([t.linear.entry, t.normsys.entry])
     par = np.concatenate([t.linear.par, t.normsys.par])
     var = np.concatenate([np.full(t.linear.size, -1), t.normsys.source])

@@ -94,7 +94,8 @@ def _code4_coefficients(
         ],
         axis=-1,
     )
-    return rhs @ np.linalg.inv(system).T
+    coefficients: np.ndarray = rhs @ np.linalg.inv(system).T
+    return coefficients
 
 
 _POWERS = np.arange(7.0)
@@ -173,13 +174,14 @@ def second_derivative(alpha: np.ndarray, c: dict[str, np.ndarray], code: str) ->
     code4p (|α| = 1) it takes the outer (linear) side, 0.
     """
     alpha = np.asarray(alpha, dtype=np.float64)
-    zero = 0.0 * alpha * c["up"]
+    zero: np.ndarray = 0.0 * alpha * c["up"]
     if code == "code0":
         return zero
     positive = alpha >= 0
     if code == "code1":
         log_ratio = np.where(positive, c["log_up"], -c["log_down"])
-        return c["nominal"] * np.exp(alpha * log_ratio) * log_ratio**2
+        d2: np.ndarray = c["nominal"] * np.exp(alpha * log_ratio) * log_ratio**2
+        return d2
     outside = np.abs(alpha) >= 1
     if code == "code2":
         return np.where(outside, zero, 2.0 * c["a"] + zero)
@@ -193,5 +195,6 @@ def second_derivative(alpha: np.ndarray, c: dict[str, np.ndarray], code: str) ->
         powers = _power_table(alpha, 4)
         scale = _POWERS[2:] * (_POWERS[2:] - 1.0)
         poly2 = np.sum(powers * (c["coef"][..., 1:] * scale), axis=-1)
-        return np.where(outside, expo * log_ratio**2, nom * poly2)
+        d2 = np.where(outside, expo * log_ratio**2, nom * poly2)
+        return d2
     raise ValueError(f"unknown interpolation code {code!r}")

@@ -458,7 +458,8 @@ class Model:
         summed per (parameter, entry) once.  None for other codes/backends or no histosys.
         """
         if "_dense_hs" in self.__dict__:
-            return self.__dict__["_dense_hs"]
+            cached: dict[str, Any] | None = self.__dict__["_dense_hs"]
+            return cached
         code = self.arrays.codes["histosys"]
         t = self.arrays.terms.histosys
         dense = None

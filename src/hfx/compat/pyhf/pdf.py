@@ -38,7 +38,7 @@ def _unclamped(settings: Mapping[str, Any]) -> dict[str, Any]:
     """``settings`` for the native model, as pyhf computes: sample yields are not clamped at
     zero (hfx's default clamps them, as ROOT does) unless the settings say otherwise."""
     if not isinstance(settings, Mapping):
-        return settings  # type: ignore[return-value]  # the native model reports the error
+        return settings  # not a mapping after all: the native model reports the error
     out = {k: dict(v) if isinstance(v, Mapping) else v for k, v in settings.items()}
     histosys = out.get("histosys")
     if isinstance(histosys, dict):
