@@ -24,6 +24,10 @@ BACKEND_NAMES = ("numpy", "jax", "torch")
 class SegmentIndex:
     """Precomputed structure to sum values[..., T] into segments[..., S] by integer ids."""
 
+    # the ids as a backend array, cached by JaxBackend / TorchBackend on first use
+    _jax_ids: Any
+    _torch_ids: Any
+
     def __init__(self, ids: np.ndarray, num_segments: int):
         ids = np.asarray(ids, dtype=np.int64)
         self.ids = ids
@@ -41,6 +45,10 @@ class Backend:
     """Interface of an array backend (see :class:`NumpyBackend` for the reference one)."""
 
     name: str = "abstract"
+    #: The backend's array module (``numpy``, ``jax.numpy`` or ``torch``); set by each backend.
+    xp: Any
+    #: The backend's float64 dtype; set by each backend.
+    float64: Any
 
     def asarray(self, x: Any, dtype: Any = None) -> Array:
         raise NotImplementedError
@@ -50,6 +58,46 @@ class Backend:
         raise NotImplementedError
 
     def to_numpy(self, x: Array) -> np.ndarray:
+        raise NotImplementedError
+
+    def segment_sum(self, values: Array, seg: SegmentIndex) -> Array:
+        """Sum ``values[..., T]`` into ``[..., seg.num_segments]`` by the segment ids."""
+        raise NotImplementedError
+
+    def scatter_into(self, base: Array, positions: np.ndarray, values: Array) -> Array:
+        """``base`` with ``values`` at ``positions`` of its last axis (may reuse ``base``)."""
+        raise NotImplementedError
+
+    def full(self, shape: tuple[int, ...], value: float) -> Array:
+        raise NotImplementedError
+
+    def cumprod(self, x: Array) -> Array:
+        """Cumulative product along the last axis."""
+        raise NotImplementedError
+
+    def flip(self, x: Array) -> Array:
+        """Reverse the last axis."""
+        raise NotImplementedError
+
+    def prod(self, x: Array) -> Array:
+        """Product along the last axis."""
+        raise NotImplementedError
+
+    def lgamma(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def xlogy(self, x: Array, y: Array) -> Array:
+        raise NotImplementedError
+
+    def broadcast_shapes(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    def concat(self, arrays: list[Any]) -> Array:
+        """Concatenate along the last axis."""
+        raise NotImplementedError
+
+    def stack_last(self, arrays: list[Any]) -> Array:
+        """Stack along a new last axis."""
         raise NotImplementedError
 
 
@@ -97,14 +145,16 @@ class NumpyBackend(Backend):
     def flip(self, x: np.ndarray) -> np.ndarray:
         return x[..., ::-1]
 
-    def prod(self, x: np.ndarray) -> np.ndarray:
+    def prod(self, x: np.ndarray) -> Any:  # a NumPy scalar for a 1-d x
         return np.prod(x, axis=-1)
 
     def lgamma(self, x: np.ndarray) -> np.ndarray:
-        return sp_special.gammaln(x)
+        out: np.ndarray = sp_special.gammaln(x)
+        return out
 
     def xlogy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return sp_special.xlogy(x, y)
+        out: np.ndarray = sp_special.xlogy(x, y)
+        return out
 
     def broadcast_shapes(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:
         return np.broadcast_shapes(*shapes)
@@ -200,7 +250,8 @@ class TorchBackend(NumpyBackend):
 
     def to_numpy(self, x: Any) -> np.ndarray:
         if isinstance(x, self.torch.Tensor):
-            return x.detach().cpu().numpy()
+            out: np.ndarray = x.detach().cpu().numpy()
+            return out
         return np.asarray(x)
 
     def segment_sum(self, values: Any, seg: SegmentIndex) -> Any:
