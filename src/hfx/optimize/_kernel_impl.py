@@ -11,7 +11,7 @@ runs them once on a one-bin model, so an import is a complete load.
 from __future__ import annotations
 
 import math
-from types import MappingProxyType
+from typing import Literal, TypedDict
 
 import numpy as np
 from numba import njit
@@ -29,7 +29,15 @@ from hfx.likelihood.flat_terms import B as _B
 from hfx.likelihood.flat_terms import FlatTerms
 from hfx.likelihood.flat_terms import S as _S
 
-_OPTS = MappingProxyType({"cache": True, "error_model": "numpy", "nogil": True})
+
+class _JitOptions(TypedDict):
+    cache: bool
+    error_model: Literal["python", "numpy"]
+    nogil: bool
+
+
+# a TypedDict (not a MappingProxyType[str, object]) so that njit(**_OPTS) matches numba's stubs
+_OPTS: _JitOptions = {"cache": True, "error_model": "numpy", "nogil": True}
 
 # the likelihood's terms (hfx.likelihood.terms), compiled from their one definition
 _poisson_nll = njit(**_OPTS)(terms.poisson_nll_scalar)
@@ -43,7 +51,7 @@ _rate_curvature = njit(**_OPTS)(terms.rate_constraint_curvature)
 
 
 @njit(**_OPTS)
-def interp(code, alpha, c):
+def interp(code: int, alpha: float, c: np.ndarray) -> tuple[float, float]:
     """(d(α), d'(α)) of one variation with constant row ``c`` (codes as in interpolation.py)."""
     if code == 0:
         slope = c[_UP] if alpha >= 0.0 else c[_DOWN]
@@ -84,7 +92,9 @@ def interp(code, alpha, c):
 
 
 @njit(**_OPTS)
-def expected_and_jacobian(k, x, nu, jac, with_jacobian=True):
+def expected_and_jacobian(
+    k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray, with_jacobian: bool = True
+) -> None:
     """Expected counts ν [nb] and ∂ν/∂θ [nb, npars] at full parameters ``x``, in place
     (``jac`` untouched without ``with_jacobian``)."""
     nv = k.ns_par.size
@@ -146,7 +156,18 @@ def expected_and_jacobian(k, x, nu, jac, with_jacobian=True):
 
 
 @njit(**_OPTS)
-def evaluate(k, x, d, idx, pos, nu, jac, res, g, h):
+def evaluate(
+    k: FlatTerms,
+    x: np.ndarray,
+    d: np.ndarray,
+    idx: np.ndarray,
+    pos: np.ndarray,
+    nu: np.ndarray,
+    jac: np.ndarray,
+    res: np.ndarray,
+    g: np.ndarray,
+    h: np.ndarray,
+) -> float:
     """−log L (up to a constant) at full parameters ``x`` for the data row ``d``; fills the
     gradient ``g`` and Gauss-Newton Hessian ``h`` over the free parameters ``idx`` (``pos``
     maps a parameter to its free position or −1), ``res`` = 1 − n/ν and ``jac``.
@@ -205,7 +226,7 @@ def evaluate(k, x, d, idx, pos, nu, jac, res, g, h):
 
 
 @njit(**_OPTS)
-def solve_held(a, g, held, out):
+def solve_held(a: np.ndarray, g: np.ndarray, held: np.ndarray, out: np.ndarray) -> None:
     """out = −A⁻¹g with held components removed (A scaled to unit diagonal first);
     a singular system gets its eigenvalues clamped, as in batched._solve."""
     n = g.size
@@ -266,7 +287,15 @@ def solve_held(a, g, held, out):
 
 
 @njit(**_OPTS)
-def newton_step(xf, g, a, lo, hi, step, held):
+def newton_step(
+    xf: np.ndarray,
+    g: np.ndarray,
+    a: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    step: np.ndarray,
+    held: np.ndarray,
+) -> None:
     """Projected Newton direction with Hessian ``a``: fills ``step`` and ``held``."""
     n = xf.size
     for i in range(n):
@@ -284,7 +313,18 @@ def newton_step(xf, g, a, lo, hi, step, held):
 
 
 @njit(**_OPTS)
-def fit_rows(k, data, full, idx, lo, hi, tolerance, maxiter, xout, converged):
+def fit_rows(
+    k: FlatTerms,
+    data: np.ndarray,
+    full: np.ndarray,
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+    xout: np.ndarray,
+    converged: np.ndarray,
+) -> int:
     """Projected Newton on every row of ``full`` [N, npars] with data ``data`` [N, ndata];
     writes the free components to ``xout`` and the convergence flags; returns the most
     iterations a row took."""
@@ -372,7 +412,15 @@ def fit_rows(k, data, full, idx, lo, hi, tolerance, maxiter, xout, converged):
 
 
 @njit(**_OPTS)
-def _secant_update(secant, trial, xf, jac, jac_new, res_new, idx):
+def _secant_update(
+    secant: np.ndarray,
+    trial: np.ndarray,
+    xf: np.ndarray,
+    jac: np.ndarray,
+    jac_new: np.ndarray,
+    res_new: np.ndarray,
+    idx: np.ndarray,
+) -> None:
     """PSB update so that secant · s = (J₊ − J)ᵀ r₊ for the step s = trial − xf."""
     nf = idx.size
     nb = res_new.size
@@ -402,7 +450,7 @@ def _secant_update(secant, trial, xf, jac, jac_new, res_new, idx):
 
 
 @njit(**_OPTS)
-def twice_nll_rows(k, pars, data, out):
+def twice_nll_rows(k: FlatTerms, pars: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
     """−2 log L with every constant (as Model.twice_nll) for each row of ``pars`` and ``data``."""
     nb = k.nbins
     nu = np.empty(nb)
@@ -428,7 +476,7 @@ def twice_nll_rows(k, pars, data, out):
 
 
 @njit(**_OPTS)
-def expected_data_row(k, x, out):
+def expected_data_row(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
     """Expected main counts followed by the expected auxiliary data (the model's order)."""
     nb = k.nbins
     nu = np.empty(nb)

@@ -13,6 +13,7 @@ with strategy 2 after scipy, scipy after Minuit) before :class:`~hfx.errors.FitE
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ import numpy as np
 from hfx.errors import FitError
 from hfx.optimize.covariance import build_result
 from hfx.optimize.minuit_fit import MinuitOptimizer
+from hfx.optimize.newton_fit import NewtonOptimizer
 from hfx.optimize.plan import FitPlan, Optimizer, make_plan
 from hfx.optimize.problem import (
     Objective,
@@ -51,8 +53,13 @@ def _perturbed(x0: np.ndarray, bnds: np.ndarray) -> np.ndarray:
 
 
 def _attempts(
-    model, opt: Optimizer, x0: np.ndarray, fbnds: np.ndarray, free: np.ndarray, first: Any
-):
+    model: Any,
+    opt: Optimizer,
+    x0: np.ndarray,
+    fbnds: np.ndarray,
+    free: np.ndarray,
+    first: NewtonOptimizer | None,
+) -> Iterator[tuple[Optimizer | NewtonOptimizer, np.ndarray]]:
     """(optimizer, start) pairs, made only when the previous attempt failed: ``first`` (the
     plan's projected Newton, if any), then the caller's start, the model's suggested start
     (if different), a perturbed start, the other optimizer."""
@@ -79,7 +86,7 @@ def _better(found: Minimum, best: Minimum | None) -> bool:
 
 
 def fit(
-    model,
+    model: Any,
     data: Any,
     *,
     init: Any = None,
@@ -135,7 +142,7 @@ def fit(
 
 def fixed_poi_fit(
     poi_value: float,
-    model,
+    model: Any,
     data: Any,
     *,
     init: Any = None,

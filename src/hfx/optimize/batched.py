@@ -23,7 +23,7 @@ __all__ = ["fit_batch", "fixed_poi_fit_batch"]
 
 
 def fit_batch(
-    model,
+    model: Any,
     data: Any,
     *,
     init: Any = None,
@@ -110,7 +110,7 @@ def fit_batch(
 
 def fixed_poi_fit_batch(
     poi_value: Any,
-    model,
+    model: Any,
     data: Any,
     *,
     init: Any = None,

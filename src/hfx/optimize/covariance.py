@@ -19,7 +19,7 @@ __all__ = ["build_result", "covariance", "hessian", "make_positive_definite"]
 
 
 def hessian(
-    model,
+    model: Any,
     pars: Any,
     data: Any,
     free: Any = None,
@@ -74,7 +74,8 @@ def hessian(
     for k, (offs, weights) in enumerate(stencils):
         hess[k] = np.asarray(weights) @ grads[row : row + len(offs)] / h[k]
         row += len(offs)
-    return 0.5 * (hess + hess.T)
+    sym: np.ndarray = 0.5 * (hess + hess.T)
+    return sym
 
 
 def make_positive_definite(hess: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -107,7 +108,9 @@ def covariance(hess: np.ndarray) -> tuple[np.ndarray, bool]:
     return 0.5 * (cov + cov.T), corrected
 
 
-def _fast_gradient(model, data: np.ndarray, full: np.ndarray, free: np.ndarray):
+def _fast_gradient(
+    model: Any, data: np.ndarray, full: np.ndarray, free: np.ndarray
+) -> Callable[[np.ndarray], np.ndarray] | None:
     """Gradient over the free components for many points from the exact Jacobian, or None.
 
     Several times faster per point than a batched ``nll_and_grad`` on large models.
@@ -131,15 +134,32 @@ def _fast_gradient(model, data: np.ndarray, full: np.ndarray, free: np.ndarray):
     return gradient
 
 
-def _polish_hessian(model, data, pars, free, bnds, gradient) -> np.ndarray:
+def _polish_hessian(
+    model: Any,
+    data: np.ndarray,
+    pars: np.ndarray,
+    free: np.ndarray,
+    bnds: np.ndarray,
+    gradient: Callable[[np.ndarray], np.ndarray] | None,
+) -> np.ndarray:
     """The exact analytic Hessian where the model allows it, else differences of the gradient."""
     exact = gauss_newton.exact_hessian(model, data, pars, free)
     if exact is not None:
-        return 0.5 * (exact + exact.T)
+        sym: np.ndarray = 0.5 * (exact + exact.T)
+        return sym
     return hessian(model, pars, data, free, bnds, gradient=gradient)
 
 
-def _newton_polish(model, data, obj, x, fun, free, bnds, maxiter: int = 3):
+def _newton_polish(
+    model: Any,
+    data: np.ndarray,
+    obj: Objective,
+    x: np.ndarray,
+    fun: float,
+    free: np.ndarray,
+    bnds: np.ndarray,
+    maxiter: int = 3,
+) -> tuple[np.ndarray, float, np.ndarray, bool]:
     """Projected Newton steps (:func:`~hfx.optimize.newton.newton_directions`) with the exact
     (or exact-gradient) Hessian from a (nearly) converged ``x``.
 
@@ -171,7 +191,15 @@ def _newton_polish(model, data, obj, x, fun, free, bnds, maxiter: int = 3):
     return x, fun, hess, refined
 
 
-def _batched_polish(model, obj, x, fun, bnds, mask, engine: str) -> tuple[np.ndarray, float, bool]:
+def _batched_polish(
+    model: Any,
+    obj: Objective,
+    x: np.ndarray,
+    fun: float,
+    bnds: np.ndarray,
+    mask: np.ndarray,
+    engine: str,
+) -> tuple[np.ndarray, float, bool]:
     """Newton iterations (exact Jacobian, analytic curvature) from a coarse minimum ``x``.
 
     Much cheaper than :func:`_newton_polish`'s finite-difference Hessian; models without
@@ -186,7 +214,7 @@ def _batched_polish(model, obj, x, fun, bnds, mask, engine: str) -> tuple[np.nda
 
 
 def build_result(
-    model,
+    model: Any,
     data: np.ndarray,
     obj: Objective,
     best: Minimum,

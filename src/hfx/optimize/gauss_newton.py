@@ -7,6 +7,9 @@ Used by the batched fits and to seed Minuit's diagonal second derivatives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from hfx.likelihood.backends import NumpyBackend
@@ -49,40 +52,45 @@ MAX_JACOBIAN = 4_000_000  # bins × parameters of one row
 MAX_PARAMETERS = 1000  # a Newton solve per row costs parameters³
 
 
-def supports(model) -> bool:
+def supports(model: Any) -> bool:
     """Whether ``model`` provides what :class:`GaussNewton` needs."""
     return hasattr(model, "expected_and_jacobian") and hasattr(model, "arrays")
 
 
-def dense_ok(model) -> bool:
+def dense_ok(model: Any) -> bool:
     """Whether one row's dense Jacobian and Hessian of ``model`` are of a reasonable size."""
-    npars = model.config.npars
-    return npars <= MAX_PARAMETERS and model.config.nmaindata * npars <= MAX_JACOBIAN
+    npars: int = model.config.npars
+    nmaindata: int = model.config.nmaindata
+    return npars <= MAX_PARAMETERS and nmaindata * npars <= MAX_JACOBIAN
 
 
-def newton_ok(model) -> bool:
+def newton_ok(model: Any) -> bool:
     """Whether ``model`` can take dense Newton steps: exact Jacobian and a moderate size."""
     return supports(model) and dense_ok(model)
 
 
-def exact_ok(model) -> bool:
+def exact_ok(model: Any) -> bool:
     """Whether :func:`exact_hessian` applies: dense Newton steps on a NumPy model."""
     return newton_ok(model) and ResidualCurvature.supports(model)
 
 
-def rows_per_chunk(model) -> int:
+def rows_per_chunk(model: Any) -> int:
     """How many rows to evaluate together within :data:`CHUNK_ELEMENTS`."""
-    npars = model.config.npars
-    per_row = model.config.nmaindata * npars + npars * npars
+    npars: int = model.config.npars
+    nmaindata: int = model.config.nmaindata
+    per_row = nmaindata * npars + npars * npars
     return max(1, CHUNK_ELEMENTS // max(per_row, 1))
 
 
 class GaussNewton:
     """−log L (up to per-row constants), gradient and Gauss-Newton Hessian over free parameters."""
 
+    last_jac: np.ndarray  # Jacobian [n, nbins, nfree] of the last ``evaluate``
+    last_res: np.ndarray  # Poisson residual 1 − n/ν [n, nbins] of the last ``evaluate``
+
     def __init__(
-        self, model, data: np.ndarray, full: np.ndarray, free: np.ndarray, exact: bool = True
-    ):
+        self, model: Any, data: np.ndarray, full: np.ndarray, free: np.ndarray, exact: bool = True
+    ) -> None:
         a = model.arrays
         self.model = model
         self.nb = model.config.nmaindata
@@ -107,11 +115,13 @@ class GaussNewton:
         self.curvature = ResidualCurvature(model) if use else None
 
     def pars(self, rows: np.ndarray, x: np.ndarray) -> np.ndarray:
-        full = self.full[rows]
+        full: np.ndarray = self.full[rows]
         full[:, self.idx] = x
         return full
 
-    def evaluate(self, rows: np.ndarray, x: np.ndarray):
+    def evaluate(
+        self, rows: np.ndarray, x: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(f [n], g [n, nfree], H [n, nfree, nfree]) for ``rows`` at free values ``x``."""
         nu, jac = self.model.expected_and_jacobian(self.pars(rows, x))
         nu, jac = to_numpy(nu), to_numpy(jac)[:, :, self.idx]
@@ -154,13 +164,18 @@ class GaussNewton:
             )
         return diag
 
-    def residual_curvature(self, rows: np.ndarray, x: np.ndarray, residual: np.ndarray):
+    def residual_curvature(
+        self, rows: np.ndarray, x: np.ndarray, residual: np.ndarray
+    ) -> np.ndarray:
         """Σ_b r_b ∂²ν_b over the free parameters [n, nfree, nfree] (``curvature`` not None)."""
+        assert self.curvature is not None  # only called on problems built with ``exact``
         full = self.curvature(self.pars(rows, x), np.where(np.isfinite(residual), residual, 0.0))
         return full[:, self.idx][:, :, self.idx]
 
 
-def diagonal_curvature(model, data: np.ndarray, full: np.ndarray, free: np.ndarray):
+def diagonal_curvature(
+    model: Any, data: np.ndarray, full: np.ndarray, free: np.ndarray
+) -> Callable[[np.ndarray], np.ndarray]:
     """A function x ↦ Gauss-Newton diagonal of the Hessian at free values ``x`` (Minuit's g2).
 
     Non-positive or non-finite entries are replaced by 1.  Models too large for a dense
@@ -182,7 +197,9 @@ def diagonal_curvature(model, data: np.ndarray, full: np.ndarray, free: np.ndarr
     return g2
 
 
-def exact_hessian(model, data: np.ndarray, pars: np.ndarray, free: np.ndarray):
+def exact_hessian(
+    model: Any, data: np.ndarray, pars: np.ndarray, free: np.ndarray
+) -> np.ndarray | None:
     """Exact Hessian of −log L over the ``free`` components at ``pars`` [nfree, nfree]:
     Gauss-Newton + the residual curvature + the constraint terms, or None where the model
     lacks what it needs (no Jacobian, not NumPy, too large for dense matrices)."""
@@ -195,4 +212,5 @@ def exact_hessian(model, data: np.ndarray, pars: np.ndarray, free: np.ndarray):
     residual = np.where(np.isfinite(problem.last_res), problem.last_res, 0.0)
     idx = np.flatnonzero(free)
     curvature = ResidualCurvature(model)(pars[None, :], residual)[0][np.ix_(idx, idx)]
-    return h[0] + curvature
+    hess: np.ndarray = h[0] + curvature
+    return hess

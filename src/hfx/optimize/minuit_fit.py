@@ -10,6 +10,7 @@ of the seed.  Uncertainties are not taken from Minuit's HESSE (second difference
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from hfx.optimize.problem import Objective, single_threaded_blas
 from hfx.optimize.result import Minimum
 
 
-def _iminuit():
+def _iminuit() -> Any:  # the iminuit module (untyped: no py.typed, no stubs)
     try:
         import iminuit
     except ImportError:

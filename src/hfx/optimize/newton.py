@@ -12,6 +12,8 @@ bound set, line search and convergence test (the Newton decrement).  The compile
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from hfx.optimize.gauss_newton import GaussNewton, dense_ok, rows_per_chunk
@@ -189,7 +191,7 @@ def _iterate(
 
 
 def numpy_newton_rows(
-    model,
+    model: Any,
     data: np.ndarray,
     full: np.ndarray,
     free: np.ndarray,

@@ -8,6 +8,7 @@ converging in a handful of iterations where L-BFGS-B needs tens of gradient call
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ class NewtonOptimizer:
     name = "newton"
 
     @staticmethod
-    def applies(model) -> bool:
+    def applies(model: Any) -> bool:
         """Whether ``model`` has the exact Jacobian and is small enough for dense steps."""
         return gauss_newton.newton_ok(model)
 

@@ -56,7 +56,9 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-def resolve(model, init: Any, bounds: Any, fixed: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def resolve(
+    model: Any, init: Any, bounds: Any, fixed: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start point [npars], bounds [npars, 2] and fixed mask [npars] with the model's defaults."""
     cfg = model.config
     n = cfg.npars
@@ -84,7 +86,7 @@ def resolve(model, init: Any, bounds: Any, fixed: Any) -> tuple[np.ndarray, np.n
     return x0, bnds, mask
 
 
-def poi_mask_and_init(model, poi_value: float, init: Any, fixed: Any) -> tuple[Any, Any]:
+def poi_mask_and_init(model: Any, poi_value: float, init: Any, fixed: Any) -> tuple[Any, Any]:
     """(init, fixed) of a conditional fit: the POI set to ``poi_value`` and held fixed."""
     poi = model.config.poi_index
     if poi is None:
@@ -108,10 +110,10 @@ class Objective:
     last finite one, growing with the distance from it, so line searches backtrack.
     """
 
-    def __init__(self, model, data: np.ndarray, full: np.ndarray, free: np.ndarray):
+    def __init__(self, model: Any, data: np.ndarray, full: np.ndarray, free: np.ndarray) -> None:
         self.model = model
         self.data = data
-        self.full = full.copy()
+        self.full: np.ndarray = full.copy()
         self.free = free
         self.idx = np.flatnonzero(free)
         self.all_free = self.idx.size == full.size
@@ -120,7 +122,7 @@ class Objective:
 
     def expand(self, x: np.ndarray) -> np.ndarray:
         """The full parameter vector with the free components set to ``x`` (a new array)."""
-        pars = self.full.copy()
+        pars: np.ndarray = self.full.copy()
         pars[self.idx] = x
         return pars
 
@@ -159,7 +161,7 @@ def projected_gradient(x: np.ndarray, g: np.ndarray, bnds: np.ndarray) -> float:
     return float(np.max(np.abs(pg))) if pg.size else 0.0
 
 
-def locate_bin(model, index: int) -> str:
+def locate_bin(model: Any, index: int) -> str:
     """'channel <name> bin <i>' for main-data position ``index``, or 'auxdata[<k>]'."""
     cfg = model.config
     if index >= cfg.nmaindata:
@@ -170,7 +172,7 @@ def locate_bin(model, index: int) -> str:
     return f"bin {index}"
 
 
-def check_data(model, data: np.ndarray) -> None:
+def check_data(model: Any, data: np.ndarray) -> None:
     """Raise :class:`FitError` naming the first non-finite or negative observed value."""
     bad = ~np.isfinite(data)
     if bad.any():
@@ -178,7 +180,7 @@ def check_data(model, data: np.ndarray) -> None:
         raise FitError(f"data value at {locate_bin(model, i)} is {float(data.reshape(-1)[i])}")
 
 
-def diagnose(model, data: np.ndarray, pars: np.ndarray) -> str:
+def diagnose(model: Any, data: np.ndarray, pars: np.ndarray) -> str:
     """Why −log L is not finite at ``pars``: the first bad expected rate, or ''."""
     if not hasattr(model, "expected_actualdata"):
         return ""
