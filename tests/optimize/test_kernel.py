@@ -121,7 +121,13 @@ def test_twice_nll_and_expected_data(impl, name, model):
 
 
 def test_negative_rate_is_infinite(impl):
-    model = simplemodels.correlated_background([30, 95], [100, 150], [102, 190], [98, 100])
+    """With pyhf's unclamped yields a rate can go negative: the kernels give +inf there."""
+    from hfx.simplemodels import correlated_background_workspace
+
+    ws = correlated_background_workspace([30, 95], [100, 150], [102, 190], [98, 100])
+    model = ws.model(
+        modifier_settings={"histosys": {"interpcode": "code4p", "positive_definite": False}}
+    )
     k = model.flat_terms
     pars = model.config.suggested_init()
     pars[model.config.par_names.index("correlated_bkg_uncertainty")] = -5.0

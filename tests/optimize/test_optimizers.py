@@ -102,8 +102,9 @@ def test_scipy_and_minuit_uncertainties_agree(name):
     np.testing.assert_allclose(b.uncertainties[free], a.uncertainties[free], rtol=1e-3)
 
 
-def _negative_histosys_model():
-    """One bin whose background template goes negative for α ≤ −1."""
+def _negative_histosys_model(positive_definite: bool = True):
+    """One bin whose background template goes negative for α ≤ −1 (with pyhf's unclamped
+    yields; clamped at zero by default)."""
     spec = {
         "channels": [
             {
@@ -135,7 +136,12 @@ def _negative_histosys_model():
         "version": "1.0.0",
     }
     ws = Workspace(spec)
-    model = ws.model()
+    model = ws.model(
+        modifier_settings={
+            "normsys": {"interpcode": "code4"},
+            "histosys": {"interpcode": "code4p", "positive_definite": positive_definite},
+        }
+    )
     return model, np.asarray(ws.data(model), dtype=float)
 
 
@@ -143,7 +149,7 @@ def _negative_histosys_model():
 def test_negative_rate_at_start_names_channel_and_bin(optimizer):
     if optimizer == "minuit":
         pytest.importorskip("iminuit")
-    model, data = _negative_histosys_model()
+    model, data = _negative_histosys_model(positive_definite=False)
     init = model.config.suggested_init()
     alpha = model.config.par_names.index("shape")
     init[alpha] = -1.0
@@ -154,8 +160,21 @@ def test_negative_rate_at_start_names_channel_and_bin(optimizer):
     assert "attempts" in str(err.value)
 
 
-def test_retry_recovers_from_a_bad_start():
+def test_clamped_template_fits_where_pyhfs_would_not():
+    """With the background clamped at zero (the default, as ROOT) the same fixed-α start fits."""
     model, data = _negative_histosys_model()
+    init = model.config.suggested_init()
+    alpha = model.config.par_names.index("shape")
+    init[alpha] = -1.0
+    fixed = np.zeros(model.config.npars, dtype=bool)
+    fixed[alpha] = True
+    res = fit(model, data, init=init, fixed=fixed)
+    assert res.success and np.isfinite(res.twice_nll)
+    assert model.expected_actualdata(res.bestfit).min() >= 0
+
+
+def test_retry_recovers_from_a_bad_start():
+    model, data = _negative_histosys_model(positive_definite=False)
     init = model.config.suggested_init()
     init[model.config.par_names.index("shape")] = -1.0
     res = fit(model, data, init=init)  # the free α leaves the invalid region
@@ -196,10 +215,11 @@ def test_minuit_missing_extra_message(monkeypatch, canonical):
 def test_minuit_minimum_is_polished_to_the_reference(name):
     """MIGRAD stops at EDM ~1e-4; the minimum (and so CLs) must not depend on that."""
     from tests.conftest import load_atlas
+    from tests.likelihood.helpers import PYHF_SETTINGS
 
     spec, patch, ref = load_atlas(name)
     ws = Workspace(spec)
-    model = ws.model(patches=[patch])
+    model = ws.model(patches=[patch], modifier_settings=PYHF_SETTINGS)  # pyhf's reference
     data = np.asarray(ws.data(model))
     res = fit(model, data, optimizer="minuit", uncertainties=False)
     assert res.twice_nll <= ref["mle_twice_nll"] + 1e-7

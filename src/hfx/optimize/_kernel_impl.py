@@ -11,7 +11,6 @@ runs them once on a one-bin model, so an import is a complete load.
 from __future__ import annotations
 
 import math
-from typing import Literal, TypedDict
 
 import numpy as np
 from numba import njit
@@ -29,28 +28,21 @@ from hfx.likelihood.flat_terms import B as _B
 from hfx.likelihood.flat_terms import FlatTerms
 from hfx.likelihood.flat_terms import S as _S
 
-
-class _JitOptions(TypedDict):
-    cache: bool
-    error_model: Literal["python", "numpy"]
-    nogil: bool
-
-
-# a TypedDict (not a MappingProxyType[str, object]) so that njit(**_OPTS) matches numba's stubs
-_OPTS: _JitOptions = {"cache": True, "error_model": "numpy", "nogil": True}
+# every kernel is compiled with these options (cached on disk, NumPy error semantics, GIL released)
+_jit = njit(cache=True, error_model="numpy", nogil=True)
 
 # the likelihood's terms (hfx.likelihood.terms), compiled from their one definition
-_poisson_nll = njit(**_OPTS)(terms.poisson_nll_scalar)
-_poisson_residual = njit(**_OPTS)(terms.poisson_residual_scalar)
-_poisson_curvature = njit(**_OPTS)(terms.poisson_curvature_scalar)
-_gauss_nll = njit(**_OPTS)(terms.gauss_nll)
-_gauss_gradient = njit(**_OPTS)(terms.gauss_gradient)
-_gauss_curvature = njit(**_OPTS)(terms.gauss_curvature)
-_rate_gradient = njit(**_OPTS)(terms.rate_constraint_gradient)
-_rate_curvature = njit(**_OPTS)(terms.rate_constraint_curvature)
+_poisson_nll = _jit(terms.poisson_nll_scalar)
+_poisson_residual = _jit(terms.poisson_residual_scalar)
+_poisson_curvature = _jit(terms.poisson_curvature_scalar)
+_gauss_nll = _jit(terms.gauss_nll)
+_gauss_gradient = _jit(terms.gauss_gradient)
+_gauss_curvature = _jit(terms.gauss_curvature)
+_rate_gradient = _jit(terms.rate_constraint_gradient)
+_rate_curvature = _jit(terms.rate_constraint_curvature)
 
 
-@njit(**_OPTS)
+@_jit
 def interp(code: int, alpha: float, c: np.ndarray) -> tuple[float, float]:
     """(d(α), d'(α)) of one variation with constant row ``c`` (codes as in interpolation.py)."""
     if code == 0:
@@ -91,7 +83,7 @@ def interp(code: int, alpha: float, c: np.ndarray) -> tuple[float, float]:
     return nom * poly, nom * dpoly
 
 
-@njit(**_OPTS)
+@_jit
 def expected_and_jacobian(
     k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray, with_jacobian: bool = True
 ) -> None:
@@ -155,7 +147,7 @@ def expected_and_jacobian(
             jac[k.entry_bin[e], k.hs_par[w]] += factor[e] * dshift[w]
 
 
-@njit(**_OPTS)
+@_jit
 def evaluate(
     k: FlatTerms,
     x: np.ndarray,
@@ -225,7 +217,7 @@ def evaluate(
     return math.inf if bad else f
 
 
-@njit(**_OPTS)
+@_jit
 def solve_held(a: np.ndarray, g: np.ndarray, held: np.ndarray, out: np.ndarray) -> None:
     """out = −A⁻¹g with held components removed (A scaled to unit diagonal first);
     a singular system gets its eigenvalues clamped, as in batched._solve."""
@@ -286,7 +278,7 @@ def solve_held(a: np.ndarray, g: np.ndarray, held: np.ndarray, out: np.ndarray) 
         out[i] = 0.0 if held[i] else -scale[i] * sol[i]
 
 
-@njit(**_OPTS)
+@_jit
 def newton_step(
     xf: np.ndarray,
     g: np.ndarray,
@@ -312,7 +304,7 @@ def newton_step(
         solve_held(a, g, held, step)
 
 
-@njit(**_OPTS)
+@_jit
 def fit_rows(
     k: FlatTerms,
     data: np.ndarray,
@@ -411,7 +403,7 @@ def fit_rows(
     return most
 
 
-@njit(**_OPTS)
+@_jit
 def _secant_update(
     secant: np.ndarray,
     trial: np.ndarray,
@@ -449,7 +441,7 @@ def _secant_update(
             secant[i, j] += u[i] * s[j] + s[i] * u[j]
 
 
-@njit(**_OPTS)
+@_jit
 def twice_nll_rows(k: FlatTerms, pars: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
     """−2 log L with every constant (as Model.twice_nll) for each row of ``pars`` and ``data``."""
     nb = k.nbins
@@ -475,7 +467,7 @@ def twice_nll_rows(k: FlatTerms, pars: np.ndarray, data: np.ndarray, out: np.nda
         out[row] = 2.0 * nll
 
 
-@njit(**_OPTS)
+@_jit
 def expected_data_row(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
     """Expected main counts followed by the expected auxiliary data (the model's order)."""
     nb = k.nbins
