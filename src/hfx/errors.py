@@ -48,6 +48,10 @@ class ModelError(HfxError):
     """A workspace that cannot be compiled into a model with the requested settings."""
 
 
+class PoiOutOfBoundsError(ModelError, ValueError):
+    """A tested or fixed POI value outside the POI's bounds (a ValueError too, as pyhf raises)."""
+
+
 class FitError(HfxError):
     """A minimisation that failed after all retries."""
 
@@ -117,6 +121,7 @@ __all__ = [
     "MissingPOIWarning",
     "ModelError",
     "PatchError",
+    "PoiOutOfBoundsError",
     "ResultError",
     "SpecError",
 ]

@@ -211,3 +211,18 @@ def test_normsys_zero_factors_rejected_alike(runner, tmp_path):
     result = run(runner, "inspect", "--json", write_json(path, spec))
     assert result.exit_code == 0 and stderr_lines(result) == [], result.stderr
     assert json.loads(result.stdout)["modifiers"]["ns"] == "normsys"
+
+
+@needs_shared()
+def test_fixed_poi_outside_bounds_is_refused():
+    bkg = ATLAS_WS / "2018-31_simplifiedA.json"
+    sig = ATLAS_WS / "2018-31_simplifiedA.signal.json"
+    r = CliRunner().invoke(cli, ["fit", str(bkg), "--patch", str(sig), "--fixed-poi", "1e6"])
+    assert r.exit_code == 2
+    assert "--fixed-poi 1e+06 lies outside the bounds" in r.output
+    ws = pyhf_facade.Workspace(json.loads(bkg.read_text()))
+    model = ws.model(patches=[json.loads(sig.read_text())])
+    with pytest.raises(PoiOutOfBoundsError):
+        pyhf_facade.infer.mle.fixed_poi_fit(1e6, ws.data(model), model)
+    with pytest.raises(ValueError, match="outside its bounds"):
+        pyhf_facade.infer.mle.fixed_poi_fit(-1.0, ws.data(model), model)

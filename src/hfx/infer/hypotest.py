@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from hfx.errors import HfxError, ModelError, ResultError, check_finite
+from hfx.errors import HfxError, PoiOutOfBoundsError, ResultError, check_finite
 from hfx.infer.asymptotic import AsymptoticCalculator
 from hfx.infer.teststats import TestStatistic, test_statistic
 from hfx.infer.toys import ToyCalculator
@@ -114,10 +114,6 @@ def make_calculator(
             **common,
         )
     raise HfxError(f"unknown calculator {calculator!r}; choose 'asymptotic' or 'toys'")
-
-
-class PoiOutOfBoundsError(ModelError, ValueError):
-    """A tested POI value outside the POI's bounds (a ValueError too, as pyhf raises)."""
 
 
 def check_poi_in_bounds(calc: Any, values: Iterable[float], what: str = "test POI") -> None:

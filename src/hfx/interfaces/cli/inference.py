@@ -9,6 +9,7 @@ measurement and prints a JSON result.  ``cls`` and ``fit`` print what ``pyhf cls
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Callable
 from types import MappingProxyType
@@ -279,6 +280,7 @@ def fit(
         if fixed_poi is None:
             result = run_fit(model, data, optimizer=optimizer, engine=engine)
         else:
+            _check_fixed_poi(model, fixed_poi)
             result = fixed_poi_fit(fixed_poi, model, data, optimizer=optimizer, engine=engine)
     out = {
         "mle_parameters": _by_parameter(model, result.bestfit),
@@ -290,6 +292,22 @@ def fit(
         "twice_nll": float(result.twice_nll),
     }
     _emit(out, output_file)
+
+
+def _check_fixed_poi(model: Any, value: float) -> None:
+    """Refuse a --fixed-poi outside the POI bounds (pyhf refuses it too)."""
+    from hfx.errors import ModelError, PoiOutOfBoundsError
+
+    idx = model.config.poi_index
+    if idx is None:
+        raise ModelError("--fixed-poi needs a model with a POI")
+    lo, hi = (float(b) for b in model.config.suggested_bounds()[idx])
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise PoiOutOfBoundsError(
+            f"--fixed-poi {value:g} lies outside the bounds [{lo:g}, {hi:g}] of the POI "
+            f"{model.config.poi_name!r}; fix it inside them or widen the bounds in the "
+            "measurement's config parameters"
+        )
 
 
 @click.command(name="upper-limit")

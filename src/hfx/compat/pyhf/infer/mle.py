@@ -22,6 +22,7 @@ from hfx.compat.pyhf.infer._common import (
     poi_index,
     scalar,
 )
+from hfx.errors import PoiOutOfBoundsError
 
 __all__ = ["fit", "fixed_poi_fit", "twice_nll"]
 
@@ -106,9 +107,14 @@ def fixed_poi_fit(
     """Fit with the parameter of interest held at ``poi_val``; same options and returns as
     :func:`fit`."""
     idx = poi_index(pdf, "to fit with a fixed POI")
-    settings = fit_settings(pdf, init_pars, None, fixed_params)
+    settings = fit_settings(pdf, init_pars, par_bounds, fixed_params)
     init = settings["init"]
     fixed = settings["fixed"]
+    lo, hi = (float(b) for b in settings["bounds"][idx])
+    if not lo <= float(poi_val) <= hi:
+        raise PoiOutOfBoundsError(
+            f"fixed POI value {float(poi_val):g} lies outside its bounds [{lo:g}, {hi:g}]"
+        )
     init[idx] = float(poi_val)
     fixed[idx] = True
     return fit(data, pdf, init, par_bounds, fixed, **kwargs)
