@@ -341,6 +341,8 @@ def test_model_set_poi():
     assert (model.config.poi_name, model.config.poi_index) == ("norm", 2)
     with pytest.raises(HfxError, match="not a parameter"):
         model.config.set_poi("nope")
+    with pytest.raises(HfxError, match=r"did you mean 'norm'\? \(the model has \d+ parameters\)"):
+        model.config.set_poi("Norm")
 
 
 def test_model_ignores_configs_of_absent_parameters_like_pyhf():

@@ -139,5 +139,7 @@ def test_interval_and_scan_parameter_lookup(canonical):
         interval(model, data, "uncorr_bkguncrt")
     with pytest.raises(HfxError, match="unknown parameter"):
         interval(model, data, "nope")
+    with pytest.raises(HfxError, match=r"did you mean .*'uncorr_bkguncrt\[0\]'"):
+        interval(model, data, "uncorr_bkguncrt[O]")
     lo, hi = interval(model, data, "uncorr_bkguncrt[0]")
     assert lo < 1.0030508686478377 < hi

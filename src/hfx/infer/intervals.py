@@ -18,6 +18,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import chi2
 
+from hfx._names import did_you_mean
 from hfx.errors import FitError, HfxError
 from hfx.infer._common import FitOptions, as_numpy, resolve_options
 from hfx.optimize import FitResult, fit
@@ -69,8 +70,7 @@ def _component(model: Any, par: Any) -> tuple[int, str]:
         sl = cfg.par_slice(par)
     except Exception:  # unknown name: report the known ones
         raise HfxError(
-            f"unknown parameter {par!r}; use a component label such as "
-            f"{', '.join(names[:5])}{', ...' if len(names) > 5 else ''}"
+            f"unknown parameter {par!r}; " + did_you_mean(str(par), names, noun="component")
         ) from None
     if sl.stop - sl.start != 1:
         raise HfxError(

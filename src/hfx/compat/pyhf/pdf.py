@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from hfx._names import did_you_mean
 from hfx.compat.pyhf.exceptions import InvalidPdfData, InvalidPdfParameters
 from hfx.compat.pyhf.paramsets import paramset, view
 from hfx.errors import ModelError
@@ -135,8 +136,8 @@ class _ModelConfig:
         if name is not None:
             if name not in self._native.par_order:
                 raise ModelError(
-                    f"the parameter of interest {name!r} is not a parameter of the model "
-                    f"(parameters: {', '.join(self._native.par_order)})"
+                    f"the parameter of interest {name!r} is not a parameter of the model; "
+                    + did_you_mean(name, self._native.par_order)
                 )
             sl = self.par_slice(name)
             if sl.stop - sl.start != 1:
