@@ -372,7 +372,10 @@ def main() -> int:
         "batched inside CLs and limits, L-BFGS-B as fallback), compared with pyhf's "
         "default (scipy). "
         "Fits are made without uncertainties on both sides (pyhf's `mle.fit`). "
-        "`check` compares hfx's answer with pyhf's from the same run.",
+        "`check` compares hfx's answer with pyhf's from the same run; hfx computes pyhf's "
+        "model for it (`positive_definite: False`: sample yields not clamped at zero; hfx's "
+        "default clamps them as ROOT does, which changes CLs where pyhf's fit has a negative "
+        "sample: 2019-09_bkg_onshell by 0.26%).",
         "",
         _kernel_note(),
         "",
