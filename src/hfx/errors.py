@@ -81,6 +81,17 @@ def check_finite(what: str, values: dict[str, object], cause: str = "") -> None:
         number = float(value)  # type: ignore[arg-type]
         return None if math.isfinite(number) else (label, number)
 
+    def finite(value: object) -> bool:  # the common case, without building labels
+        if value is None:
+            return True
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        if isinstance(value, (list, tuple)):
+            return all(finite(item) for item in value)
+        return math.isfinite(float(value))  # type: ignore[arg-type]
+
+    if all(finite(value) for value in values.values()):
+        return
     for key, value in values.items():
         bad = first_bad(key, value)
         if bad is not None:
