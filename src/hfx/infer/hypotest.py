@@ -46,7 +46,12 @@ class HypotestResult:
     teststat: float
 
     def __post_init__(self) -> None:
-        check_finite(f"hypothesis test at POI = {self.poi:g}", self._numbers())
+        # for q0 only p0 = CLs+b is a result (CLs there is 0/0 when no toy passes)
+        values = [self.clsb, *self.clsb_expected, self.teststat]
+        if self.test_stat != "q0":
+            values += [self.cls, *self.cls_expected, self.clb, *self.clb_expected]
+        if not all(math.isfinite(v) for v in values):  # then name the first bad value
+            check_finite(f"hypothesis test at POI = {self.poi:g}", self._numbers())
 
     def _numbers(self) -> dict[str, Any]:
         d = self.to_dict()
