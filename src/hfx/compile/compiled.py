@@ -50,6 +50,13 @@ class CompiledArrays:
     nauxdata: int
     histosys_positive: bool = True  # each sample's nominal + histosys shifts clamped at 0
 
+    def clamped_entries(self) -> np.ndarray:
+        """[nentries] bool: the entries whose nominal + histosys shifts is clamped at zero."""
+        out = np.zeros(self.nentries, dtype=np.bool_)
+        if self.histosys_positive:
+            out[self.terms.histosys.entry] = True
+        return out
+
 
 def _constraint_arrays(table: ParameterTable) -> dict[str, Any]:
     g_par: list[int] = []

@@ -96,11 +96,6 @@ class FitOptions:
     plan: FitPlan
     warm: bool = False
 
-    @property
-    def optimizer(self) -> Any:
-        """The plan's optimizer (None: the default path)."""
-        return self.plan.optimizer
-
     def batched(self, model: Any) -> bool:
         """Whether fits of ``model`` go through the batched fitter."""
         return self.plan.batched

@@ -67,13 +67,6 @@ def _constants(code: str, nominal: Any, high: Any, low: Any) -> np.ndarray:
     return out
 
 
-def _clamped(a: CompiledArrays) -> np.ndarray:
-    out = np.zeros(a.nentries, dtype=np.bool_)
-    if a.histosys_positive:
-        out[a.terms.histosys.entry] = True
-    return out
-
-
 def build_flat_terms(a: CompiledArrays) -> FlatTerms:
     """The :class:`FlatTerms` of compiled arrays (``Model.flat_terms`` keeps them)."""
     t = a.terms
@@ -105,7 +98,7 @@ def build_flat_terms(a: CompiledArrays) -> FlatTerms:
         ),
         hs_entry=ints(t.histosys.entry),
         hs_var=ints(t.histosys.source),
-        hs_clamp=_clamped(a),
+        hs_clamp=a.clamped_entries(),
         gauss_par=ints(a.gauss_par),
         gauss_aux=ints(a.gauss_aux + a.nbins),
         gauss_sigma=np.ascontiguousarray(a.gauss_sigma, dtype=np.float64),

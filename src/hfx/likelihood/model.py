@@ -109,9 +109,7 @@ class Model:
             prepare(a.codes["histosys"], t.histosys.nominal, t.histosys.high, t.histosys.low)
         )
         # entries whose nominal + histosys shifts are clamped at zero (see _base)
-        clamped = np.zeros(a.nentries, dtype=bool)
-        if a.histosys_positive:
-            clamped[t.histosys.entry] = True
+        clamped = a.clamped_entries()
         self._unclamped = B.asarray(~clamped) > 0.5 if clamped.any() else None
         # constraints
         self._g_par, self._g_aux = B.index(a.gauss_par), B.index(a.gauss_aux + a.nbins)

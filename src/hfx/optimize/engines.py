@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from hfx.errors import FitError, MissingExtraError
+from hfx.errors import FitError
 from hfx.optimize import kernel
 from hfx.optimize.newton import numpy_newton_rows
 from hfx.optimize.problem import to_numpy
@@ -34,10 +34,7 @@ def resolve_engine(model: Any, engine: str = "auto") -> str:
     if engine == "numpy":
         return "numpy"
     if engine == "numba":
-        if not kernel.available():
-            raise MissingExtraError(
-                "the numba engine needs numba; install it with `pip install 'hfx[fast]'`"
-            )
+        kernel.require()
         return "numba" if kernel.applies(model) else "numpy"
     return "numba" if kernel.available() and kernel.applies(model) else "numpy"
 

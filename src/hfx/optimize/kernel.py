@@ -32,6 +32,7 @@ __all__ = [
     "compiled",
     "expected_data",
     "newton_rows",
+    "require",
     "twice_nll",
 ]
 
@@ -56,15 +57,20 @@ def applies(model: Any) -> bool:
     )
 
 
+def require() -> None:
+    """Raise :class:`~hfx.errors.MissingExtraError` when numba is not installed."""
+    if not available():
+        raise MissingExtraError(
+            "the numba engine needs numba; install it with `pip install 'hfx[fast]'`"
+        )
+
+
 def compiled() -> ModuleType:
     """The compiled kernels (importing them compiles or loads them, once per process)."""
     loaded = sys.modules.get(_IMPL)
     if loaded is not None:
         return loaded
-    if not available():
-        raise MissingExtraError(
-            "the numba engine needs numba; install it with `pip install 'hfx[fast]'`"
-        )
+    require()
     return importlib.import_module(_IMPL)
 
 
