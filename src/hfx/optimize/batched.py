@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import FitError
+from hfx.optimize import engines
 from hfx.optimize.api import fit
 from hfx.optimize.plan import FitPlan, make_plan
 from hfx.optimize.problem import resolve, to_numpy
@@ -76,7 +77,9 @@ def fit_batch(
         raise FitError(f"row {row}: initial value of {name!r} lies outside its bounds")
 
     if plan.newton:
-        x, converged, niter = plan.newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
+        x, converged, niter = engines.newton_rows(
+            plan.engine, model, data, full, free, lo, hi, tolerance, maxiter
+        )
     else:  # too large for dense Newton steps: the scalar fits below, row by row
         x, converged, niter = full[:, free].copy(), np.zeros(nrows, dtype=bool), 0
     bestfit = full.copy()

@@ -72,20 +72,6 @@ class FitPlan:
         """The optimizer a single default fit tries first (projected Newton), or None."""
         return NewtonOptimizer(engine=self.engine) if self.batched else None
 
-    def newton_rows(
-        self,
-        model: Any,
-        data: np.ndarray,
-        full: np.ndarray,
-        free: np.ndarray,
-        lo: np.ndarray,
-        hi: np.ndarray,
-        tolerance: float,
-        maxiter: int,
-    ) -> tuple[np.ndarray, np.ndarray, int]:
-        """Projected Newton on many rows (see :func:`hfx.optimize.engines.newton_rows`)."""
-        return engines.newton_rows(self.engine, model, data, full, free, lo, hi, tolerance, maxiter)
-
     def twice_nll(self, model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
         """−2 log L per row of ``pars`` [N, npars] and ``data`` [N, ndata]."""
         return engines.twice_nll(self.engine, model, pars, data)
