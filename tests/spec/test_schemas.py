@@ -16,6 +16,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from hfx.spec import validate as v
+from hfx.spec.schema_checks import Invalid
 from hfx.spec.semantic import MODIFIER_TYPES
 from tests.conftest import ATLAS_WS
 from tests.spec.validate_helpers import signal_patch, small_patchset, small_workspace, walk
@@ -156,6 +157,16 @@ def test_fast_checks_agree_with_jsonschema_on_single_mutations(name, doc):
         expected_valid = full.is_valid(mutant)
         located = v.locate_schema_problem(name, mutant)
         assert (located is None) == expected_valid, (path, action, swap)
+        # the generated yes/no check and the locating closures give the same verdict
+        fast = v._fast_checker(name)
+        assert fast is not None
+        assert fast.ok(mutant) == expected_valid, (path, action, swap)
+        try:
+            fast.check(mutant)
+        except Invalid:
+            assert not expected_valid, (path, action, swap)
+        else:
+            assert expected_valid, (path, action, swap)
         checked += 1
         if located is None:
             continue
@@ -179,3 +190,54 @@ def test_fast_checks_agree_with_jsonschema_on_single_mutations(name, doc):
             message,
         )
     assert checked > 200 and invalid > 100
+
+
+class _Str(str):
+    pass
+
+
+class _Float(float):
+    pass
+
+
+# Python values no JSON parser makes, but a Workspace built from Python data may hold
+ODD_VALUES = [
+    (1.0,),
+    _Float(2.0),
+    _Str("histosys"),
+    False,
+    0,
+    10**400,
+    float("nan"),
+    {1: "a"},
+    [True],
+    [1, 2.5, _Float(3.0)],
+    [1.0, None],
+    ["x"],
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "doc"),
+    [
+        ("workspace", _tiny_workspace()),
+        ("patchset", _tiny_patchset()),
+        ("jsonpatch", [*signal_patch(), {"op": "move", "from": "/a", "path": "/b"}]),
+    ],
+    ids=["workspace", "patchset", "jsonpatch"],
+)
+def test_generated_checks_agree_with_the_closures_on_python_values(name, doc):
+    fast = v._fast_checker(name)
+    assert fast is not None
+    for path, _ in walk(doc):
+        if not path:
+            continue
+        for swap in ODD_VALUES:
+            mutant = _apply(doc, path, "set", swap)
+            try:
+                fast.check(mutant)
+            except Invalid:
+                valid = False
+            else:
+                valid = True
+            assert fast.ok(mutant) == valid, (path, swap)

@@ -8,9 +8,9 @@ structure is known to be right, :mod:`hfx.spec.semantic` checks what a schema ca
 
 jsonschema itself walks a document at roughly 25 microseconds per node, seconds for a
 large workspace.  So each schema is also compiled once into plain Python checks (the
-keywords our schema files use, nothing more) that only answer "valid or not, and where".
-jsonschema then runs only when that answer is "not", and only on the smallest array
-element that holds the first problem, to phrase the error.
+keywords our schema files use, nothing more): generated source that only answers "valid
+or not", and closures that answer "where" once the answer is "not".  jsonschema then runs
+only on the smallest array element that holds the first problem, to phrase the error.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -29,7 +29,14 @@ from referencing import Registry, Resource
 
 from hfx.errors import HfxWarning, PatchError, SpecError
 from hfx.spec import semantic
-from hfx.spec.schema_checks import Check, Invalid, Unsupported, compile_schema
+from hfx.spec.schema_checks import (
+    Check,
+    Invalid,
+    Predicate,
+    Unsupported,
+    compile_predicate,
+    compile_schema,
+)
 from hfx.spec.semantic import MODIFIER_TYPES, count, json_pointer
 
 __all__ = [
@@ -155,22 +162,24 @@ def _check_schema(name: str, instance: Any, source: str | None, kind: type[SpecE
 def schema_problem(name: str, instance: Any) -> tuple[str, str] | None:
     """(message, pointer) of the first schema violation in ``instance``, or None if it fits.
 
-    The compiled check finds the first failing array element; jsonschema then phrases the
-    most relevant error inside that element.  Should the two ever disagree, the whole
+    The generated yes/no check answers for a valid document; for an invalid one the
+    compiled closures find the first failing array element and jsonschema phrases the most
+    relevant error inside that element.  Should any two of them ever disagree, the whole
     document goes through jsonschema, which has the last word.
     """
     fast = _fast_checker(name)
     if fast is not None:
-        located = locate_schema_problem(name, instance)
-        if located is None:
+        if fast.ok(instance):
             return None
-        scope_loc, scope_path = located
-        sub = instance
-        for part in scope_path:
-            sub = sub[part]
-        found = _best_error(_ref_validator(scope_loc), sub, scope_path)
-        if found is not None:
-            return found
+        located = _locate(fast, name, instance)
+        if located is not None:
+            scope_loc, scope_path = located
+            sub = instance
+            for part in scope_path:
+                sub = sub[part]
+            found = _best_error(_ref_validator(scope_loc), sub, scope_path)
+            if found is not None:
+                return found
     return _best_error(schema_validator(name), instance, [])
 
 
@@ -180,8 +189,12 @@ def locate_schema_problem(name: str, instance: Any) -> tuple[str, list[Any]] | N
     fast = _fast_checker(name)
     if fast is None:
         raise ValueError(f"schema {name!r} could not be compiled")
+    return None if fast.ok(instance) else _locate(fast, name, instance)
+
+
+def _locate(fast: FastChecks, name: str, instance: Any) -> tuple[str, list[Any]] | None:
     try:
-        fast(instance)
+        fast.check(instance)
     except Invalid as exc:
         path = exc.parts[::-1]
         if exc.scope is None:
@@ -341,11 +354,22 @@ def _extra_keys(errors: Sequence[ValidationError]) -> list[str]:
     return []
 
 
+class FastChecks(NamedTuple):
+    """A schema compiled twice: ``ok`` answers yes or no, ``check`` locates a problem."""
+
+    ok: Predicate
+    check: Check
+
+
 @cache
-def _fast_checker(name: str) -> Check | None:
+def _fast_checker(name: str) -> FastChecks | None:
     doc = _schema_documents()[name]
+
+    def lookup(target: str) -> Any:
+        return _registry().resolver().lookup(target).contents
+
     try:
-        return compile_schema(doc, lambda target: _registry().resolver().lookup(target).contents)
+        return FastChecks(compile_predicate(doc, lookup), compile_schema(doc, lookup))
     except Unsupported:
         return None
 
