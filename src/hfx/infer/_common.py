@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from hfx.errors import FitError, HfxError, ModelError
 from hfx.optimize import (
@@ -42,16 +41,6 @@ def as_numpy(x: Any) -> np.ndarray:
     if hasattr(x, "detach"):  # torch
         x = x.detach().cpu()
     return np.array(x, dtype=np.float64)
-
-
-def normal_sf(x: Any) -> Any:
-    """Upper-tail probability Φ(−x) of the standard normal, accurate far in the tail."""
-    return ndtr(-np.asarray(x, dtype=np.float64))
-
-
-def normal_isf(p: Any) -> Any:
-    """Inverse of :func:`normal_sf`: the significance Z with Φ(−Z) = p."""
-    return -ndtri(np.asarray(p, dtype=np.float64))
 
 
 def _row_result(model: Any, batch: BatchFitResult, row: int, fixed: np.ndarray) -> FitResult:

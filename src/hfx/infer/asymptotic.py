@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import HfxError
-from hfx.infer._common import FitOptions, as_numpy, normal_sf, poi_index, resolve_options
+from hfx.infer._common import FitOptions, as_numpy, poi_index, resolve_options
+from hfx.infer.normal import normal_sf
 from hfx.infer.teststats import (
     ASYMPTOTIC_TEST_STATS,
     TestStatistic,

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
-from scipy.stats import chi2
 
 from hfx._names import did_you_mean
 from hfx.errors import FitError, HfxError
 from hfx.infer._common import FitOptions, as_numpy, resolve_options
+from hfx.infer.normal import chi2_1_ppf
 from hfx.optimize import FitResult, fit
 
 __all__ = ["ProfileScan", "interval", "profile_scan"]
@@ -171,6 +170,8 @@ def _edge(prof: _Profile, xhat: float, sigma: float, bound: float, level: float)
         if (x - bound) * direction >= 0.0:
             x = bound
         if prof(x) - level > 0.0:
+            from scipy.optimize import brentq  # 0.3 s to import: only for an interval
+
             return float(
                 brentq(
                     lambda v: prof(v) - level,
@@ -208,7 +209,7 @@ def interval(
     opts = resolve_options(model, init, bounds, fixed, optimizer, engine)
     index, _ = _component(model, par)
     prof = _Profile(model, as_numpy(data), opts, index)
-    level = float(chi2.ppf(cl, 1))
+    level = chi2_1_ppf(cl)
     xhat = float(prof.best.bestfit[index])
     lo, hi = (float(b) for b in opts.bounds[index])
     sigma = float(prof.best.uncertainties[index])

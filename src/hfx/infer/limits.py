@@ -20,12 +20,11 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from scipy.optimize import toms748
-from scipy.special import ndtr, ndtri
 
 from hfx.errors import HfxError, ResultError, check_finite
 from hfx.infer.asymptotic import NSIGMA, AsymptoticCalculator
 from hfx.infer.hypotest import check_poi_in_bounds, make_calculator, run_hypotest
+from hfx.infer.normal import normal_ppf, normal_sf
 from hfx.infer.toys import ToyCalculator
 
 __all__ = ["UpperLimitResult", "upper_limit"]
@@ -117,9 +116,9 @@ def _scan(curves: _Curves, scan: np.ndarray, level: float) -> UpperLimitResult:
 
 
 def _probit(cls: float, level: float) -> float:
-    """ndtri(CLs) − ndtri(level): same sign and root as CLs − level, nearly linear in μ."""
+    """Φ⁻¹(CLs) − Φ⁻¹(level): same sign and root as CLs − level, nearly linear in μ."""
     c = min(max(float(cls), 1e-300), 1.0 - 1e-16)
-    return float(ndtri(c) - ndtri(level))
+    return float(normal_ppf(c) - normal_ppf(level))
 
 
 def _no_crossing(what: str, lo: float, hi: float, side: str) -> float:
@@ -190,6 +189,8 @@ def _root(
     a, b = next(((p, q) for p, q in pairs if known[p] >= 0.0), pairs[0])
     if known[a] == 0.0:
         return a
+    from scipy.optimize import toms748  # 0.3 s to import: only when a limit is asked for
+
     return float(toms748(f, a, b, k=2, xtol=2e-12, rtol=rtol))
 
 
@@ -204,7 +205,7 @@ def _toms748(curves: _Curves, lo: float, hi: float, level: float, rtol: float) -
         return _probit(curves.expected(mu, k), level)
 
     asymptotic = isinstance(calc, AsymptoticCalculator)
-    targets = [float(-ndtri(level * ndtr(-n)) - n) for n in NSIGMA]
+    targets = [float(-normal_ppf(level * normal_sf(n)) - n) for n in NSIGMA]
     default = min(max(1.0, lo), hi) if hi > lo else lo
     if asymptotic and default <= 0.0:
         default = 0.5 * (lo + hi) if math.isfinite(hi) else 1.0

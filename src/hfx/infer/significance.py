@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hfx.errors import check_finite
-from hfx.infer._common import normal_isf
 from hfx.infer.hypotest import make_calculator, run_hypotest
+from hfx.infer.normal import normal_isf
 
 __all__ = ["SignificanceResult", "significance"]
 

@@ -21,10 +21,10 @@ from hfx.errors import HfxError
 from hfx.infer._common import (
     as_numpy,
     log,
-    normal_sf,
     poi_index,
     resolve_options,
 )
+from hfx.infer.normal import normal_sf
 from hfx.infer.teststats import TestStatistic, checked_test_stat, profile_statistic
 from hfx.optimize import FitResult, fit_batch, fixed_poi_fit_batch
 

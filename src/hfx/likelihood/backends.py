@@ -8,11 +8,11 @@ state.  Each backend turns the compiled NumPy index arrays into its own arrays o
 from __future__ import annotations
 
 import importlib
+import math
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-from scipy import special as sp_special
 
 from hfx.errors import BackendError, MissingExtraError
 
@@ -149,11 +149,19 @@ class NumpyBackend(Backend):
         return np.prod(x, axis=-1)
 
     def lgamma(self, x: np.ndarray) -> np.ndarray:
-        out: np.ndarray = sp_special.gammaln(x)
-        return out
+        # math.lgamma per element: no scipy.special import (0.2 s) for a few hundred bins
+        arr = np.asarray(x, dtype=np.float64)
+        values = [math.lgamma(v) for v in arr.ravel().tolist()]
+        return np.array(values, dtype=np.float64).reshape(arr.shape)
 
     def xlogy(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        out: np.ndarray = sp_special.xlogy(x, y)
+        """x · log y, 0 where x = 0 (unless y is NaN), as scipy.special.xlogy."""
+        x, y = np.asarray(x), np.asarray(y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out: np.ndarray = x * np.log(y)
+        zero = x == 0
+        if zero.any():
+            out = np.where(zero & ~np.isnan(y), 0.0, out)
         return out
 
     def broadcast_shapes(self, *shapes: tuple[int, ...]) -> tuple[int, ...]:

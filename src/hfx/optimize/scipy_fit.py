@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from hfx.optimize import gauss_newton
 from hfx.optimize.problem import Objective, projected_gradient, single_threaded_blas
@@ -38,6 +37,8 @@ class ScipyOptimizer:
         def scaled(y: np.ndarray) -> tuple[float, np.ndarray]:
             f, g = obj(y / scale)
             return f, g / scale
+
+        from scipy.optimize import minimize  # 0.3 s to import: only once a fit falls back here
 
         with single_threaded_blas():
             res = minimize(
