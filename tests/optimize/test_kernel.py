@@ -50,7 +50,7 @@ def test_rates_and_jacobian(impl, name, model):
     points[1, 1:] = np.where(np.arange(npars - 1) % 2, 1.7, -1.4)  # outside |α| = 1
     for pars in points:
         nu, jac = np.empty(nb), np.empty((nb, npars))
-        impl.expected_and_jacobian(k, pars, nu, jac)
+        impl.probe_expected_and_jacobian(k, pars, nu, jac)
         np.testing.assert_allclose(nu, np.asarray(model.expected_actualdata(pars)), rtol=1e-12)
         fd = _finite_difference_jacobian(model, pars)
         np.testing.assert_allclose(jac, fd, atol=1e-6 * (np.max(np.abs(fd)) + 1.0), rtol=1e-6)
@@ -73,12 +73,12 @@ def test_objective_gradient_and_hessian(impl, name, model):
 
     def objective(pars):
         args = (np.empty(nb), np.empty((nb, npars)), np.empty(nb), np.empty(idx.size))
-        return impl.evaluate(k, pars, data, idx, pos, *args, np.empty((idx.size, idx.size)))
+        return impl.probe_evaluate(k, pars, data, idx, pos, *args, np.empty((idx.size, idx.size)))
 
     for pars in (base, base * 1.05 + 0.02):
         nu, jac = np.empty(nb), np.empty((nb, npars))
         res, g, h = np.empty(nb), np.empty(idx.size), np.empty((idx.size, idx.size))
-        f = impl.evaluate(k, pars, data, idx, pos, nu, jac, res, g, h)
+        f = impl.probe_evaluate(k, pars, data, idx, pos, nu, jac, res, g, h)
         offset = f - float(model.nll(pars, data))
         shifted = pars.copy()
         shifted[idx] += 0.01
@@ -134,7 +134,7 @@ def test_negative_rate_is_infinite(impl):
     data = np.concatenate([[120.0, 180.0], model.config.auxdata])
     idx = np.arange(2)
     args = (np.empty(2), np.empty((2, 2)), np.empty(2), np.empty(2), np.empty((2, 2)))
-    assert np.isinf(impl.evaluate(k, pars, data, idx, idx, *args))
+    assert np.isinf(impl.probe_evaluate(k, pars, data, idx, idx, *args))
 
 
 @pytest.mark.parametrize(("name", "model"), MODELS, ids=[m[0] for m in MODELS])

@@ -30,19 +30,23 @@ from hfx.likelihood.flat_terms import S as _S
 
 # every kernel is compiled with these options (cached on disk, NumPy error semantics, GIL released)
 _jit = njit(cache=True, error_model="numpy", nogil=True)
+# helpers called only from compiled code skip the Python-callable wrappers (compile time)
+_inner = njit(
+    cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True
+)
 
 # the likelihood's terms (hfx.likelihood.terms), compiled from their one definition
-_poisson_nll = _jit(terms.poisson_nll_scalar)
-_poisson_residual = _jit(terms.poisson_residual_scalar)
-_poisson_curvature = _jit(terms.poisson_curvature_scalar)
-_gauss_nll = _jit(terms.gauss_nll)
-_gauss_gradient = _jit(terms.gauss_gradient)
-_gauss_curvature = _jit(terms.gauss_curvature)
-_rate_gradient = _jit(terms.rate_constraint_gradient)
-_rate_curvature = _jit(terms.rate_constraint_curvature)
+_poisson_nll = _inner(terms.poisson_nll_scalar)
+_poisson_residual = _inner(terms.poisson_residual_scalar)
+_poisson_curvature = _inner(terms.poisson_curvature_scalar)
+_gauss_nll = _inner(terms.gauss_nll)
+_gauss_gradient = _inner(terms.gauss_gradient)
+_gauss_curvature = _inner(terms.gauss_curvature)
+_rate_gradient = _inner(terms.rate_constraint_gradient)
+_rate_curvature = _inner(terms.rate_constraint_curvature)
 
 
-@_jit
+@_inner
 def interp(code: int, alpha: float, c: np.ndarray) -> tuple[float, float]:
     """(d(α), d'(α)) of one variation with constant row ``c`` (codes as in interpolation.py)."""
     if code == 0:
@@ -83,12 +87,11 @@ def interp(code: int, alpha: float, c: np.ndarray) -> tuple[float, float]:
     return nom * poly, nom * dpoly
 
 
-@_jit
-def expected_and_jacobian(
-    k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray, with_jacobian: bool = True
-) -> None:
-    """Expected counts ν [nb] and ∂ν/∂θ [nb, npars] at full parameters ``x``, in place
-    (``jac`` untouched without ``with_jacobian``)."""
+@_inner
+def expected_and_jacobian(k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray) -> None:
+    """Expected counts ν [nb] and ∂ν/∂θ [nb, npars] at full parameters ``x``, in place; an
+    empty ``jac`` (0 rows) asks for the counts only.  (One signature for every caller: a
+    literal flag argument would compile the function twice.)"""
     nv = k.ns_par.size
     kappa = np.empty(nv)
     dkappa = np.empty(nv)
@@ -107,13 +110,14 @@ def expected_and_jacobian(
         base[k.hs_entry[t]] += shift[k.hs_var[t]]
     # a sample's interpolated yield is clamped at zero (Model._base), where its histosys
     # parameters no longer move it
-    keep = (base >= 0.0) | ~k.hs_clamp
-    for e in range(base.size):
+    keep = np.empty(ne, dtype=np.bool_)
+    for e in range(ne):
+        keep[e] = base[e] >= 0.0 or not k.hs_clamp[e]
         if not keep[e]:
             base[e] = 0.0
     nu[:] = 0.0
     factor = np.empty(ne)
-    if not with_jacobian:
+    if jac.shape[0] == 0:
         for e in range(ne):
             prod = 1.0
             for m in range(k.mult_ptr[e], k.mult_ptr[e + 1]):
@@ -147,7 +151,7 @@ def expected_and_jacobian(
             jac[k.entry_bin[e], k.hs_par[w]] += factor[e] * dshift[w]
 
 
-@_jit
+@_inner
 def evaluate(
     k: FlatTerms,
     x: np.ndarray,
@@ -217,7 +221,52 @@ def evaluate(
     return math.inf if bad else f
 
 
-@_jit
+@_inner
+def symmetric_eigen(w: np.ndarray, v: np.ndarray) -> None:
+    """Cyclic Jacobi rotations: ``w`` (symmetric) becomes diagonal (the eigenvalues), ``v``
+    the eigenvectors as columns.  Loops only: numba's LAPACK bindings cost seconds to compile."""
+    n = w.shape[0]
+    for i in range(n):
+        for j in range(n):
+            v[i, j] = 1.0 if i == j else 0.0
+    for _ in range(100):
+        off = 0.0
+        diag = 0.0
+        for i in range(n):
+            diag += w[i, i] * w[i, i]
+            for j in range(i + 1, n):
+                off += w[i, j] * w[i, j]
+        if off <= 1e-32 * diag or off == 0.0:
+            return
+        for p in range(n):
+            for q in range(p + 1, n):
+                apq = w[p, q]
+                if abs(apq) < 1e-300:
+                    continue
+                theta = (w[q, q] - w[p, p]) / (2.0 * apq)
+                if abs(theta) > 1e150:
+                    t = 0.5 / theta
+                else:
+                    t = 1.0 / (abs(theta) + math.sqrt(theta * theta + 1.0))
+                    if theta < 0.0:
+                        t = -t
+                c = 1.0 / math.sqrt(t * t + 1.0)
+                s = t * c
+                for r in range(n):
+                    wrp, wrq = w[r, p], w[r, q]
+                    w[r, p] = c * wrp - s * wrq
+                    w[r, q] = s * wrp + c * wrq
+                for r in range(n):
+                    wpr, wqr = w[p, r], w[q, r]
+                    w[p, r] = c * wpr - s * wqr
+                    w[q, r] = s * wpr + c * wqr
+                for r in range(n):
+                    vrp, vrq = v[r, p], v[r, q]
+                    v[r, p] = c * vrp - s * vrq
+                    v[r, q] = s * vrp + c * vrq
+
+
+@_inner
 def solve_held(a: np.ndarray, g: np.ndarray, held: np.ndarray, out: np.ndarray) -> None:
     """out = −A⁻¹g with held components removed (A scaled to unit diagonal first);
     a singular system gets its eigenvalues clamped, as in batched._solve."""
@@ -268,17 +317,29 @@ def solve_held(a: np.ndarray, g: np.ndarray, held: np.ndarray, out: np.ndarray) 
                 acc -= lu[i, j] * sol[j]
             sol[i] = acc / lu[i, i]
     else:
-        w, v = np.linalg.eigh(m)
-        floor = 1e-8 * np.max(np.abs(w)) + 1e-300
-        proj = v.T @ rhs
+        w = m.copy()
+        v = np.empty((n, n))
+        symmetric_eigen(w, v)
+        biggest = 0.0
         for i in range(n):
-            proj[i] /= max(w[i], floor)
-        sol = v @ proj
+            biggest = max(biggest, abs(w[i, i]))
+        floor = 1e-8 * biggest + 1e-300
+        proj = np.empty(n)
+        for i in range(n):
+            acc = 0.0
+            for r in range(n):
+                acc += v[r, i] * rhs[r]
+            proj[i] = acc / max(w[i, i], floor)
+        for r in range(n):
+            acc = 0.0
+            for i in range(n):
+                acc += v[r, i] * proj[i]
+            sol[r] = acc
     for i in range(n):
         out[i] = 0.0 if held[i] else -scale[i] * sol[i]
 
 
-@_jit
+@_inner
 def newton_step(
     xf: np.ndarray,
     g: np.ndarray,
@@ -323,7 +384,9 @@ def fit_rows(
     nrows, npars = full.shape
     nf = idx.size
     nb = k.nbins
-    pos = np.full(npars, -1)
+    pos = np.empty(npars, dtype=np.int64)
+    for i in range(npars):
+        pos[i] = -1
     for i in range(nf):
         pos[idx[i]] = i
     nu = np.empty(nb)
@@ -343,7 +406,8 @@ def fit_rows(
     most = 0
     for row in range(nrows):
         d = data[row]
-        x[:] = full[row]
+        for i in range(npars):  # (loops, not slice copies: those compile a shape-error path)
+            x[i] = full[row, i]
         f = evaluate(k, x, d, idx, pos, nu, jac, res, g, h)
         if not math.isfinite(f):
             for i in range(nf):
@@ -355,7 +419,9 @@ def fit_rows(
             it += 1
             for i in range(nf):
                 xf[i] = x[idx[i]]
-            hc[:, :] = h + secant
+            for i in range(nf):
+                for j in range(nf):
+                    hc[i, j] = h[i, j] + secant[i, j]
             newton_step(xf, g, hc, lo, hi, step, held)
             slope = 0.0
             for i in range(nf):
@@ -380,7 +446,8 @@ def fit_rows(
                 for i in range(nf):
                     trial[i] = min(max(xf[i] + t * move[i], lo[i]), hi[i])
                     descent += g[i] * (trial[i] - xf[i])
-                x_new[:] = x
+                for i in range(npars):
+                    x_new[i] = x[i]
                 for i in range(nf):
                     x_new[idx[i]] = trial[i]
                 f_new = evaluate(k, x_new, d, idx, pos, nu, jac_new, res_new, g_new, h_new)
@@ -391,7 +458,8 @@ def fit_rows(
             if not accepted:  # line search failed: the row stops here (refitted by the caller)
                 break
             _secant_update(secant, trial, xf, jac, jac_new, res_new, idx)
-            x[:] = x_new
+            for i in range(npars):
+                x[i] = x_new[i]
             f = f_new
             jac, jac_new = jac_new, jac
             res, res_new = res_new, res
@@ -403,7 +471,7 @@ def fit_rows(
     return most
 
 
-@_jit
+@_inner
 def _secant_update(
     secant: np.ndarray,
     trial: np.ndarray,
@@ -416,7 +484,9 @@ def _secant_update(
     """PSB update so that secant · s = (J₊ − J)ᵀ r₊ for the step s = trial − xf."""
     nf = idx.size
     nb = res_new.size
-    s = trial - xf
+    s = np.empty(nf)
+    for i in range(nf):
+        s[i] = trial[i] - xf[i]
     y = np.zeros(nf)
     for i in range(nf):
         p = idx[i]
@@ -424,7 +494,9 @@ def _secant_update(
         for b in range(nb):
             acc += (jac_new[b, p] - jac[b, p]) * res_new[b]
         y[i] = acc
-    r = y.copy()
+    r = np.empty(nf)
+    for i in range(nf):
+        r[i] = y[i]
     for i in range(nf):
         for j in range(nf):
             r[i] -= secant[i, j] * s[j]
@@ -435,7 +507,9 @@ def _secant_update(
         rs += r[i] * s[i]
     if not ss > 1e-300:
         ss = math.inf
-    u = (r - (0.5 * rs / ss) * s) / ss
+    u = np.empty(nf)
+    for i in range(nf):
+        u[i] = (r[i] - (0.5 * rs / ss) * s[i]) / ss
     for i in range(nf):
         for j in range(nf):
             secant[i, j] += u[i] * s[j] + s[i] * u[j]
@@ -451,7 +525,7 @@ def twice_nll_rows(k: FlatTerms, pars: np.ndarray, data: np.ndarray, out: np.nda
     for row in range(pars.shape[0]):
         x = pars[row]
         d = data[row]
-        expected_and_jacobian(k, x, nu, jac, False)
+        expected_and_jacobian(k, x, nu, jac)
         nll = 0.0
         for b in range(nb):
             n = d[b]
@@ -472,12 +546,39 @@ def expected_data_row(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
     """Expected main counts followed by the expected auxiliary data (the model's order)."""
     nb = k.nbins
     nu = np.empty(nb)
-    expected_and_jacobian(k, x, nu, np.empty((0, 0)), False)
-    out[:nb] = nu
+    expected_and_jacobian(k, x, nu, np.empty((0, 0)))
+    for b in range(nb):
+        out[b] = nu[b]
     for c in range(k.gauss_par.size):
         out[k.gauss_aux[c]] = x[k.gauss_par[c]]
     for c in range(k.pois_par.size):
         out[k.pois_aux[c]] = x[k.pois_par[c]] * k.pois_tau[c]
+
+
+# Python-callable views of two inner helpers, for the tests (compiled only when called)
+@_jit
+def probe_expected_and_jacobian(
+    k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray
+) -> None:
+    """:func:`expected_and_jacobian`, callable from Python."""
+    expected_and_jacobian(k, x, nu, jac)
+
+
+@_jit
+def probe_evaluate(
+    k: FlatTerms,
+    x: np.ndarray,
+    d: np.ndarray,
+    idx: np.ndarray,
+    pos: np.ndarray,
+    nu: np.ndarray,
+    jac: np.ndarray,
+    res: np.ndarray,
+    g: np.ndarray,
+    h: np.ndarray,
+) -> float:
+    """:func:`evaluate`, callable from Python."""
+    return evaluate(k, x, d, idx, pos, nu, jac, res, g, h)
 
 
 def _warm_up() -> None:
