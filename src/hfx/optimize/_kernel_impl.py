@@ -11,6 +11,8 @@ runs them once on a one-bin model, so an import is a complete load.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from numba import njit
@@ -30,10 +32,15 @@ from hfx.likelihood.flat_terms import S as _S
 
 # every kernel is compiled with these options (cached on disk, NumPy error semantics, GIL released)
 _jit = njit(cache=True, error_model="numpy", nogil=True)
-# helpers called only from compiled code skip the Python-callable wrappers (compile time)
-_inner = njit(
-    cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True, no_cfunc_wrapper=True
-)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _inner(fn: _F) -> _F:
+    """Compile a helper called only from compiled code: as ``_jit``, without the wrappers
+    that make it callable from Python (less to compile on the first use)."""
+    options = cast(Any, {"no_cpython_wrapper": True, "no_cfunc_wrapper": True})  # (not in stubs)
+    return cast(_F, njit(fn, cache=True, error_model="numpy", nogil=True, **options))
+
 
 # the likelihood's terms (hfx.likelihood.terms), compiled from their one definition
 _poisson_nll = _inner(terms.poisson_nll_scalar)
@@ -578,7 +585,8 @@ def probe_evaluate(
     h: np.ndarray,
 ) -> float:
     """:func:`evaluate`, callable from Python."""
-    return evaluate(k, x, d, idx, pos, nu, jac, res, g, h)
+    out: float = evaluate(k, x, d, idx, pos, nu, jac, res, g, h)
+    return out
 
 
 def _warm_up() -> None:
