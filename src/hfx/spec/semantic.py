@@ -160,71 +160,120 @@ def _check_samples(
     cname = channel["name"]
     samples = channel["samples"]
     nbins = len(samples[0]["data"])
-    first = samples[0]["name"]
     sample_at: dict[str, int] = {}
     for si, sample in enumerate(samples):
-        where = f"/channels/{ci}/samples/{si}"
         sname = sample["name"]
         if sname in sample_at:
             return (
-                f"{where}/name",
+                f"/channels/{ci}/samples/{si}/name",
                 f"duplicate sample name {sname!r} in channel {cname!r} "
                 f"(first at /channels/{ci}/samples/{sample_at[sname]})",
             )
         sample_at[sname] = si
         data = sample["data"]
-        label = f"sample {sname!r} in channel {cname!r}"
-        if len(data) != nbins:
-            return (
-                f"{where}/data",
-                f"{label} has {count(len(data), 'bin')}, but channel {cname!r} has {nbins} "
-                f"(the bin count of its first sample {first!r})",
-            )
-        i = first_nonfinite(data)
-        if i is not None:
-            return (
-                f"{where}/data/{i}",
-                f"{label}: expected a finite yield, got {number_text(data[i])}",
-            )
-        if not allow_negative:
-            i = first_negative(data)
-            if i is not None:
-                return (
-                    f"{where}/data/{i}",
-                    f"{label} has a negative yield {data[i]!r}; "
-                    "pass allow_negative=True to accept negative nominal yields",
-                )
-        problem = _check_modifiers(where, label, sample["modifiers"], nbins, types_of)
+        if not (
+            len(data) == nbins
+            and _all_finite(data)
+            and (allow_negative or min(data, default=0) >= 0)
+        ):
+            problem = _check_sample_data(ci, si, channel, nbins, allow_negative=allow_negative)
+            if problem is not None:
+                return problem
+        problem = _check_modifiers(ci, si, channel, nbins, types_of)
         if problem is not None:
             return problem
     return None
 
 
+def _check_sample_data(
+    ci: int, si: int, channel: Mapping[str, Any], nbins: int, *, allow_negative: bool
+) -> Problem:
+    """The first problem of a sample's yields (bin count, finite, not negative), or None."""
+    cname = channel["name"]
+    samples = channel["samples"]
+    sample = samples[si]
+    where = f"/channels/{ci}/samples/{si}"
+    data = sample["data"]
+    label = f"sample {sample['name']!r} in channel {cname!r}"
+    if len(data) != nbins:
+        return (
+            f"{where}/data",
+            f"{label} has {count(len(data), 'bin')}, but channel {cname!r} has {nbins} "
+            f"(the bin count of its first sample {samples[0]['name']!r})",
+        )
+    i = first_nonfinite(data)
+    if i is not None:
+        return f"{where}/data/{i}", f"{label}: expected a finite yield, got {number_text(data[i])}"
+    if not allow_negative:
+        i = first_negative(data)
+        if i is not None:
+            return (
+                f"{where}/data/{i}",
+                f"{label} has a negative yield {data[i]!r}; "
+                "pass allow_negative=True to accept negative nominal yields",
+            )
+    return None
+
+
+def _all_finite(values: Sequence[Any]) -> bool:
+    """True only if every number in ``values`` is finite (False may also mean that their
+    sum overflows: :func:`first_nonfinite` tells)."""
+    try:
+        return math.isfinite(sum(values))  # NaN and infinities survive any sum
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
 def _check_modifiers(
-    where: str,
-    label: str,
-    modifiers: Sequence[Mapping[str, Any]],
+    ci: int,
+    si: int,
+    channel: Mapping[str, Any],
     nbins: int,
     types_of: dict[str, dict[str, str]],
 ) -> Problem:
+    sample = channel["samples"][si]
+    isfinite = math.isfinite
     seen: dict[tuple[str, str], int] = {}
-    for mi, modifier in enumerate(modifiers):
+    for mi, modifier in enumerate(sample["modifiers"]):
         mname = modifier["name"]
         mtype = modifier["type"]
-        here = f"{where}/modifiers/{mi}"
         if (mname, mtype) in seen:
+            where = f"/channels/{ci}/samples/{si}"
             return (
-                here,
-                f"{label} has two {mtype} modifiers named {mname!r} "
+                f"{where}/modifiers/{mi}",
+                f"{_label(sample, channel)} has two {mtype} modifiers named {mname!r} "
                 f"(first at {where}/modifiers/{seen[mname, mtype]})",
             )
         seen[mname, mtype] = mi
-        if not _modifier_data_ok(mtype, modifier["data"], nbins):
-            problem = _check_modifier_data(here, label, modifier, nbins)
+        data = modifier["data"]
+        try:  # NaN and infinities survive any sum; an overflow goes the slow way
+            if mtype == "histosys":
+                hi, lo = data["hi_data"], data["lo_data"]
+                ok = len(hi) == nbins and len(lo) == nbins and isfinite(sum(hi) + sum(lo))
+            elif mtype == "normsys":
+                ok = isfinite(data["hi"]) and isfinite(data["lo"])
+            elif mtype == "staterror":  # only δ² enters (a negative δ: see workspace_notes)
+                ok = len(data) == nbins and isfinite(sum(data))
+            elif mtype == "shapesys":
+                ok = len(data) == nbins and isfinite(sum(data)) and min(data, default=0) >= 0
+            else:
+                ok = True
+        except OverflowError:  # an integer too large for a float
+            ok = False
+        if not ok:
+            problem = _check_modifier_data(
+                f"/channels/{ci}/samples/{si}/modifiers/{mi}",
+                _label(sample, channel),
+                modifier,
+                nbins,
+            )
             if problem is not None:
                 return problem
-        uses = types_of.setdefault(mname, {})
-        if mtype not in uses:
+        uses = types_of.get(mname)
+        if uses is None:
+            types_of[mname] = {mtype: f"/channels/{ci}/samples/{si}/modifiers/{mi}"}
+        elif mtype not in uses:
+            here = f"/channels/{ci}/samples/{si}/modifiers/{mi}"
             for other, other_at in uses.items():
                 if frozenset((other, mtype)) not in _SHAREABLE:
                     return (
@@ -237,23 +286,8 @@ def _check_modifiers(
     return None
 
 
-def _modifier_data_ok(mtype: str, data: Any, nbins: int) -> bool:
-    """Quick yes/no version of :func:`_check_modifier_data` for the common, valid case."""
-    if mtype == "histosys":
-        hi, lo = data["hi_data"], data["lo_data"]
-        return (
-            len(hi) == nbins
-            and len(lo) == nbins
-            and first_nonfinite(hi) is None
-            and first_nonfinite(lo) is None
-        )
-    if mtype == "normsys":
-        return _finite(data["hi"]) and _finite(data["lo"])
-    if mtype == "staterror":  # only δ² enters (a negative δ is noted, see workspace_notes)
-        return len(data) == nbins and first_nonfinite(data) is None
-    if mtype == "shapesys":
-        return len(data) == nbins and first_nonfinite(data) is None and min(data) >= 0
-    return True
+def _label(sample: Mapping[str, Any], channel: Mapping[str, Any]) -> str:
+    return f"sample {sample['name']!r} in channel {channel['name']!r}"
 
 
 def _check_modifier_data(here: str, label: str, modifier: Mapping[str, Any], nbins: int) -> Problem:
