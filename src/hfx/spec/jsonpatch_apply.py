@@ -7,6 +7,7 @@ both depend on it without depending on each other.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from hfx.errors import PatchError
 from hfx.spec.jsonio import copy_json
 from hfx.spec.validate import validate_jsonpatch
 
-__all__ = ["apply_patch"]
+__all__ = ["apply_patch", "apply_patch_shared"]
 
 _MAX_DETAIL = 200
 
@@ -43,17 +44,39 @@ def apply_patch(
 
     Neither ``spec`` nor ``ops`` is modified, and the result shares no objects with them.
     """
+    return _apply(spec, ops, source, shared=False)
+
+
+def apply_patch_shared(
+    spec: Mapping[str, Any], ops: Sequence[Mapping[str, Any]], *, source: str | None = None
+) -> dict[str, Any]:
+    """:func:`apply_patch` for a ``spec`` that nothing ever changes (a Workspace's).
+
+    Copy-on-write: only the containers on the paths the operations change are copied; the
+    result shares every other object with ``spec`` (so it must never be changed in place
+    either).  ``spec`` is not modified, and the result shares no objects with ``ops``.
+    """
+    return _apply(spec, ops, source, shared=True)
+
+
+def _apply(
+    spec: Mapping[str, Any], ops: Sequence[Mapping[str, Any]], source: str | None, shared: bool
+) -> dict[str, Any]:
     if isinstance(ops, (str, bytes, Mapping)) or not isinstance(ops, Sequence):
         raise PatchError(
             f"a JSON Patch must be a list of operations, not {type(ops).__name__}", source=source
         )
     validate_jsonpatch(ops, source=source)
-    doc: Any = copy_json(dict(spec))
+    doc: Any = dict(spec) if shared else copy_json(dict(spec))
+    # ids of the containers this call made (None: all of them), which may change in place
+    owned: set[int] | None = {id(doc)} if shared else None
     for index, op in enumerate(ops):
         if not isinstance(op, Mapping):
             raise PatchError(
                 f"patch op {index} is not an object but {type(op).__name__}", source=source
             )
+        if owned is not None:
+            doc, owned = _own_path(doc, op, owned)
         try:
             doc = jsonpatch.JsonPatch([copy_json(dict(op))]).apply(doc, in_place=True)
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
@@ -66,9 +89,58 @@ def apply_patch(
                 f"patch op {index} ({_describe(op)}): cannot apply ({_shorten(repr(exc))})",
                 source=source,
             ) from None
+        if owned is not None and op.get("path") == "" and op.get("op") in ("add", "replace"):
+            owned = None  # the new document is the operation's (fresh) value
     if not isinstance(doc, dict):
         raise PatchError(
             f"the patch turns the workspace into a {type(doc).__name__}, not an object",
             source=source,
         )
     return doc
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _own_path(doc: Any, op: Mapping[str, Any], owned: set[int]) -> tuple[Any, set[int] | None]:
+    """Copy the containers that ``op`` changes, from the root down, unless this call made
+    them already; returns the document and the ids of its owned containers (None: all).
+
+    The walk resolves at least every step that jsonpointer resolves (more is harmless: a
+    container copied in vain); where the document holds containers other than dicts and
+    lists (possible only in an unvalidated spec), the whole document is copied instead.
+    """
+    kind = op.get("op")
+    path = op.get("path")
+    if kind == "test" or not isinstance(path, str):
+        return doc, owned  # nothing changes (or jsonpatch refuses the operation)
+    if kind == "move":  # its target is resolved after the removal: copy everything
+        return copy_json(doc), None
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+    node = doc
+    for part in parts[:-1]:  # the last part names the member that changes, in its parent
+        key: Any
+        if isinstance(node, dict):
+            if part not in node:
+                return doc, owned  # jsonpatch finds no target
+            key = part
+        elif isinstance(node, list):
+            try:
+                key = int(part)
+            except ValueError:
+                return doc, owned
+            if not 0 <= key < len(node):
+                return doc, owned
+        elif isinstance(node, _SCALARS):
+            return doc, owned
+        else:
+            return copy_json(doc), None
+        child = node[key]
+        if isinstance(child, (dict, list)) and id(child) not in owned:
+            child = child.copy() if type(child) in (dict, list) else copy.copy(child)
+            node[key] = child
+            owned.add(id(child))
+        node = child
+    if not isinstance(node, (dict, list, *_SCALARS)):
+        return copy_json(doc), None
+    return doc, owned

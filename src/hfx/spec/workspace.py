@@ -201,12 +201,13 @@ class Workspace:
 
     def apply_patches(self, patches: Iterable[Any]) -> Workspace:
         """Apply JSON patches (lists of operations, or objects with ``.patch``) in order."""
-        from hfx.spec.jsonpatch_apply import apply_patch
+        from hfx.spec.jsonpatch_apply import apply_patch_shared
 
+        # the spec never changes, so the result may share what the patches leave alone
         spec = self._spec
         for patch in patches:
             ops = getattr(patch, "patch", patch)
-            spec = apply_patch(spec, ops, source=getattr(patch, "name", None))
+            spec = apply_patch_shared(spec, ops, source=getattr(patch, "name", None))
         if spec is self._spec:
             return self
         return Workspace._adopt(spec, source=self.source)
