@@ -1,4 +1,9 @@
-"""The CLI defaults take the library's route: `hfx cls` prints `hfx.hypotest`'s numbers."""
+"""The CLI takes the library's route: `hfx cls` prints `hfx.hypotest`'s numbers.
+
+The one difference is the engine "auto" resolves to: a CLI command is a process of its own,
+where loading the compiled kernels (~0.5 s) costs more than a CLs, fit or limit gains from
+them, so it resolves to NumPy (hfx.optimize.engines.engine_for_one_task).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from click.testing import CliRunner
 
 import hfx
 from hfx.interfaces.cli.main import cli
+from hfx.optimize.engines import KERNEL_LOAD_IN_SOLVES, engine_for_one_task, resolve_engine
 from tests.conftest import ATLAS_WS, needs_shared
 
 
@@ -21,18 +27,31 @@ def test_cls_and_fit_equal_the_library_defaults(name):
     data = ws.data(model)
     runner = CliRunner()
 
+    assert engine_for_one_task(model, "auto", 3) == "numpy"
     out = runner.invoke(cli, ["cls", str(ws_path), "--patch", str(patch_path)])
     assert out.exit_code == 0, out.output
     printed = json.loads(out.stdout)
-    lib = hfx.hypotest(model, data, 1.0)
+    lib = hfx.hypotest(model, data, 1.0, engine="numpy")
     assert printed["CLs_obs"] == lib.cls  # exactly: the same fits by the same route
     assert printed["CLs_exp"] == list(lib.cls_expected)
 
     out = runner.invoke(cli, ["fit", str(ws_path), "--patch", str(patch_path)])
     assert out.exit_code == 0, out.output
     printed = json.loads(out.stdout)
-    best = hfx.fit(model, data)
+    best = hfx.fit(model, data, engine="numpy")
     assert printed["twice_nll"] == best.twice_nll
+
+    # an explicit engine is passed through: --engine numba is the library's default
+    out = runner.invoke(cli, ["cls", str(ws_path), "--patch", str(patch_path), "--engine", "numba"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["CLs_obs"] == hfx.hypotest(model, data, 1.0).cls
+
+
+def test_auto_engine_of_a_one_task_process():
+    model = hfx.simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7])
+    assert engine_for_one_task(model, "auto", 3) == "numpy"
+    assert engine_for_one_task(model, "auto", KERNEL_LOAD_IN_SOLVES) == resolve_engine(model)
+    assert engine_for_one_task(model, "numpy", 10**6) == "numpy"
 
 
 @needs_shared()
@@ -45,7 +64,7 @@ def test_engine_and_optimizer_flags():
     runner = CliRunner()
     for args, kwargs in (
         (["--engine", "numpy"], {"engine": "numpy"}),
-        (["--optimizer", "scipy"], {"optimizer": "scipy"}),
+        (["--optimizer", "scipy"], {"optimizer": "scipy", "engine": "numpy"}),
     ):
         out = runner.invoke(cli, ["cls", str(ws_path), "--patch", str(patch_path), *args])
         assert out.exit_code == 0, out.output

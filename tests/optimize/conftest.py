@@ -11,5 +11,5 @@ import pytest
 def newton_path(request):
     """The engine a test runs its batched fits on: once NumPy, once the compiled kernels."""
     if request.param == "numba" and importlib.util.find_spec("numba") is None:
-        pytest.skip("numba is not installed (the 'fast' extra)")
+        pytest.skip("numba is not installed")
     return request.param

@@ -29,9 +29,12 @@ from hfx.likelihood.flat_terms import A as _A
 from hfx.likelihood.flat_terms import B as _B
 from hfx.likelihood.flat_terms import FlatTerms
 from hfx.likelihood.flat_terms import S as _S
+from hfx.optimize import kernel_cache
 
+# the on-disk cache: hfx's own per-user directory, or none where it cannot be written
+_CACHE = kernel_cache.prepare()
 # every kernel is compiled with these options (cached on disk, NumPy error semantics, GIL released)
-_jit = njit(cache=True, error_model="numpy", nogil=True)
+_jit = njit(cache=_CACHE, error_model="numpy", nogil=True)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -39,7 +42,7 @@ def _inner(fn: _F) -> _F:
     """Compile a helper called only from compiled code: as ``_jit``, without the wrappers
     that make it callable from Python (less to compile on the first use)."""
     options = cast(Any, {"no_cpython_wrapper": True, "no_cfunc_wrapper": True})  # (not in stubs)
-    return cast(_F, njit(fn, cache=True, error_model="numpy", nogil=True, **options))
+    return cast(_F, njit(fn, cache=_CACHE, error_model="numpy", nogil=True, **options))
 
 
 # the likelihood's terms (hfx.likelihood.terms), compiled from their one definition

@@ -1,4 +1,4 @@
-"""Compiled projected Newton for small models (numba; the ``fast`` extra).
+"""Compiled projected Newton for small models (numba, a dependency of hfx).
 
 On models with a handful of parameters a fit is a few dozen arithmetic operations per bin,
 and the NumPy path spends almost all of its time dispatching array calls.  The kernels
@@ -61,7 +61,8 @@ def require() -> None:
     """Raise :class:`~hfx.errors.MissingExtraError` when numba is not installed."""
     if not available():
         raise MissingExtraError(
-            "the numba engine needs numba; install it with `pip install 'hfx[fast]'`"
+            "the numba engine needs numba (a dependency of hfx that is missing here); "
+            "install it with `pip install numba`"
         )
 
 

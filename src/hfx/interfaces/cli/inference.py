@@ -70,8 +70,9 @@ def _model_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(["auto", "numpy", "numba"]),
             default="auto",
             show_default=True,
-            help="Where Newton fits run: numba (compiled, small models; the 'fast' extra), "
-            "numpy, or auto (numba where installed and applicable).",
+            help="Where Newton fits run: numba (compiled, models of up to 20 parameters), "
+            "numpy, or auto: numba where it applies and the command runs enough fits to "
+            "repay loading it (~0.5 s per process: toys, long scans), else numpy.",
         ),
         output_file_option,
     ]
@@ -161,6 +162,14 @@ def _model_and_data(
     return model, data, source
 
 
+def _engine(model: Any, engine: str, hypotheses: int) -> str:
+    """The engine for a command that tests ``hypotheses`` POI values in a process of its own
+    (about three Newton solves each: asymptotic fits, or batched toy ensembles)."""
+    from hfx.optimize.engines import engine_for_one_task
+
+    return engine_for_one_task(model, engine, 3 * hypotheses)
+
+
 def _finite(obj: Any) -> Any:
     """−0.0 prints as 0.0; NaN/inf stay, and emit_json refuses them (JSON has no NaN/inf)."""
     if isinstance(obj, float):
@@ -225,7 +234,7 @@ def cls(
             seed=seed,
             progress=_show_progress(progress),
             optimizer=optimizer,
-            engine=engine,
+            engine=_engine(model, engine, 1),
         )
     if statistic.discovery:
         out = {"p0_obs": result.pvalue, "p0_exp": list(result.pvalue_expected)}
@@ -278,10 +287,12 @@ def fit(
     model, data, source = _model_and_data(workspace, patches, measurement, backend)
     with naming(source):
         if fixed_poi is None:
-            result = run_fit(model, data, optimizer=optimizer, engine=engine)
+            result = run_fit(model, data, optimizer=optimizer, engine=_engine(model, engine, 1))
         else:
             _check_fixed_poi(model, fixed_poi)
-            result = fixed_poi_fit(fixed_poi, model, data, optimizer=optimizer, engine=engine)
+            result = fixed_poi_fit(
+                fixed_poi, model, data, optimizer=optimizer, engine=_engine(model, engine, 1)
+            )
     out = {
         "mle_parameters": _by_parameter(model, result.bestfit),
         "uncertainties": _by_parameter(model, result.uncertainties),
@@ -381,7 +392,8 @@ def upper_limit(
             ntoys=ntoys,
             seed=seed,
             optimizer=optimizer,
-            engine=engine,
+            # (about 20 hypotheses for the root finding, or one per grid point)
+            engine=_engine(model, engine, 20 if grid is None else len(grid)),
         )
     out = {k: v for k, v in result.to_dict().items() if v is not None}
     _emit(out, output_file)
@@ -420,7 +432,7 @@ def significance(
             seed=seed,
             progress=_show_progress(progress),
             optimizer=optimizer,
-            engine=engine,
+            engine=_engine(model, engine, 1),
         )
     _emit(result.to_dict(), output_file)
 
