@@ -7,8 +7,9 @@ kernels of every hfx source file are cached under
 
     $HFX_CACHE_DIR, else the platform's user cache directory (``~/.cache/hfx`` on Linux),
 
-in a subdirectory named after the hfx version and a digest of the kernels' source files, so
-an edited or upgraded hfx never reads machine code compiled from other sources.  Where no
+in a subdirectory named after a digest of the kernels' source files, so an edited or upgraded
+hfx never reads machine code compiled from other sources (numba itself refuses a cache
+written by another numba version).  Where no
 such directory can be written, the kernels are compiled in every process (never an error).
 """
 
@@ -55,9 +56,7 @@ def _sources_digest() -> str:
 
 def cache_root() -> Path:
     """The directory for this hfx's kernels (it may not exist or be writable)."""
-    from hfx import __version__
-
-    return _user_cache_base() / "numba" / f"{__version__}-{_sources_digest()}"
+    return _user_cache_base() / "numba" / f"kernels-{_sources_digest()}"
 
 
 def _writable(path: Path) -> bool:
@@ -84,9 +83,9 @@ def prepare() -> bool:
         caching, "_UserProvidedCacheLocator", None
     )
     impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
-    if base is None or not isinstance(getattr(impl, "_locator_classes", None), list):
+    locators = getattr(impl, "_locator_classes", None)
+    if base is None or not isinstance(locators, list):
         return False
-    locators: list[Any] = impl._locator_classes
     for cls in locators:
         if getattr(cls, "hfx_root", None) == str(root):
             return True
@@ -99,7 +98,7 @@ def _locator_class(base: Any, root: Path) -> Any:
     and declines every other file (numba's own locators then handle it)."""
     package = str(_PACKAGE) + os.sep
 
-    class HfxCacheLocator(base):  # type: ignore[misc, valid-type]
+    class HfxCacheLocator(base):  # type: ignore[misc]
         hfx_root = str(root)
 
         def __init__(self, py_func: Any, py_file: str) -> None:
