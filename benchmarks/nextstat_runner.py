@@ -1,0 +1,103 @@
+"""Times one benchmark case with NextStat; run by ``suite.py`` inside a NextStat environment.
+
+Usage: ``python nextstat_runner.py '<case JSON>'`` with the case dictionaries of
+``pyhf_runner.py`` (kinds build, fit, cls, limit; the optimizer entry is ignored: NextStat
+has one), repeated by the same rule (``repeats.keep_going``).  Prints one JSON object
+``{"times": [...], "value": ...}`` plus, for build, ``from_workspace_times`` (the model
+from the already patched workspace text alone) and, for fit, ``fit_with_uncertainties_times``
+(``nextstat.fit``, which always computes the Hessian uncertainties).
+
+``python nextstat_runner.py --write-patched WORKSPACE PATCH OUTPUT`` writes the workspace
+with the JSON Patch applied (for the NextStat command line, which takes no patch file).
+
+Imports only nextstat, jsonpatch and the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from statistics import NormalDist
+
+import jsonpatch
+
+from repeats import keep_going
+
+NSIGMA = (2, 1, 0, -1, -2)  # the order of pyhf's (and hfx's) expected CLs band
+
+
+def _patched_text(case) -> str:
+    """Both files read, parsed and patched with ``jsonpatch``: the text ``from_workspace`` takes."""
+    spec = json.loads(Path(case["workspace"]).read_text())
+    if case.get("patch"):
+        spec = jsonpatch.apply_patch(spec, json.loads(Path(case["patch"]).read_text()))
+    return json.dumps(spec)
+
+
+def expected_band(clsb: float, clb: float) -> list[float]:
+    """Expected CLs at -2σ … +2σ from one asymptotic qtilde test's tail probabilities.
+
+    NextStat's Python ``hypotest`` returns CLs+b and CLb but not the band (``cls_curve``
+    has it but needs two scan points and runs one full test per point).  With pyhf's
+    asymptotic qtilde formulae, CLs+b = Φ(-t - √q_A) and CLb = Φ(-t) in both regimes of
+    q̃, so √q_A = Φ⁻¹(CLb) - Φ⁻¹(CLs+b), and the expected CLs at n σ is
+    Φ(-n - √q_A) / Φ(-n): arithmetic on NextStat's fits, microseconds.
+    """
+    normal = NormalDist()
+    if not (0.0 < clsb < 1.0 and 0.0 < clb < 1.0):
+        return [float("nan")] * len(NSIGMA)
+    sqrt_qa = normal.inv_cdf(clb) - normal.inv_cdf(clsb)
+    return [normal.cdf(-n - sqrt_qa) / normal.cdf(-n) for n in NSIGMA]
+
+
+def _answer(nextstat, kind: str, model):
+    if kind == "fit":
+        # the fit without uncertainties (nextstat.fit always adds the Hessian)
+        return nextstat.MaximumLikelihoodEstimator().fit_minimum(model).twice_nll
+    if kind == "cls":
+        cls, (clsb, clb) = nextstat.hypotest(1.0, model, return_tail_probs=True)
+        return [cls, *expected_band(clsb, clb)]
+    if kind == "limit":
+        obs, exp = nextstat.upper_limit(model, method="root")
+        return [obs, *exp]
+    raise ValueError(f"unknown case kind {kind!r}")
+
+
+def _timed(case, work) -> tuple[list[float], object]:
+    times, value = [], None
+    while keep_going(times, case):
+        start = time.perf_counter()
+        value = work()
+        times.append(time.perf_counter() - start)
+    return times, value
+
+
+def main() -> None:
+    if sys.argv[1] == "--write-patched":
+        workspace, patch, output = sys.argv[2:5]
+        Path(output).write_text(_patched_text({"workspace": workspace, "patch": patch}))
+        return
+    import nextstat
+
+    case = json.loads(sys.argv[1])
+    kind = case["kind"]
+    from_workspace = nextstat.HistFactoryModel.from_workspace
+    out = {"version": nextstat.__version__, "eval_mode": nextstat.get_eval_mode()}
+    if kind == "build":
+        out["times"], model = _timed(case, lambda: from_workspace(_patched_text(case)))
+        out["value"] = model.n_params()
+        text = _patched_text(case)
+        out["from_workspace_times"], _ = _timed(case, lambda: from_workspace(text))
+    else:
+        model = from_workspace(_patched_text(case))
+        out["times"], value = _timed(case, lambda: _answer(nextstat, kind, model))
+        out["value"] = float(value) if kind == "fit" else [float(v) for v in value]
+        if kind == "fit":
+            out["fit_with_uncertainties_times"], _ = _timed(case, lambda: nextstat.fit(model))
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
