@@ -241,3 +241,74 @@ def test_generated_checks_agree_with_the_closures_on_python_values(name, doc):
             else:
                 valid = True
             assert fast.ok(mutant) == valid, (path, swap)
+
+
+def _apply_shared(doc, path, action, swap):
+    """Like _apply, but copy-on-write: only the containers on ``path`` are copied, so the
+    mutant shares every other object with ``doc`` (as a patched workspace does)."""
+    doc = copy.copy(doc)
+    parent = doc
+    for part in path[:-1]:
+        parent[part] = copy.copy(parent[part])
+        parent = parent[part]
+    last = path[-1]
+    if action == "set":
+        parent[last] = swap
+    elif action == "delete":
+        del parent[last]
+    elif action == "add-key":
+        parent[last] = copy.copy(parent[last])
+        parent[last]["unexpected"] = 1
+    else:
+        parent[last] = copy.copy(parent[last])
+        parent[last].append(parent[last][0] if parent[last] else "x")
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("name", "doc"),
+    [
+        ("workspace", _tiny_workspace()),
+        ("workspace", small_workspace()),
+        ("patchset", _tiny_patchset()),
+        ("jsonpatch", [*signal_patch(), {"op": "move", "from": "/a", "path": "/b"}]),
+        ("measurement", small_workspace()["measurements"][0]),
+    ],
+    ids=["tiny-workspace", "small-workspace", "patchset", "jsonpatch", "measurement"],
+)
+def test_update_checks_agree_on_copy_on_write_mutants(name, doc):
+    """A change is judged by its changed parts alone, with the verdict of the full check;
+    a value kept under a different subschema (a modifier's data when its type changes) is
+    checked again."""
+    fast = v._fast_checker(name)
+    assert fast is not None and fast.ok(doc)
+    saved = copy.deepcopy(doc)
+    checked = invalid = 0
+    for path, action, swap in _mutants(doc):
+        mutant = _apply_shared(doc, path, action, swap)
+        expected = fast.ok(mutant)
+        assert fast.update(mutant, doc) == expected, (path, action, swap)
+        checked += 1
+        invalid += not expected
+        for odd in ODD_VALUES if action == "set" else ():
+            mutant = _apply_shared(doc, path, "set", odd)
+            assert fast.update(mutant, doc) == fast.ok(mutant), (path, odd)
+    assert doc == saved
+    assert fast.update(doc, doc) and fast.update(copy.deepcopy(doc), doc)
+    assert checked > 50 and invalid > 20
+
+
+def test_update_check_sees_a_kept_value_under_a_new_type():
+    fast = v._fast_checker("workspace")
+    assert fast is not None
+    doc = _tiny_workspace()
+    for mi, new_type in [(2, "histosys"), (3, "normsys"), (4, "lumi"), (0, "staterror")]:
+        mutant = _apply_shared(
+            doc, ["channels", 0, "samples", 0, "modifiers", mi, "type"], "set", new_type
+        )
+        assert (
+            mutant["channels"][0]["samples"][0]["modifiers"][mi]["data"]
+            is (doc["channels"][0]["samples"][0]["modifiers"][mi]["data"])
+        )
+        assert not fast.ok(mutant)
+        assert not fast.update(mutant, doc)

@@ -16,7 +16,15 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-__all__ = ["Check", "Invalid", "Predicate", "Unsupported", "compile_predicate", "compile_schema"]
+__all__ = [
+    "Check",
+    "Invalid",
+    "Predicate",
+    "Unsupported",
+    "compile_predicate",
+    "compile_schema",
+    "compile_update_predicate",
+]
 
 
 class _Memo(dict[str, "Check"]):
@@ -323,29 +331,54 @@ def compile_predicate(doc: dict[str, Any], lookup: Callable[[str], Any]) -> Pred
     """A function telling whether an instance is valid against ``doc``; it answers exactly
     as the check of :func:`compile_schema` (True where that one returns, False where it
     raises :class:`Invalid`), but generated as Python source, several times faster."""
-    return _Writer(lookup).predicate(doc, doc["$id"] + "#")
+    found: Predicate = _Writer(lookup).build(doc, doc["$id"] + "#", twin=False)
+    return found
+
+
+def compile_update_predicate(
+    doc: dict[str, Any], lookup: Callable[[str], Any]
+) -> Callable[[Any, Any], bool]:
+    """``ok(new, old)``: whether ``new`` is valid against ``doc``, given that ``old`` is.
+
+    It answers as the predicate of :func:`compile_predicate` does for ``new``, but skips
+    every part of ``new`` that *is* (the same object as) the part of ``old`` at the same
+    place and under the same subschema; so a copy-on-write patch of a valid document is
+    checked in the time its changes take.  ``old`` must be valid and unchanged since it
+    was found so: sharing objects says nothing about a document changed in place.
+    """
+    found: Callable[[Any, Any], bool] = _Writer(lookup).build(doc, doc["$id"] + "#", twin=True)
+    return found
 
 
 class _Writer:
     """Writes the Python source of a predicate; each ``emit`` adds statements that
-    ``return False`` when a variable fails a schema."""
+    ``return False`` when a variable fails a schema.
+
+    With ``old`` (the name of a variable holding the value at the same place of a valid
+    document, or ``_NONE``), the statements skip what ``old`` shares: each property value
+    and array item is checked only when it is not the very object found there in ``old``.
+    """
 
     def __init__(self, lookup: Callable[[str], Any]) -> None:
         self.lookup = lookup
-        self.names: dict[str, Any] = {
-            "_IS_NUMBER": _IS_TYPE["number"],
-        }
+        self.names: dict[str, Any] = {"_IS_NUMBER": _IS_TYPE["number"], "_NONE": _NONE}
         self.functions: list[list[str]] = []
         self.by_target: dict[str, str] = {}
         self.count = 0
 
-    def predicate(self, schema: Any, loc: str) -> Predicate:
-        name = self.function(schema, loc)
+    def build(self, schema: Any, loc: str, *, twin: bool) -> Any:
+        if twin:
+            name = self.fresh("_update")
+            lines = [f"def {name}(x, o):", "    if x is o: return True"]
+            self.functions.append(lines)
+            self.emit(schema, loc, "x", lines, 1, (loc,), old="o")
+            lines.append("    return True")
+        else:
+            name = self.function(schema, loc)
         source = "\n".join("\n".join(lines) for lines in self.functions) + "\n"
         namespace = dict(self.names)
         exec(compile(source, f"<hfx schema checks for {loc}>", "exec"), namespace)
-        found: Predicate = namespace[name]
-        return found
+        return namespace[name]
 
     def fresh(self, prefix: str) -> str:
         self.count += 1
@@ -360,7 +393,7 @@ class _Writer:
         return name
 
     def function(self, schema: Any, loc: str) -> str:
-        """A new top-level function for ``schema`` at ``loc``; returns its name."""
+        """A new top-level predicate for ``schema`` at ``loc``; returns its name."""
         name = self.fresh("_check")
         self.by_target.setdefault(loc, name)
         lines = [f"def {name}(x):"]
@@ -378,6 +411,7 @@ class _Writer:
         depth: int,
         stack: tuple[str, ...],
         known: str | None = None,
+        old: str | None = None,
     ) -> str | None:
         """Statements (indented ``depth`` levels) that return False when ``var`` fails.
 
@@ -396,7 +430,8 @@ class _Writer:
                 out.append(f"{pad}if not {name}({var}): return False")
             else:
                 target_schema = self.lookup(target)
-                known = self.emit(target_schema, target, var, out, depth, (*stack, target), known)
+                stack = (*stack, target)
+                known = self.emit(target_schema, target, var, out, depth, stack, known, old)
         kinds = schema.get("type")
         if kinds is not None and kinds != "object":
             kinds = [kinds] if isinstance(kinds, str) else kinds
@@ -430,24 +465,25 @@ class _Writer:
                 if known != "object":
                     out.append(f"{pad}if not isinstance({var}, dict): return False")
                     known = "object"
-                self.emit_object(schema, loc, var, out, depth, stack)
+                self.emit_object(schema, loc, var, out, depth, stack, old)
             else:
                 body: list[str] = []
-                self.emit_object(schema, loc, var, body, depth + 1, stack)
+                self.emit_object(schema, loc, var, body, depth + 1, stack, old)
                 if body:
                     out.append(f"{pad}if isinstance({var}, dict):")
                     out.extend(body)
         if "items" in schema:
-            self.emit_items(schema["items"], f"{loc}/items", var, out, depth, stack, known)
+            self.emit_items(schema["items"], f"{loc}/items", var, out, depth, stack, known, old)
         if "allOf" in schema:
             branches = schema["allOf"]
             found = _discriminator(branches, loc)
             if found is None:
                 for i, branch in enumerate(branches):
-                    known = self.emit(branch, f"{loc}/allOf/{i}", var, out, depth, stack, known)
+                    where = f"{loc}/allOf/{i}"
+                    known = self.emit(branch, where, var, out, depth, stack, known, old)
             else:
-                self.emit_dispatch(found, var, out, depth, stack, known)
-        if "if" in schema:
+                self.emit_dispatch(found, var, out, depth, stack, known, old)
+        if "if" in schema:  # (either branch checks the whole value: which one old took is unknown)
             condition = self.function(schema["if"], f"{loc}/if")
             then: list[str] = []
             otherwise: list[str] = []
@@ -464,7 +500,14 @@ class _Writer:
         return known
 
     def emit_object(
-        self, schema: Any, loc: str, var: str, out: list[str], depth: int, stack: tuple[str, ...]
+        self,
+        schema: Any,
+        loc: str,
+        var: str,
+        out: list[str],
+        depth: int,
+        stack: tuple[str, ...],
+        old: str | None,
     ) -> None:
         """required, properties, additionalProperties, propertyNames of a known dict."""
         pad = "    " * depth
@@ -497,17 +540,30 @@ class _Writer:
                 out.extend(body)
         for k, sub in props.items():
             value = self.fresh("v")
-            body = []
             sure = k in required  # present: checked above
-            self.emit(sub, f"{loc}/properties/{k}", value, body, depth + (0 if sure else 1), stack)
-            if body:
-                name = self.value(k)
-                if sure:
-                    out.append(f"{pad}{value} = {var}[{name}]")
-                else:
-                    out.append(f"{pad}if {name} in {var}:")
-                    out.append(f"{pad}    {value} = {var}[{name}]")
-                out.extend(body)
+            inner = depth + (0 if sure else 1)
+            body = []
+            counterpart = None if old is None else self.fresh("o")
+            if counterpart is None:
+                self.emit(sub, f"{loc}/properties/{k}", value, body, inner, stack)
+            else:
+                self.emit(
+                    sub, f"{loc}/properties/{k}", value, body, inner + 1, stack, None, counterpart
+                )
+            if not body:
+                continue
+            name = self.value(k)
+            ipad = "    " * inner
+            if not sure:
+                out.append(f"{pad}if {name} in {var}:")
+            out.append(f"{ipad}{value} = {var}[{name}]")
+            if counterpart is not None:
+                out.append(
+                    f"{ipad}{counterpart} = {old}.get({name}, _NONE)"
+                    f" if isinstance({old}, dict) else _NONE"
+                )
+                out.append(f"{ipad}if {value} is not {counterpart}:")
+            out.extend(body)
 
     def emit_items(
         self,
@@ -518,22 +574,42 @@ class _Writer:
         depth: int,
         stack: tuple[str, ...],
         known: str | None,
+        old: str | None,
     ) -> None:
         pad = "    " * depth
         guard = "" if known == "array" else f"isinstance({var}, list) and "
         item = self.fresh("e")
         body: list[str] = []
         inner = depth + (1 if guard else 0)
+        ipad = "    " * inner
         if schema == {"type": "number"}:  # the common case, without a type switch per item
             test = _TYPE_SOURCE["number"].format(item)
-            body.append(f"{'    ' * (inner + 1)}if not {test}: return False")
-        else:
+            body.append(f"{ipad}    if not {test}: return False")
+            old = None  # numbers: nothing to skip
+        elif old is None:
             self.emit(schema, loc, item, body, inner + 1, stack)
-        if body:
-            if guard:
-                out.append(f"{pad}if isinstance({var}, list):")
-            out.append(f"{'    ' * inner}for {item} in {var}:")
+        else:
+            counterpart = self.fresh("o")
+            self.emit(schema, loc, item, body, inner + 2, stack, None, counterpart)
+        if not body:
+            return
+        if guard:
+            out.append(f"{pad}if isinstance({var}, list):")
+        if old is None:
+            out.append(f"{ipad}for {item} in {var}:")
             out.extend(body)
+            return
+        # items of old at the same index, or (when the lengths differ) anywhere in old
+        aligned, olds, index = self.fresh("same"), self.fresh("olds"), self.fresh("i")
+        out.append(f"{ipad}{aligned} = isinstance({old}, list) and len({old}) == len({var})")
+        out.append(
+            f"{ipad}{olds} = {{id(y) for y in {old}}}"
+            f" if isinstance({old}, list) and not {aligned} else ()"
+        )
+        out.append(f"{ipad}for {index}, {item} in enumerate({var}):")
+        out.append(f"{ipad}    {counterpart} = {old}[{index}] if {aligned} else _NONE")
+        out.append(f"{ipad}    if {item} is not {counterpart} and id({item}) not in {olds}:")
+        out.extend(body)
 
     def emit_dispatch(
         self,
@@ -543,26 +619,47 @@ class _Writer:
         depth: int,
         stack: tuple[str, ...],
         known: str | None,
+        old: str | None,
     ) -> None:
         """``allOf`` of if-const-then branches: the one ``then`` the key's value selects."""
         key, thens = found
+        name = self.value(key)
+        # old's parts count only where old took the same branch
+        counterpart = None if old is None else self.fresh("o")
         branches = []
         for value, (then, where) in thens.items():
             body: list[str] = []
-            self.emit(then, where, var, body, depth + 2, stack, known)
+            self.emit(then, where, var, body, depth + 2, stack, known, counterpart)
             if body:
                 branches.append((value, body))
         if not branches:
             return
         pad = "    " * depth
         chosen = self.fresh("t")
-        getter = f"{var}.get({self.value(key)})"
+        getter = f"{var}.get({name})"
         if known == "object":
             out.append(f"{pad}{chosen} = {getter}")
         else:
             out.append(f"{pad}{chosen} = {getter} if isinstance({var}, dict) else None")
+        if counterpart is not None:
+            out.append(
+                f"{pad}{counterpart} = {old} if isinstance({old}, dict)"
+                f" and {old}.get({name}) == {chosen} else _NONE"
+            )
         out.append(f"{pad}if isinstance({chosen}, str):")
         for i, (value, body) in enumerate(branches):
             word = "if" if i == 0 else "elif"
             out.append(f"{pad}    {word} {chosen} == {self.value(value)}:")
             out.extend(body)
+
+
+class _NoneSuch:
+    """The counterpart of a value that ``old`` does not have (the same object as nothing)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<none such>"
+
+
+_NONE = _NoneSuch()

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from functools import cache, lru_cache
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -36,6 +36,7 @@ from hfx.spec.schema_checks import (
     Unsupported,
     compile_predicate,
     compile_schema,
+    compile_update_predicate,
 )
 from hfx.spec.semantic import MODIFIER_TYPES, count, json_pointer
 
@@ -98,14 +99,22 @@ def schema_validator(name: str) -> Draft202012Validator:
 
 # --- public entry points -----------------------------------------------------------------
 def validate_workspace(
-    spec: Mapping[str, Any], *, source: str | None = None, allow_negative: bool = False
+    spec: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    allow_negative: bool = False,
+    based_on: Mapping[str, Any] | None = None,
 ) -> None:
     """Raise SpecError (naming ``source`` and a JSON pointer) unless ``spec`` is a valid workspace.
 
     Negative nominal sample yields are rejected unless ``allow_negative`` is true.
+    ``based_on`` is a valid workspace spec, never changed, that ``spec`` was made from by
+    copy-on-write (a patch): what ``spec`` shares with it is not checked against the
+    schema again.  The semantic checks, which relate all parts, always run in full.
     """
     spec = _plain(spec)
-    _check_schema("workspace", spec, source, SpecError)
+    if based_on is None or not _fits_update("workspace", spec, based_on):
+        _check_schema("workspace", spec, source, SpecError)
     _run_semantic(semantic.check_workspace, spec, source, SpecError, allow_negative=allow_negative)
     for pointer, message in semantic.workspace_notes(spec):
         where = f"{source}: " if source else ""
@@ -150,6 +159,12 @@ def _plain(doc: Any) -> Any:
     if isinstance(doc, Sequence) and not isinstance(doc, (list, str, bytes)):
         return list(doc)
     return doc
+
+
+def _fits_update(name: str, instance: Any, based_on: Any) -> bool:
+    """True if ``instance`` fits, judged by the parts it does not share with ``based_on``."""
+    fast = _fast_checker(name)
+    return fast is not None and fast.update(instance, _plain(based_on))
 
 
 def _check_schema(name: str, instance: Any, source: str | None, kind: type[SpecError]) -> None:
@@ -354,22 +369,31 @@ def _extra_keys(errors: Sequence[ValidationError]) -> list[str]:
     return []
 
 
-class FastChecks(NamedTuple):
-    """A schema compiled twice: ``ok`` answers yes or no, ``check`` locates a problem."""
+class FastChecks:
+    """One schema's compiled checks: ``ok`` answers yes or no, ``check`` locates a problem,
+    ``update(new, old)`` answers for a copy-on-write change of a valid ``old``."""
 
-    ok: Predicate
-    check: Check
+    def __init__(self, doc: dict[str, Any], lookup: Callable[[str], Any]) -> None:
+        self._doc = doc
+        self._lookup = lookup
+        self.ok: Predicate = compile_predicate(doc, lookup)  # Unsupported: no fast checks
+
+    @cached_property
+    def check(self) -> Check:
+        return compile_schema(self._doc, self._lookup)
+
+    @cached_property
+    def update(self) -> Callable[[Any, Any], bool]:
+        return compile_update_predicate(self._doc, self._lookup)
 
 
 @cache
 def _fast_checker(name: str) -> FastChecks | None:
-    doc = _schema_documents()[name]
-
     def lookup(target: str) -> Any:
         return _registry().resolver().lookup(target).contents
 
     try:
-        return FastChecks(compile_predicate(doc, lookup), compile_schema(doc, lookup))
+        return FastChecks(_schema_documents()[name], lookup)
     except Unsupported:
         return None
 

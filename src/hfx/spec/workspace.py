@@ -44,22 +44,35 @@ class Workspace:
         source: str | None = None,
         validate: bool = True,
         allow_negative: bool = False,
+        based_on: Workspace | None = None,
     ) -> Workspace:
         """A workspace that takes ``spec`` over without copying it (the caller made it and
-        keeps no reference, e.g. freshly parsed or patched)."""
+        keeps no reference, e.g. freshly parsed or patched).  ``based_on``: the workspace
+        whose spec ``spec`` shares objects with (copy-on-write), to check only the rest
+        against the schema when that one was checked."""
         ws = cls.__new__(cls)
-        ws._take(spec, source, validate, allow_negative, owned=True)
+        base = based_on._spec if based_on is not None and based_on._checked else None
+        ws._take(spec, source, validate, allow_negative, owned=True, based_on=base)
         return ws
 
     def _take(
-        self, spec: Any, source: str | None, validate: bool, allow_negative: bool, owned: bool
+        self,
+        spec: Any,
+        source: str | None,
+        validate: bool,
+        allow_negative: bool,
+        owned: bool,
+        based_on: dict[str, Any] | None = None,
     ) -> None:
         """Check and store ``spec`` (a copy unless ``owned``)."""
         if not isinstance(spec, Mapping):
             raise SpecError("a workspace must be a JSON object", source=source, pointer="")
         if validate:
-            validate_workspace(spec, source=source, allow_negative=allow_negative)
+            validate_workspace(
+                spec, source=source, allow_negative=allow_negative, based_on=based_on
+            )
         self._spec = spec if owned and isinstance(spec, dict) else copy_json(dict(spec))
+        self._checked = validate  # the spec passed validate_workspace
         self.source = source
 
     @classmethod
@@ -210,7 +223,7 @@ class Workspace:
             spec = apply_patch_shared(spec, ops, source=getattr(patch, "name", None))
         if spec is self._spec:
             return self
-        return Workspace._adopt(spec, source=self.source)
+        return Workspace._adopt(spec, source=self.source, based_on=self)
 
     # --- operations ------------------------------------------------------------------
     def combine(
