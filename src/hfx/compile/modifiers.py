@@ -8,6 +8,7 @@ Each term points at one entry and one component of the parameter vector.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -31,6 +32,7 @@ VECTOR_TYPES = ("shapefactor", "shapesys", "staterror")
 LINEAR_TYPES = ("normfactor", "lumi", "shapefactor", "shapesys", "staterror")
 # Types that may share one parameter name (one α moves both a normsys and a histosys).
 _SHAREABLE = frozenset({"normsys", "histosys"})
+_NAME_TYPE = itemgetter("name", "type")  # the order of a sample's modifiers
 
 
 def declare_parameters(layout: Layout) -> list[ParameterSpec]:
@@ -45,19 +47,25 @@ def declare_parameters(layout: Layout) -> list[ParameterSpec]:
     kinds: dict[str, set[str]] = {}
     sizes: dict[str, int] = {}
     for block in layout.blocks:
-        for mod in sorted(block.modifiers, key=lambda m: (m["name"], m["type"])):
+        nbins = int(block.entries.size)
+        for mod in sorted(block.modifiers, key=_NAME_TYPE):
             name, kind = mod["name"], mod["type"]
-            known = kinds.setdefault(name, set())
-            if known and kind not in known and not (known | {kind}) <= _SHAREABLE:
-                raise ModelError(
-                    f"modifier {name!r} is used as {kind} in channel {block.channel!r}, "
-                    f"sample {block.sample!r}, but elsewhere as {', '.join(sorted(known))}"
-                )
-            if kind not in known:
+            n = nbins if kind in VECTOR_TYPES else 1
+            known = kinds.get(name)
+            if known is None:
+                kinds[name] = {kind}
                 first_seen[kind].append(name)
-            known.add(kind)
-            n = block.entries.size if kind in VECTOR_TYPES else 1
-            if sizes.setdefault(name, n) != n:
+                sizes[name] = n
+                continue
+            if kind not in known:
+                if not (known | {kind}) <= _SHAREABLE:
+                    raise ModelError(
+                        f"modifier {name!r} is used as {kind} in channel {block.channel!r}, "
+                        f"sample {block.sample!r}, but elsewhere as {', '.join(sorted(known))}"
+                    )
+                first_seen[kind].append(name)
+                known.add(kind)
+            if sizes[name] != n:
                 raise ModelError(
                     f"{kind} {name!r} spans {n} bins in channel {block.channel!r} but "
                     f"{sizes[name]} elsewhere; a shared per-bin parameter needs equal bin counts"
@@ -80,12 +88,15 @@ def finalize_constraints(layout: Layout, specs: list[ParameterSpec]) -> None:
     stat_sum_var: dict[str, np.ndarray] = {}
     for block in layout.blocks:
         for mod in block.modifiers:
+            kind = mod["type"]
+            if kind != "staterror" and kind != "shapesys":
+                continue
             spec = by_name[mod["name"]]
-            if mod["type"] == "staterror":
+            if kind == "staterror":
                 delta = np.asarray(mod["data"], dtype=np.float64)
                 stat_sum_nom[spec.name] = stat_sum_nom.get(spec.name, 0.0) + block.nominal
                 stat_sum_var[spec.name] = stat_sum_var.get(spec.name, 0.0) + delta**2
-            elif mod["type"] == "shapesys" and spec.kind == "shapesys":
+            elif spec.kind == "shapesys":
                 if spec.factors:
                     raise ModelError(
                         f"shapesys {spec.name!r} is used by more than one sample "
@@ -147,41 +158,31 @@ class Terms:
     nslots: int
 
 
-class _Records:
-    """Per (block, modifier) records, expanded to per-bin terms in one vectorised step."""
+# one record per (block, modifier): first entry, bin count, slot, first parameter, and
+# whether the parameter has one component per bin
+_Record = tuple[int, int, int, int, bool]
 
-    def __init__(self) -> None:
-        self.first_entry: list[int] = []
-        self.nbins: list[int] = []
-        self.slot: list[int] = []
-        self.par_start: list[int] = []
-        self.per_bin_par: list[bool] = []
 
-    def add(self, first_entry: int, nbins: int, slot: int, par_start: int, per_bin: bool) -> None:
-        self.first_entry.append(first_entry)
-        self.nbins.append(nbins)
-        self.slot.append(slot)
-        self.par_start.append(par_start)
-        self.per_bin_par.append(per_bin)
-
-    def expand(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(entry, slot, par, source record) per term."""
-        counts = np.asarray(self.nbins, dtype=np.int64)
-        source = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        offset = (
-            np.arange(int(counts.sum()), dtype=np.int64) - starts[source] if counts.size else source
-        )
-        entry = np.asarray(self.first_entry, dtype=np.int64)[source] + offset
-        per_bin = np.asarray(self.per_bin_par, dtype=np.int64)[source]
-        par = np.asarray(self.par_start, dtype=np.int64)[source] + offset * per_bin
-        slot = np.asarray(self.slot, dtype=np.int64)[source]
-        return entry, slot, par, source
+def _expand(records: list[_Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(entry, slot, par, source record) per term: the records expanded in one vectorised step."""
+    table = np.array(records, dtype=np.int64).reshape(len(records), 5)
+    first_entry, counts, slots, par_start, per_bin = table.T
+    source = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    offset = (
+        np.arange(int(counts.sum()), dtype=np.int64) - starts[source] if counts.size else source
+    )
+    entry = first_entry[source] + offset
+    par = par_start[source] + offset * per_bin[source]
+    return entry, slots[source], par, source
 
 
 def build_terms(layout: Layout, table: ParameterTable) -> Terms:
     """Flat term arrays for every modifier of every block."""
-    linear, normsys, histosys = _Records(), _Records(), _Records()
+    start_of = {spec.name: spec.slice.start for spec in table}
+    linear: list[_Record] = []
+    normsys: list[_Record] = []
+    histosys: list[_Record] = []
     ns_high: list[float] = []
     ns_low: list[float] = []
     hs_nominal: list[float] = []
@@ -192,38 +193,46 @@ def build_terms(layout: Layout, table: ParameterTable) -> Terms:
         slot = 0
         nb = int(block.entries.size)
         first = int(block.entries[0]) if nb else 0
+        nominal: list[float] | None = None
         for mod in block.modifiers:
             kind = mod["type"]
-            start = table[mod["name"]].slice.start
-            if kind in LINEAR_TYPES:
-                linear.add(first, nb, slot, start, kind in VECTOR_TYPES)
-                slot += 1
+            name = mod["name"]
+            start = start_of.get(name)
+            if start is None:
+                start = table[name].slice.start  # raises the ModelError naming it
+            if kind == "histosys":
+                histosys.append((first, nb, 0, start, False))
+                if nominal is None:
+                    nominal = block.nominal.tolist()
+                hs_nominal.extend(nominal)
+                data = mod["data"]
+                hs_high.extend(data["hi_data"])
+                hs_low.extend(data["lo_data"])
             elif kind == "normsys":
-                normsys.add(first, nb, slot, start, False)
-                ns_high.append(float(mod["data"]["hi"]))
-                ns_low.append(float(mod["data"]["lo"]))
+                normsys.append((first, nb, slot, start, False))
+                data = mod["data"]
+                ns_high.append(float(data["hi"]))
+                ns_low.append(float(data["lo"]))
                 slot += 1
-            elif kind == "histosys":
-                histosys.add(first, nb, 0, start, False)
-                hs_nominal.extend(block.nominal.tolist())
-                hs_high.extend(mod["data"]["hi_data"])
-                hs_low.extend(mod["data"]["lo_data"])
+            elif kind in LINEAR_TYPES:
+                linear.append((first, nb, slot, start, kind in VECTOR_TYPES))
+                slot += 1
         nslots = max(nslots, slot)
 
-    entry, slots, par, _ = linear.expand()
+    entry, slots, par, _ = _expand(linear)
     lin_terms = FactorTerms(entry=entry, slot=slots, par=par)
-    entry, slots, par, source = normsys.expand()
+    entry, slots, par, source = _expand(normsys)
     ns_terms = InterpTerms(
         entry=entry,
         slot=slots,
         par=par,
         source=source,
-        var_par=np.asarray(normsys.par_start, dtype=np.int64),
+        var_par=np.array([r[3] for r in normsys], dtype=np.int64),
         nominal=np.ones(len(ns_high)),
         high=np.asarray(ns_high, dtype=np.float64),
         low=np.asarray(ns_low, dtype=np.float64),
     )
-    entry, slots, par, _ = histosys.expand()
+    entry, slots, par, _ = _expand(histosys)
     hs_terms = InterpTerms(
         entry=entry,
         slot=slots,
