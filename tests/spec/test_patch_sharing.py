@@ -8,10 +8,12 @@ import random
 from collections import OrderedDict
 from typing import Any
 
+import jsonpatch
+import jsonpointer
 import pytest
 
 from hfx.errors import PatchError
-from hfx.spec.jsonpatch_apply import apply_patch, apply_patch_shared
+from hfx.spec.jsonpatch_apply import _describe, _shorten, apply_patch, apply_patch_shared
 from hfx.spec.workspace import Workspace
 from tests.spec.validate_helpers import small_workspace, walk
 
@@ -58,7 +60,23 @@ def _outcome(apply: Any, spec: dict[str, Any], ops: list[dict[str, Any]]) -> Any
         return ("PatchError", str(exc), exc.pointer)
 
 
-@pytest.mark.parametrize("seed", range(40))
+def _by_jsonpatch(spec: dict[str, Any], ops: list[dict[str, Any]], source: str) -> Any:
+    """What apply_patch did before its shortcuts: every operation through jsonpatch."""
+    doc: Any = copy.deepcopy(spec)
+    for index, op in enumerate(ops):
+        try:
+            doc = jsonpatch.JsonPatch([copy.deepcopy(op)]).apply(doc, in_place=True)
+        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+            reason = "test failed: " if isinstance(exc, jsonpatch.JsonPatchTestFailed) else ""
+            message = f"patch op {index} ({_describe(op)}): {reason}{_shorten(str(exc))}"
+            return ("PatchError", f"{source}: {message}", None)
+    if not isinstance(doc, dict):
+        message = f"the patch turns the workspace into a {type(doc).__name__}, not an object"
+        return ("PatchError", f"{source}: {message}", None)
+    return doc
+
+
+@pytest.mark.parametrize("seed", range(60))
 def test_shared_patching_agrees_with_copying_and_changes_nothing(seed):
     rng = random.Random(seed)
     spec = small_workspace()
@@ -69,6 +87,7 @@ def test_shared_patching_agrees_with_copying_and_changes_nothing(seed):
         expected = _outcome(apply_patch, spec, ops)
         got = _outcome(apply_patch_shared, spec, ops)
         assert got == expected, ops
+        assert got == _by_jsonpatch(spec, ops, "p.json"), ops
         assert spec == saved, ops  # the source is never changed ...
         assert ops == ops_saved, ops
         if isinstance(got, dict):  # ... and no object of the ops ends up in the result

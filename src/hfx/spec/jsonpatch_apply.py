@@ -8,6 +8,7 @@ both depend on it without depending on each other.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -77,6 +78,8 @@ def _apply(
             )
         if owned is not None:
             doc, owned = _own_path(doc, op, owned)
+        if _apply_plain(doc, op):
+            continue
         try:
             doc = jsonpatch.JsonPatch([copy_json(dict(op))]).apply(doc, in_place=True)
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
@@ -100,6 +103,54 @@ def _apply(
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_INDEX = re.compile("0|[1-9][0-9]*")  # an array index as RFC 6901 writes it
+_BAD_ESCAPE = re.compile("~[^01]|~$")
+
+
+def _apply_plain(doc: Any, op: Mapping[str, Any]) -> bool:
+    """Apply ``op`` in place if it is an add, replace or remove whose target resolves
+    through plain dicts and lists, as jsonpatch would; False (nothing done) for any other
+    operation, or wherever jsonpatch would refuse, which it then does with its message."""
+    kind = op.get("op")
+    path = op.get("path")
+    if kind not in ("add", "replace", "remove") or not isinstance(path, str):
+        return False
+    if kind != "remove" and "value" not in op:
+        return False
+    if not path.startswith("/") or _BAD_ESCAPE.search(path):
+        return False  # the whole document, or a pointer jsonpatch refuses
+    *parents, last = (p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:])
+    node = doc
+    for part in parents:
+        if type(node) is dict and part in node:
+            node = node[part]
+        elif type(node) is list and _INDEX.fullmatch(part) and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    if type(node) is dict:
+        if kind == "remove" or kind == "replace":
+            if last not in node:
+                return False
+            if kind == "remove":
+                del node[last]
+                return True
+        node[last] = copy_json(op["value"])
+        return True
+    if type(node) is not list:
+        return False
+    if kind == "add" and last == "-":
+        node.append(copy_json(op["value"]))
+        return True
+    if not _INDEX.fullmatch(last) or int(last) > len(node) - (kind != "add"):
+        return False
+    if kind == "remove":
+        del node[int(last)]
+    elif kind == "add":
+        node.insert(int(last), copy_json(op["value"]))
+    else:
+        node[int(last)] = copy_json(op["value"])
+    return True
 
 
 def _own_path(doc: Any, op: Mapping[str, Any], owned: set[int]) -> tuple[Any, set[int] | None]:
