@@ -63,6 +63,8 @@ class AsymptoticTestStatDistribution:
 
     def pvalue(self, value: Any) -> Any:
         """P(T ≥ value) = Φ(−(value − shift)), NaN below the cutoff."""
+        if isinstance(value, float):  # (the common scalar case without array round trips)
+            return normal_sf(value - self.shift) if value >= self.cutoff else math.nan
         value = np.asarray(value, dtype=float)
         p = normal_sf(value - self.shift)
         p = np.where(value >= self.cutoff, p, np.nan)
@@ -70,6 +72,8 @@ class AsymptoticTestStatDistribution:
 
     def expected_value(self, nsigma: Any) -> Any:
         """The statistic ``nsigma`` standard deviations above the centre (not below the cutoff)."""
+        if isinstance(nsigma, float):
+            return max(self.shift + nsigma, self.cutoff)
         v = np.maximum(self.shift + np.asarray(nsigma, dtype=float), self.cutoff)
         return float(v) if v.ndim == 0 else v
 
@@ -325,11 +329,16 @@ class AsymptoticCalculator:
         bkg_only_distribution: AsymptoticTestStatDistribution,
     ) -> tuple[float, float, float]:
         """(CLs+b, CLb, CLs) for an observed statistic."""
-        clsb = sig_plus_bkg_distribution.pvalue(teststat)
-        clb = bkg_only_distribution.pvalue(teststat)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cls = np.divide(clsb, clb)
-        return float(clsb), float(clb), float(cls)
+        clsb = float(sig_plus_bkg_distribution.pvalue(teststat))
+        clb = float(bkg_only_distribution.pvalue(teststat))
+        if clb != 0.0:
+            return clsb, clb, clsb / clb
+        # 0/0 is NaN and x/0 is ±inf, as NumPy divides
+        return (
+            clsb,
+            clb,
+            (math.nan if clsb == 0.0 or math.isnan(clsb) else math.copysign(math.inf, clsb)),
+        )
 
     def expected_pvalues(
         self,

@@ -67,7 +67,8 @@ def fit_batch(
         )
     if data.shape[0] != nrows:
         data = np.repeat(data, nrows, axis=0)
-    full = np.array(np.broadcast_to(init_arr, (nrows, npars)))
+    full = np.empty((nrows, npars))
+    full[:] = init_arr
     free = ~mask
     lo, hi = bnds[free, 0], bnds[free, 1]
     outside = (full[:, free] < lo) | (full[:, free] > hi)

@@ -53,7 +53,11 @@ class NewtonOptimizer:
             self.tolerance,
             self.maxiter,
         )
-        fun, _ = obj(x[0])
+        if self.engine == "numba":  # −log L at the minimum without the NumPy gradient
+            full = obj.expand(x[0])[None, :]
+            fun = 0.5 * float(engines.twice_nll("numba", obj.model, full, obj.data[None, :])[0])
+        else:
+            fun, _ = obj(x[0])
         converged = bool(done[0]) and bool(np.isfinite(fun)) and fun < 1e299
         state = "converged" if converged else "did not converge"
         return Minimum(x[0], float(fun), converged, f"Newton: {state} in {niter} iterations")

@@ -12,7 +12,11 @@ __all__ = ["BatchFitResult", "FitResult", "Minimum", "zero_matrix"]
 
 
 def zero_matrix(n: int) -> np.ndarray:
-    """A read-only [n, n] matrix of zeros backed by a single value."""
+    """A read-only [n, n] matrix of zeros (backed by a single value when n is large)."""
+    if n <= 64:  # (allocating is quicker than broadcasting for small n)
+        zeros = np.zeros((n, n))
+        zeros.flags.writeable = False
+        return zeros
     return np.broadcast_to(np.zeros(1), (n, n))
 
 
