@@ -55,6 +55,7 @@ class NewtonOptimizer:
         )
         if self.engine == "numba":  # −log L at the minimum without the NumPy gradient
             full = obj.expand(x[0])[None, :]
+            obj.ncalls += 1
             fun = 0.5 * float(engines.twice_nll("numba", obj.model, full, obj.data[None, :])[0])
         else:
             fun, _ = obj(x[0])
