@@ -54,38 +54,45 @@ def build_layout(channels_spec: list[Mapping[str, Any]]) -> Layout:
 
     channel_nbins: dict[str, int] = {}
     channel_slices: dict[str, slice] = {}
-    blocks: list[Block] = []
+    placed: list[tuple[str, Mapping[str, Any], int, int]] = []  # channel, sample, bins, first bin
+    yields: list[Any] = []  # every sample's data, in block order: converted in one step
     offset = 0
-    next_entry = 0
     for cname in channels:
         channel = by_name[cname]
         nbins = len(channel["samples"][0]["data"])
         channel_nbins[cname] = nbins
         channel_slices[cname] = slice(offset, offset + nbins)
-        bins = np.arange(offset, offset + nbins)
-        for sample in sorted(channel["samples"], key=lambda s: s["name"]):
-            entries = np.arange(next_entry, next_entry + nbins)
-            next_entry += nbins
-            blocks.append(
-                Block(
-                    channel=cname,
-                    sample=sample["name"],
-                    sample_index=sample_index[sample["name"]],
-                    entries=entries,
-                    bins=bins,
-                    nominal=np.asarray(sample["data"], dtype=np.float64),
-                    modifiers=tuple(sample["modifiers"]),
-                )
-            )
+        for sample in sorted(channel["samples"], key=_by_name):
+            placed.append((cname, sample, nbins, offset))
+            yields.extend(sample["data"])
         offset += nbins
 
-    if blocks:
-        entry_bin = np.concatenate([b.bins for b in blocks])
-        entry_sample = np.concatenate([np.full(b.bins.size, b.sample_index) for b in blocks])
-        nominal = np.concatenate([b.nominal for b in blocks])
-    else:
-        entry_bin = entry_sample = np.zeros(0, dtype=np.int64)
-        nominal = np.zeros(0)
+    if not placed:
+        empty = np.zeros(0, dtype=np.int64)
+        return Layout(
+            channels, channel_nbins, channel_slices, samples, (), 0, empty, empty, np.zeros(0)
+        )
+    nominal = np.array(yields, dtype=np.float64)
+    all_bins = np.arange(offset)
+    all_entries = np.arange(sum(nbins for _, _, nbins, _ in placed))
+    blocks: list[Block] = []
+    next_entry = next_yield = 0
+    for cname, sample, nbins, first_bin in placed:
+        ndata = len(sample["data"])
+        blocks.append(
+            Block(
+                channel=cname,
+                sample=sample["name"],
+                sample_index=sample_index[sample["name"]],
+                entries=all_entries[next_entry : next_entry + nbins],
+                bins=all_bins[first_bin : first_bin + nbins],
+                nominal=nominal[next_yield : next_yield + ndata],
+                modifiers=tuple(sample["modifiers"]),
+            )
+        )
+        next_entry += nbins
+        next_yield += ndata
+    counts = [nbins for _, _, nbins, _ in placed]
     return Layout(
         channels=channels,
         channel_nbins=channel_nbins,
@@ -93,7 +100,11 @@ def build_layout(channels_spec: list[Mapping[str, Any]]) -> Layout:
         samples=samples,
         blocks=tuple(blocks),
         nbins=offset,
-        entry_bin=entry_bin,
-        entry_sample=entry_sample,
-        nominal=nominal,
+        entry_bin=np.concatenate([b.bins for b in blocks]),
+        entry_sample=np.repeat(np.array([b.sample_index for b in blocks], dtype=np.int64), counts),
+        nominal=nominal.copy(),  # the blocks' yields are views of the other copy
     )
+
+
+def _by_name(sample: Mapping[str, Any]) -> Any:
+    return sample["name"]
