@@ -81,8 +81,9 @@ def test_minuit_histosys_uncertainty():
 
 def test_uncertainties_false_skips_hessian(canonical):
     model, data = canonical
-    full = fit(model, data)
-    cheap = fit(model, data, uncertainties=False)
+    # (on NumPy, where the Newton fit's last value and gradient are the polish's first)
+    full = fit(model, data, engine="numpy")
+    cheap = fit(model, data, uncertainties=False, engine="numpy")
     np.testing.assert_allclose(cheap.twice_nll, 24.98393521, rtol=1e-7)
     assert not cheap.uncertainties.any() and not cheap.covariance.any()
     assert cheap.nfev == full.nfev - 1  # the Hessian is one (batched) gradient call
