@@ -108,10 +108,23 @@ def _numbers(values: Sequence[Any], where: str, what: str, *, negative_ok: bool 
 
 
 # --- workspaces and model specs ----------------------------------------------------------
-def check_workspace(spec: Mapping[str, Any], *, allow_negative: bool = False) -> Problem:
-    """First semantic problem of a schema-valid workspace, or None."""
+def check_workspace(
+    spec: Mapping[str, Any],
+    *,
+    allow_negative: bool = False,
+    based_on: Mapping[str, Any] | None = None,
+) -> Problem:
+    """First semantic problem of a schema-valid workspace, or None.
+
+    ``based_on``: a workspace spec that passed this check (with ``allow_negative`` false,
+    or as now), never changed since, and that ``spec`` shares objects with (copy-on-write).
+    A sample of ``spec`` that is one of its samples, in a channel of the same name and
+    bin count, keeps its yields and modifiers: only its parameter names are checked again,
+    for they relate to all other samples.  The answer is the same as without it.
+    """
     channels = spec["channels"]
-    problem = _check_channels(channels, allow_negative=allow_negative)
+    kept = None if based_on is None else _samples_by_channel(based_on["channels"])
+    problem = _check_channels(channels, allow_negative=allow_negative, kept=kept)
     if problem is None:
         problem = _check_observations(channels, spec["observations"])
     if problem is None:
@@ -132,7 +145,22 @@ def check_measurement(measurement: Mapping[str, Any]) -> Problem:
     return _check_parameter_configs(measurement["config"]["parameters"], "/config/parameters")
 
 
-def _check_channels(channels: Sequence[Mapping[str, Any]], *, allow_negative: bool) -> Problem:
+def _samples_by_channel(
+    channels: Sequence[Mapping[str, Any]],
+) -> dict[str, tuple[int, frozenset[int]]]:
+    """Channel name -> (bin count, ids of its samples)."""
+    return {
+        c["name"]: (len(c["samples"][0]["data"]), frozenset(map(id, c["samples"])))
+        for c in channels
+    }
+
+
+def _check_channels(
+    channels: Sequence[Mapping[str, Any]],
+    *,
+    allow_negative: bool,
+    kept: Mapping[str, tuple[int, frozenset[int]]] | None = None,
+) -> Problem:
     channel_at: dict[str, int] = {}
     # parameter name -> {modifier type: pointer of its first use}
     types_of: dict[str, dict[str, str]] = {}
@@ -144,7 +172,7 @@ def _check_channels(channels: Sequence[Mapping[str, Any]], *, allow_negative: bo
                 f"duplicate channel name {cname!r} (first at /channels/{channel_at[cname]})",
             )
         channel_at[cname] = ci
-        problem = _check_samples(ci, channel, types_of, allow_negative=allow_negative)
+        problem = _check_samples(ci, channel, types_of, allow_negative=allow_negative, kept=kept)
         if problem is not None:
             return problem
     return None
@@ -156,10 +184,13 @@ def _check_samples(
     types_of: dict[str, dict[str, str]],
     *,
     allow_negative: bool,
+    kept: Mapping[str, tuple[int, frozenset[int]]] | None = None,
 ) -> Problem:
     cname = channel["name"]
     samples = channel["samples"]
     nbins = len(samples[0]["data"])
+    old = None if kept is None else kept.get(cname)
+    same = old[1] if old is not None and old[0] == nbins else frozenset()
     sample_at: dict[str, int] = {}
     for si, sample in enumerate(samples):
         sname = sample["name"]
@@ -170,6 +201,11 @@ def _check_samples(
                 f"(first at /channels/{ci}/samples/{sample_at[sname]})",
             )
         sample_at[sname] = si
+        if id(sample) in same:  # checked before with this bin count: only the names relate
+            problem = _claim_names(ci, si, channel, types_of)
+            if problem is not None:
+                return problem
+            continue
         data = sample["data"]
         if not (
             len(data) == nbins
@@ -270,19 +306,41 @@ def _check_modifiers(
             if problem is not None:
                 return problem
         uses = types_of.get(mname)
-        if uses is None:
-            types_of[mname] = {mtype: f"/channels/{ci}/samples/{si}/modifiers/{mi}"}
-        elif mtype not in uses:
-            here = f"/channels/{ci}/samples/{si}/modifiers/{mi}"
-            for other, other_at in uses.items():
-                if frozenset((other, mtype)) not in _SHAREABLE:
-                    return (
-                        f"{here}/type",
-                        f"parameter name {mname!r} is used by a {mtype} modifier here and by "
-                        f"a {other} modifier at {other_at}; only normsys and histosys "
-                        "modifiers may share a name across types",
-                    )
-            uses[mtype] = here
+        if uses is None or mtype not in uses:
+            problem = _claim(types_of, mname, mtype, f"/channels/{ci}/samples/{si}/modifiers/{mi}")
+            if problem is not None:
+                return problem
+    return None
+
+
+def _claim_names(
+    ci: int, si: int, channel: Mapping[str, Any], types_of: dict[str, dict[str, str]]
+) -> Problem:
+    """The parameter-name part of :func:`_check_modifiers` alone."""
+    for mi, modifier in enumerate(channel["samples"][si]["modifiers"]):
+        mname = modifier["name"]
+        mtype = modifier["type"]
+        uses = types_of.get(mname)
+        if uses is None or mtype not in uses:
+            problem = _claim(types_of, mname, mtype, f"/channels/{ci}/samples/{si}/modifiers/{mi}")
+            if problem is not None:
+                return problem
+    return None
+
+
+def _claim(types_of: dict[str, dict[str, str]], mname: str, mtype: str, here: str) -> Problem:
+    """Record the first use of parameter ``mname`` by a ``mtype`` modifier (at ``here``),
+    unless another type, one that may not share it, has it already."""
+    uses = types_of.setdefault(mname, {})
+    for other, other_at in uses.items():
+        if frozenset((other, mtype)) not in _SHAREABLE:
+            return (
+                f"{here}/type",
+                f"parameter name {mname!r} is used by a {mtype} modifier here and by "
+                f"a {other} modifier at {other_at}; only normsys and histosys "
+                "modifiers may share a name across types",
+            )
+    uses[mtype] = here
     return None
 
 

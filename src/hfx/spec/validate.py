@@ -108,14 +108,24 @@ def validate_workspace(
     """Raise SpecError (naming ``source`` and a JSON pointer) unless ``spec`` is a valid workspace.
 
     Negative nominal sample yields are rejected unless ``allow_negative`` is true.
-    ``based_on`` is a valid workspace spec, never changed, that ``spec`` was made from by
-    copy-on-write (a patch): what ``spec`` shares with it is not checked against the
-    schema again.  The semantic checks, which relate all parts, always run in full.
+    ``based_on`` is a workspace spec that passed this validation (with ``allow_negative``
+    false, or as now) and never changed since, which ``spec`` was made from by
+    copy-on-write (a patch): what ``spec`` shares with it is not checked again, except
+    where it relates to the changed parts.  The outcome is the same as without it.
     """
     spec = _plain(spec)
+    if based_on is not None:
+        based_on = _plain(based_on)
     if based_on is None or not _fits_update("workspace", spec, based_on):
         _check_schema("workspace", spec, source, SpecError)
-    _run_semantic(semantic.check_workspace, spec, source, SpecError, allow_negative=allow_negative)
+    _run_semantic(
+        semantic.check_workspace,
+        spec,
+        source,
+        SpecError,
+        allow_negative=allow_negative,
+        based_on=based_on,
+    )
     for pointer, message in semantic.workspace_notes(spec):
         where = f"{source}: " if source else ""
         warnings.warn(f"{where}{pointer}: {message}", HfxWarning, stacklevel=3)
@@ -164,7 +174,7 @@ def _plain(doc: Any) -> Any:
 def _fits_update(name: str, instance: Any, based_on: Any) -> bool:
     """True if ``instance`` fits, judged by the parts it does not share with ``based_on``."""
     fast = _fast_checker(name)
-    return fast is not None and fast.update(instance, _plain(based_on))
+    return fast is not None and fast.update(instance, based_on)
 
 
 def _check_schema(name: str, instance: Any, source: str | None, kind: type[SpecError]) -> None:

@@ -48,10 +48,17 @@ class Workspace:
     ) -> Workspace:
         """A workspace that takes ``spec`` over without copying it (the caller made it and
         keeps no reference, e.g. freshly parsed or patched).  ``based_on``: the workspace
-        whose spec ``spec`` shares objects with (copy-on-write), to check only the rest
-        against the schema when that one was checked."""
+        whose spec ``spec`` shares objects with (copy-on-write); when that one was
+        validated as strictly, what is shared is not checked again."""
         ws = cls.__new__(cls)
-        base = based_on._spec if based_on is not None and based_on._checked else None
+        base = None
+        # what based_on shares counts as checked if it passed a check as strict as this one
+        if (
+            based_on is not None
+            and based_on._checked
+            and (allow_negative or not based_on._allow_negative)
+        ):
+            base = based_on._spec
         ws._take(spec, source, validate, allow_negative, owned=True, based_on=base)
         return ws
 
@@ -72,7 +79,8 @@ class Workspace:
                 spec, source=source, allow_negative=allow_negative, based_on=based_on
             )
         self._spec = spec if owned and isinstance(spec, dict) else copy_json(dict(spec))
-        self._checked = validate  # the spec passed validate_workspace
+        self._checked = validate  # the spec passed validate_workspace (with allow_negative)
+        self._allow_negative = allow_negative
         self.source = source
 
     @classmethod
