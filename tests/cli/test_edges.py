@@ -105,7 +105,7 @@ def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path):
     module = [sys.executable, "-m", "hfx"]
     script = [str(_HFX_SCRIPT)] if _HFX_SCRIPT.is_file() else module
     cases = [
-        (script, ["--version"], 0.1),  # start-up: the imports take about a second
+        (script, ["--version"], 0.05),  # during start-up (about 0.1 s)
         (module, ["inspect", ws], 0.3),
         (script, long_run, 0.6),
         (script, long_run, 4.0),  # inside the computation
@@ -117,7 +117,10 @@ def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path):
         if args == ["--version"] and done.returncode == 0:
             continue  # finished before the signal (a very fast machine): nothing to check
         assert done.returncode == 130, what
-        assert done.stderr.decode().splitlines() == ["hfx: interrupted"], what
+        lines = done.stderr.decode().splitlines()
+        # (a warning about the input may come first when the interrupt arrives after loading)
+        assert lines[-1:] == ["hfx: interrupted"], what
+        assert all(line.startswith("hfx: warning: ") for line in lines[:-1]), what
         assert done.stdout == b"", what
     assert output.read_text() == "previous result\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["limit.json"]  # no temporary file
