@@ -553,10 +553,11 @@ def _kernel_note() -> str:
     kernel.compiled()
     seconds = time.perf_counter() - start
     return (
-        "hfx's compiled kernels for models of up to 20 parameters (numba, the `fast` extra; "
+        "hfx's compiled kernels for models of up to 20 parameters (numba, installed with hfx; "
         "engine 'auto' uses them) are loaded before timing (loading took "
-        f"{seconds:.2f} s in this run); `hfx default, NumPy only` repeats the default with "
-        "engine='numpy' (its ratio to pyhf scipy in brackets), `=` where they do not apply."
+        f"{seconds:.2f} s in this run, once per process: a first call in a new process pays it, "
+        "see the CLI table for whole processes); `hfx default, NumPy only` repeats the default "
+        "with engine='numpy' (its ratio to pyhf scipy in brackets), `=` where they do not apply."
     )
 
 
