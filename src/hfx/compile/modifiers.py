@@ -158,41 +158,45 @@ class Terms:
     nslots: int
 
 
-# one record per (block, modifier): first entry, bin count, slot, first parameter, and
-# whether the parameter has one component per bin
-_Record = tuple[int, int, int, int, bool]
+class _Columns:
+    """Per (block, modifier) records of one kind of term, one list per field (NumPy converts
+    flat lists of ints several times faster than lists of tuples)."""
 
+    def __init__(self) -> None:
+        self.block: list[int] = []  # index of the block
+        self.slot: list[int] = []  # position among the block's factors
+        self.par: list[int] = []  # first parameter
+        self.per_bin: list[bool] = []  # one parameter component per bin
 
-def _expand(records: list[_Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(entry, slot, par, source record) per term: the records expanded in one vectorised step."""
-    table = np.array(records, dtype=np.int64).reshape(len(records), 5)
-    first_entry, counts, slots, par_start, per_bin = table.T
-    source = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    offset = (
-        np.arange(int(counts.sum()), dtype=np.int64) - starts[source] if counts.size else source
-    )
-    entry = first_entry[source] + offset
-    par = par_start[source] + offset * per_bin[source]
-    return entry, slots[source], par, source
+    def expand(
+        self, first: np.ndarray, size: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(entry, slot, par, source record) per term, given each block's first entry and
+        bin count: the records expanded in one vectorised step."""
+        block = np.array(self.block, dtype=np.int64)
+        counts = size[block]
+        source = np.repeat(np.arange(block.size, dtype=np.int64), counts)
+        offset = np.arange(int(counts.sum()), dtype=np.int64) - (np.cumsum(counts) - counts)[source]
+        entry = first[block][source] + offset
+        slot = np.array(self.slot, dtype=np.int64)[source] if self.slot else 0 * source
+        par = np.array(self.par, dtype=np.int64)[source]
+        if self.per_bin:
+            par = par + offset * np.array(self.per_bin, dtype=np.int64)[source]
+        return entry, slot, par, source
 
 
 def build_terms(layout: Layout, table: ParameterTable) -> Terms:
     """Flat term arrays for every modifier of every block."""
     start_of = {spec.name: spec.slice.start for spec in table}
-    linear: list[_Record] = []
-    normsys: list[_Record] = []
-    histosys: list[_Record] = []
+    linear, normsys, histosys = _Columns(), _Columns(), _Columns()
     ns_high: list[float] = []
     ns_low: list[float] = []
     hs_nominal: list[float] = []
     hs_high: list[float] = []
     hs_low: list[float] = []
     nslots = 1
-    for block in layout.blocks:
+    for index, block in enumerate(layout.blocks):
         slot = 0
-        nb = int(block.entries.size)
-        first = int(block.entries[0]) if nb else 0
         nominal: list[float] | None = None
         for mod in block.modifiers:
             kind = mod["type"]
@@ -201,7 +205,8 @@ def build_terms(layout: Layout, table: ParameterTable) -> Terms:
             if start is None:
                 start = table[name].slice.start  # raises the ModelError naming it
             if kind == "histosys":
-                histosys.append((first, nb, 0, start, False))
+                histosys.block.append(index)
+                histosys.par.append(start)
                 if nominal is None:
                     nominal = block.nominal.tolist()
                 hs_nominal.extend(nominal)
@@ -209,30 +214,37 @@ def build_terms(layout: Layout, table: ParameterTable) -> Terms:
                 hs_high.extend(data["hi_data"])
                 hs_low.extend(data["lo_data"])
             elif kind == "normsys":
-                normsys.append((first, nb, slot, start, False))
+                normsys.block.append(index)
+                normsys.slot.append(slot)
+                normsys.par.append(start)
                 data = mod["data"]
                 ns_high.append(float(data["hi"]))
                 ns_low.append(float(data["lo"]))
                 slot += 1
             elif kind in LINEAR_TYPES:
-                linear.append((first, nb, slot, start, kind in VECTOR_TYPES))
+                linear.block.append(index)
+                linear.slot.append(slot)
+                linear.par.append(start)
+                linear.per_bin.append(kind in VECTOR_TYPES)
                 slot += 1
         nslots = max(nslots, slot)
 
-    entry, slots, par, _ = _expand(linear)
+    size = np.array([b.entries.size for b in layout.blocks], dtype=np.int64)
+    first = np.array([b.entries[0] if b.entries.size else 0 for b in layout.blocks], np.int64)
+    entry, slots, par, _ = linear.expand(first, size)
     lin_terms = FactorTerms(entry=entry, slot=slots, par=par)
-    entry, slots, par, source = _expand(normsys)
+    entry, slots, par, source = normsys.expand(first, size)
     ns_terms = InterpTerms(
         entry=entry,
         slot=slots,
         par=par,
         source=source,
-        var_par=np.array([r[3] for r in normsys], dtype=np.int64),
+        var_par=np.array(normsys.par, dtype=np.int64),
         nominal=np.ones(len(ns_high)),
         high=np.asarray(ns_high, dtype=np.float64),
         low=np.asarray(ns_low, dtype=np.float64),
     )
-    entry, slots, par, _ = _expand(histosys)
+    entry, slots, par, _ = histosys.expand(first, size)
     hs_terms = InterpTerms(
         entry=entry,
         slot=slots,
