@@ -32,7 +32,9 @@ VECTOR_TYPES = ("shapefactor", "shapesys", "staterror")
 LINEAR_TYPES = ("normfactor", "lumi", "shapefactor", "shapesys", "staterror")
 # Types that may share one parameter name (one α moves both a normsys and a histosys).
 _SHAREABLE = frozenset({"normsys", "histosys"})
-_NAME_TYPE = itemgetter("name", "type")  # the order of a sample's modifiers
+_VECTOR = frozenset(VECTOR_TYPES)
+_NAME = itemgetter("name")
+_TYPE = itemgetter("type")
 
 
 def declare_parameters(layout: Layout) -> list[ParameterSpec]:
@@ -48,9 +50,9 @@ def declare_parameters(layout: Layout) -> list[ParameterSpec]:
     sizes: dict[str, int] = {}
     for block in layout.blocks:
         nbins = int(block.entries.size)
-        for mod in sorted(block.modifiers, key=_NAME_TYPE):
-            name, kind = mod["name"], mod["type"]
-            n = nbins if kind in VECTOR_TYPES else 1
+        mods = block.modifiers
+        for name, kind in sorted(zip(map(_NAME, mods), map(_TYPE, mods), strict=True)):
+            n = nbins if kind in _VECTOR else 1
             known = kinds.get(name)
             if known is None:
                 kinds[name] = {kind}
