@@ -160,6 +160,9 @@ class Terms:
     nslots: int
 
 
+_FEW_RECORDS = 16
+
+
 class _Columns:
     """Per (block, modifier) records of one kind of term, one list per field (NumPy converts
     flat lists of ints several times faster than lists of tuples)."""
@@ -174,7 +177,10 @@ class _Columns:
         self, first: np.ndarray, size: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(entry, slot, par, source record) per term, given each block's first entry and
-        bin count: the records expanded in one vectorised step."""
+        bin count: the records expanded in one vectorised step (by a loop when they are
+        few, where a dozen NumPy calls cost more)."""
+        if len(self.block) <= _FEW_RECORDS:
+            return self._expand_few(first.tolist(), size.tolist())
         block = np.array(self.block, dtype=np.int64)
         counts = size[block]
         source = np.repeat(np.arange(block.size, dtype=np.int64), counts)
@@ -185,6 +191,28 @@ class _Columns:
         if self.per_bin:
             par = par + offset * np.array(self.per_bin, dtype=np.int64)[source]
         return entry, slot, par, source
+
+    def _expand_few(
+        self, first: list[int], size: list[int]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        entry: list[int] = []
+        slot: list[int] = []
+        par: list[int] = []
+        source: list[int] = []
+        for record, block in enumerate(self.block):
+            n, start = size[block], self.par[record]
+            entry.extend(range(first[block], first[block] + n))
+            slot.extend([self.slot[record] if self.slot else 0] * n)
+            per_bin = self.per_bin[record] if self.per_bin else False
+            par.extend(range(start, start + n) if per_bin else [start] * n)
+            source.extend([record] * n)
+        int64 = np.int64
+        return (
+            np.array(entry, dtype=int64),
+            np.array(slot, dtype=int64),
+            np.array(par, dtype=int64),
+            np.array(source, dtype=int64),
+        )
 
 
 def build_terms(layout: Layout, table: ParameterTable) -> Terms:
