@@ -55,7 +55,7 @@ class Workspace:
         # what based_on shares counts as checked if it passed a check as strict as this one
         if (
             based_on is not None
-            and based_on._checked
+            and getattr(based_on, "_checked", False)  # (False in one pickled by older hfx)
             and (allow_negative or not based_on._allow_negative)
         ):
             base = based_on._spec
