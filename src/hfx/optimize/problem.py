@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import FitError
+from hfx.likelihood.model import check_data_shape
 
 __all__ = [
     "CHUNK_ELEMENTS",
@@ -173,7 +174,12 @@ def locate_bin(model: Any, index: int) -> str:
 
 
 def check_data(model: Any, data: np.ndarray) -> None:
-    """Raise :class:`FitError` naming the first non-finite or negative observed value."""
+    """Raise :class:`~hfx.errors.ModelError` for data of the wrong length (naming both), and
+    :class:`FitError` naming the first non-finite observed value."""
+    cfg = getattr(model, "config", None)
+    if cfg is not None and hasattr(cfg, "nmaindata") and hasattr(cfg, "nauxdata"):
+        what = f"{cfg.nmaindata} bins + {cfg.nauxdata} auxiliary"
+        check_data_shape(data, cfg.nmaindata + cfg.nauxdata, what)
     bad = ~np.isfinite(data)
     if bad.any():
         i = int(np.flatnonzero(bad.reshape(-1))[0]) % data.shape[-1]
