@@ -21,11 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache, cached_property, lru_cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from hfx.errors import HfxWarning, PatchError, SpecError
 from hfx.spec import semantic
@@ -39,6 +35,11 @@ from hfx.spec.schema_checks import (
     compile_update_predicate,
 )
 from hfx.spec.semantic import MODIFIER_TYPES, count, json_pointer
+
+if TYPE_CHECKING:  # jsonschema (60 ms to import) is needed only to phrase an error
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
 
 __all__ = [
     "SCHEMA_NAMES",
@@ -87,6 +88,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry:
+    from referencing import Registry, Resource
+
     pairs = [(doc["$id"], Resource.from_contents(doc)) for doc in _schema_documents().values()]
     return Registry().with_resources(pairs).crawl()
 
@@ -94,6 +97,8 @@ def _registry() -> Registry:
 @cache
 def schema_validator(name: str) -> Draft202012Validator:
     """A compiled (cached) validator for schema ``name``; ``$ref`` resolves between files."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(name), registry=_registry())
 
 
@@ -231,6 +236,8 @@ def _locate(fast: FastChecks, name: str, instance: Any) -> tuple[str, list[Any]]
 def _best_error(
     validator: Draft202012Validator, instance: Any, prefix: list[Any]
 ) -> tuple[str, str] | None:
+    from jsonschema.exceptions import best_match
+
     errors = list(validator.iter_errors(instance))
     best = best_match(errors)
     return None if best is None else explain(best, errors, prefix=prefix)
@@ -410,4 +417,6 @@ def _fast_checker(name: str) -> FastChecks | None:
 
 @lru_cache(maxsize=256)
 def _ref_validator(location: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator({"$ref": location}, registry=_registry())
