@@ -106,7 +106,7 @@ def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path):
     script = [str(_HFX_SCRIPT)] if _HFX_SCRIPT.is_file() else module
     cases = [
         (script, ["--version"], 0.05),  # during start-up (about 0.1 s)
-        (module, ["inspect", ws], 0.3),
+        (module, ["inspect", ws], 0.1),
         (script, long_run, 0.6),
         (script, long_run, 4.0),  # inside the computation
         (module, ["upper-limit", ws, "-p", patch, *toys], 3.0),
@@ -114,8 +114,8 @@ def test_ctrl_c_ends_with_one_line_and_status_130(tmp_path):
     for command, args, delay in cases:
         done = _interrupt(command + args, delay)
         what = (args[0], delay, done.returncode, done.stdout[-300:], done.stderr[-2000:])
-        if args == ["--version"] and done.returncode == 0:
-            continue  # finished before the signal (a very fast machine): nothing to check
+        if args[0] in ("--version", "inspect") and done.returncode == 0:
+            continue  # a short command finished before the signal: nothing to check
         assert done.returncode == 130, what
         lines = done.stderr.decode().splitlines()
         # (a warning about the input may come first when the interrupt arrives after loading)

@@ -70,14 +70,31 @@ class ModelConfig:
     def poi_index(self) -> int | None:
         return None if self.poi_name is None else self.table[self.poi_name].slice.start
 
-    def suggested_init(self) -> np.ndarray:
+    # (the table is complete once the config exists: its arrays are made once, and every
+    # call returns a fresh copy that the caller may change)
+    @cached_property
+    def _inits(self) -> np.ndarray:
         return self.table.inits()
 
-    def suggested_bounds(self) -> np.ndarray:
+    @cached_property
+    def _bounds(self) -> np.ndarray:
         return self.table.bounds()
 
-    def suggested_fixed(self) -> np.ndarray:
+    @cached_property
+    def _fixed(self) -> np.ndarray:
         return self.table.fixed()
+
+    def suggested_init(self) -> np.ndarray:
+        out: np.ndarray = self._inits.copy()
+        return out
+
+    def suggested_bounds(self) -> np.ndarray:
+        out: np.ndarray = self._bounds.copy()
+        return out
+
+    def suggested_fixed(self) -> np.ndarray:
+        out: np.ndarray = self._fixed.copy()
+        return out
 
     @cached_property
     def _auxdata(self) -> np.ndarray:
