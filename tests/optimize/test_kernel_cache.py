@@ -49,3 +49,27 @@ def test_an_unwritable_cache_place_compiles_without_a_cache(tmp_path):
     cached, cls = _run(str(blocked / "cache"))
     assert cached == "False"
     assert 0.0 < float(cls) < 1.0
+
+
+def test_without_numba_everything_runs_on_numpy():
+    code = (
+        "import sys\n"
+        "sys.modules['numba'] = None  # numba not importable\n"
+        "import hfx\n"
+        "from hfx.errors import MissingExtraError\n"
+        "from hfx.optimize.engines import resolve_engine\n"
+        "m = hfx.simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7])\n"
+        "assert resolve_engine(m) == 'numpy'\n"
+        "r = hfx.hypotest(m, [51, 48, *m.config.auxdata], 1.0)\n"
+        "try:\n"
+        "    hfx.fit(m, [51, 48, *m.config.auxdata], engine='numba')\n"
+        "except MissingExtraError as exc:\n"
+        "    print('refused:', exc)\n"
+        "print(r.cls, 'hfx.optimize._kernel_impl' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    refused, result = out.stdout.strip().splitlines()
+    assert refused.startswith("refused: the numba engine needs numba")
+    cls, loaded = result.split()
+    assert 0.0 < float(cls) < 1.0 and loaded == "False"

@@ -52,7 +52,7 @@ def resolve_engine(model: Any, engine: str = "auto") -> str:
     if engine == "numba":
         kernel.require()
         return "numba" if kernel.applies(model) else "numpy"
-    return "numba" if kernel.available() and kernel.applies(model) else "numpy"
+    return "numba" if kernel.applies(model) and kernel.available() else "numpy"
 
 
 def engine_for_one_task(model: Any, engine: str, solves: int) -> str:

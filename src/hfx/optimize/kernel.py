@@ -41,9 +41,20 @@ MAX_FREE = EXACT_MIN_FREE - 1  # where the NumPy path uses Gauss-Newton + secant
 
 
 def available() -> bool:
-    """Whether numba is installed (the kernels can be compiled)."""
-    # (an imported numba answers without the ~60 µs search of the import path)
-    return "numba" in sys.modules or importlib.util.find_spec("numba") is not None
+    """Whether numba can be imported (the kernels can be compiled).
+
+    An installed numba that fails to import (e.g. built for another NumPy) counts as
+    absent, so "auto" runs on NumPy instead of failing."""
+    loaded = sys.modules.get("numba", False)
+    if loaded is not False:  # imported already (None: blocked on purpose)
+        return loaded is not None
+    try:
+        if importlib.util.find_spec("numba") is None:
+            return False
+        importlib.import_module("numba")
+    except Exception:  # any failure to import means "not available"
+        return False
+    return True
 
 
 def applies(model: Any) -> bool:
