@@ -10,6 +10,7 @@ runs them once on a one-bin model, so an import is a complete load.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -626,4 +627,10 @@ def _warm_up() -> None:
     expected_data_row(k, x[0], np.empty(1))
 
 
+if not (_CACHE and kernel_cache.holds_kernels(kernel_cache.cache_root())):
+    # (a warning-level log record: shown on stderr unless logging is configured otherwise)
+    logging.getLogger("hfx.optimize").warning(
+        "hfx: compiling the numba kernels for small models, about 10 s (%s)",
+        "once per machine: later processes load them" if _CACHE else "no writable cache directory",
+    )
 _warm_up()

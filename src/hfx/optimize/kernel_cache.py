@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KERNEL_SOURCES", "cache_root", "prepare"]
+__all__ = ["KERNEL_SOURCES", "cache_root", "holds_kernels", "prepare"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 # every file whose code the compiled kernels contain
@@ -57,6 +57,11 @@ def _sources_digest() -> str:
 def cache_root() -> Path:
     """The directory for this hfx's kernels (it may not exist or be writable)."""
     return _user_cache_base() / "numba" / f"kernels-{_sources_digest()}"
+
+
+def holds_kernels(root: Path) -> bool:
+    """Whether ``root`` already holds the compiled Newton kernel (a load, not a compile)."""
+    return any((root / "optimize").glob("_kernel_impl.fit_rows-*.nbi"))
 
 
 def _writable(path: Path) -> bool:
