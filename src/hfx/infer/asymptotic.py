@@ -333,12 +333,8 @@ class AsymptoticCalculator:
         clb = float(bkg_only_distribution.pvalue(teststat))
         if clb != 0.0:
             return clsb, clb, clsb / clb
-        # 0/0 is NaN and x/0 is ±inf, as NumPy divides
-        return (
-            clsb,
-            clb,
-            (math.nan if clsb == 0.0 or math.isnan(clsb) else math.copysign(math.inf, clsb)),
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):  # NaN or ±inf, as NumPy divides
+            return clsb, clb, float(np.divide(clsb, clb))
 
     def expected_pvalues(
         self,

@@ -55,6 +55,11 @@ def check_data_shape(data: Any, size: int, what: str) -> None:
         )
 
 
+def check_model_data(data: Any, nmaindata: int, nauxdata: int) -> None:
+    """Refuse data whose last axis is not the main bins followed by the auxiliary data."""
+    check_data_shape(data, nmaindata + nauxdata, f"{nmaindata} bins + {nauxdata} auxiliary")
+
+
 class Model:
     """A compiled HistFactory model bound to one array backend."""
 
@@ -232,9 +237,7 @@ class Model:
 
     def _split(self, data: Any) -> tuple[Any, Any]:
         data = self._asarray(data)
-        ndata = self._nb + self.config.nauxdata
-        what = f"{self._nb} bins + {self.config.nauxdata} auxiliary"
-        check_data_shape(data, ndata, what)
+        check_model_data(data, self._nb, self.config.nauxdata)
         return data, data[..., : self._nb]
 
     def logpdf(self, pars: Any, data: Any) -> Any:

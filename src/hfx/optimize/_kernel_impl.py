@@ -33,7 +33,8 @@ from hfx.likelihood.flat_terms import S as _S
 from hfx.optimize import kernel_cache
 
 # the on-disk cache: hfx's own per-user directory, or none where it cannot be written
-_CACHE = kernel_cache.prepare()
+_CACHE_ROOT = kernel_cache.prepare()
+_CACHE = _CACHE_ROOT is not None
 # every kernel is compiled with these options (cached on disk, NumPy error semantics, GIL released)
 _jit = njit(cache=_CACHE, error_model="numpy", nogil=True)
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -627,7 +628,7 @@ def _warm_up() -> None:
     expected_data_row(k, x[0], np.empty(1))
 
 
-if not (_CACHE and kernel_cache.holds_kernels(kernel_cache.cache_root())):
+if _CACHE_ROOT is None or not kernel_cache.holds_kernels(_CACHE_ROOT):
     # (a warning-level log record: shown on stderr unless logging is configured otherwise)
     logging.getLogger("hfx.optimize").warning(
         "hfx: compiling the numba kernels for small models, about 10 s (%s)",

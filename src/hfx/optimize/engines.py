@@ -34,7 +34,7 @@ ENGINES = ("auto", "numpy", "numba")
 # machine code from the on-disk cache).  One Newton solve on a small model (a single fit, or
 # a batch of fits solved together, such as an ensemble of toys) takes about 2 ms more on
 # NumPy than compiled: a task of fewer solves than this finishes sooner on NumPy.
-# (Measured on 2018-31_simplifiedA: `hfx cls` 0.20 s on NumPy, 0.33 s + 0.5 s with kernels;
+# (Measured on 2018-31_simplifiedA: `hfx cls` 0.20 s on NumPy, ~0.7 s with kernels;
 # 5000 toys 0.72 s on NumPy, 1.40 s with kernels; an upper limit 0.80 s vs 1.31 s.)
 KERNEL_LOAD_IN_SOLVES = 250
 

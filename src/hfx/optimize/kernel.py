@@ -15,7 +15,6 @@ the result on disk); later processes load them from that cache.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 from types import ModuleType
 from typing import Any
@@ -49,10 +48,8 @@ def available() -> bool:
     if loaded is not False:  # imported already (None: blocked on purpose)
         return loaded is not None
     try:
-        if importlib.util.find_spec("numba") is None:
-            return False
         importlib.import_module("numba")
-    except Exception:  # any failure to import means "not available"
+    except Exception:  # absent, or any failure to import: "not available"
         return False
     return True
 

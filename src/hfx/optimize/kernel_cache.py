@@ -73,29 +73,27 @@ def _writable(path: Path) -> bool:
     return True
 
 
-def prepare() -> bool:
-    """Point numba's cache for hfx's source files at :func:`cache_root`; False (compile in
-    every process, no on-disk cache) where that directory cannot be written or this numba
-    has no locator hook."""
+def prepare() -> Path | None:
+    """Point numba's cache for hfx's source files at :func:`cache_root` and return it; None
+    (compile in every process, no on-disk cache) where that directory cannot be written or
+    this numba has no locator hook."""
     root = cache_root()
     if not _writable(root):
-        return False
+        return None
     try:
         from numba.core import caching
     except ImportError:  # pragma: no cover - numba without the module
-        return False
+        return None
     base = getattr(caching, "UserProvidedCacheLocator", None) or getattr(
         caching, "_UserProvidedCacheLocator", None
     )
     impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
     locators = getattr(impl, "_locator_classes", None)
     if base is None or not isinstance(locators, list):
-        return False
-    for cls in locators:
-        if getattr(cls, "hfx_root", None) == str(root):
-            return True
-    locators.insert(0, _locator_class(base, root))
-    return True
+        return None
+    if not any(getattr(cls, "hfx_root", None) == str(root) for cls in locators):
+        locators.insert(0, _locator_class(base, root))
+    return root
 
 
 def _locator_class(base: Any, root: Path) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import FitError
-from hfx.likelihood.model import check_data_shape
+from hfx.likelihood.model import check_model_data
 
 __all__ = [
     "CHUNK_ELEMENTS",
@@ -178,8 +178,7 @@ def check_data(model: Any, data: np.ndarray) -> None:
     :class:`FitError` naming the first non-finite observed value."""
     cfg = getattr(model, "config", None)
     if cfg is not None and hasattr(cfg, "nmaindata") and hasattr(cfg, "nauxdata"):
-        what = f"{cfg.nmaindata} bins + {cfg.nauxdata} auxiliary"
-        check_data_shape(data, cfg.nmaindata + cfg.nauxdata, what)
+        check_model_data(data, cfg.nmaindata, cfg.nauxdata)
     bad = ~np.isfinite(data)
     if bad.any():
         i = int(np.flatnonzero(bad.reshape(-1))[0]) % data.shape[-1]

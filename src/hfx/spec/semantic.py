@@ -305,11 +305,9 @@ def _check_modifiers(
             )
             if problem is not None:
                 return problem
-        uses = types_of.get(mname)
-        if uses is None or mtype not in uses:
-            problem = _claim(types_of, mname, mtype, f"/channels/{ci}/samples/{si}/modifiers/{mi}")
-            if problem is not None:
-                return problem
+        problem = _claim_modifier(types_of, mname, mtype, ci, si, mi)
+        if problem is not None:
+            return problem
     return None
 
 
@@ -318,14 +316,21 @@ def _claim_names(
 ) -> Problem:
     """The parameter-name part of :func:`_check_modifiers` alone."""
     for mi, modifier in enumerate(channel["samples"][si]["modifiers"]):
-        mname = modifier["name"]
-        mtype = modifier["type"]
-        uses = types_of.get(mname)
-        if uses is None or mtype not in uses:
-            problem = _claim(types_of, mname, mtype, f"/channels/{ci}/samples/{si}/modifiers/{mi}")
-            if problem is not None:
-                return problem
+        problem = _claim_modifier(types_of, modifier["name"], modifier["type"], ci, si, mi)
+        if problem is not None:
+            return problem
     return None
+
+
+def _claim_modifier(
+    types_of: dict[str, dict[str, str]], mname: str, mtype: str, ci: int, si: int, mi: int
+) -> Problem:
+    """:func:`_claim` for modifier ``mi`` of sample ``si`` in channel ``ci``; the pointer is
+    made only for a name or type not seen before."""
+    uses = types_of.get(mname)
+    if uses is not None and mtype in uses:
+        return None
+    return _claim(types_of, mname, mtype, f"/channels/{ci}/samples/{si}/modifiers/{mi}")
 
 
 def _claim(types_of: dict[str, dict[str, str]], mname: str, mtype: str, here: str) -> Problem:
