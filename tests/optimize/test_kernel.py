@@ -200,3 +200,19 @@ def test_auto_engine_by_model():
     pytest.importorskip("jax")
     assert not kernel.applies(model.to("jax"))
     assert make_plan(model.to("jax")).engine == "numpy"
+
+
+def test_every_entry_runs_the_signature_compiled_at_import(impl):
+    """Fits, tests, limits and toys call each kernel with the argument types the import
+    compiled (and cached): a different layout or dtype would compile a second version, for
+    seconds, at the first such call."""
+    import hfx
+
+    model = simplemodels.uncorrelated_background([5.0, 3.0], [50.0, 52.0], [3.0, 7.0])
+    data = np.asarray(model.expected_data(model.config.suggested_init()))
+    hfx.fit(model, data, engine="numba")
+    hfx.hypotest(model, data, 1.0, engine="numba")
+    hfx.upper_limit(model, data, engine="numba")
+    hfx.hypotest(model, data, 1.0, calculator="toys", ntoys=20, seed=1, engine="numba")
+    for name in ("fit_rows", "asimov_fits", "twice_nll_rows", "expected_data_row"):
+        assert len(getattr(impl, name).signatures) == 1, name

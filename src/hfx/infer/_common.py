@@ -43,6 +43,14 @@ def as_numpy(x: Any) -> np.ndarray:
     return np.array(x, dtype=np.float64)
 
 
+def _fresh(suggested: Any) -> np.ndarray:
+    """A model's suggested values as float64: hfx's configs return fresh float64 arrays
+    already (kept as they are); anything else is converted (a copy)."""
+    if type(suggested) is np.ndarray and suggested.dtype == np.float64:
+        return suggested
+    return as_numpy(suggested)
+
+
 def _row_result(model: Any, batch: BatchFitResult, row: int, fixed: np.ndarray) -> FitResult:
     """One row of a batched fit as a :class:`FitResult` (no uncertainties)."""
     if not bool(np.asarray(batch.success)[row]):
@@ -243,9 +251,10 @@ def resolve_options(
     task's fit plan (``optimizer`` and ``engine`` as in :func:`hfx.optimize.make_plan`)."""
     cfg = model.config
     n = cfg.npars
-    x0 = as_numpy(cfg.suggested_init() if init is None else init).reshape(-1)
-    bnds = as_numpy(cfg.suggested_bounds() if bounds is None else bounds).reshape(-1, 2)
-    mask = np.array(cfg.suggested_fixed(), dtype=bool).reshape(-1)
+    x0 = _fresh(cfg.suggested_init()) if init is None else as_numpy(init)
+    bnds = _fresh(cfg.suggested_bounds()) if bounds is None else as_numpy(bounds)
+    x0, bnds = x0.reshape(-1), bnds.reshape(-1, 2)
+    mask = np.asarray(cfg.suggested_fixed(), dtype=bool).reshape(-1)
     if fixed is not None:
         mask = mask | np.asarray(fixed, dtype=bool).reshape(-1)
     if x0.shape != (n,) or bnds.shape != (n, 2) or mask.shape != (n,):

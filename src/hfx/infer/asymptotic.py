@@ -23,6 +23,7 @@ import numpy as np
 
 from hfx.errors import HfxError
 from hfx.infer._common import FitOptions, as_numpy, poi_index, resolve_options
+from hfx.infer.asymptotic_lean import LeanAsymptotic, prepare
 from hfx.infer.normal import normal_sf
 from hfx.infer.teststats import (
     ASYMPTOTIC_TEST_STATS,
@@ -179,6 +180,24 @@ class AsymptoticCalculator:
         self._cond_asimov: dict[float, FitResult] = {}
         self._q_data: dict[float, float] = {}
         self._q_asimov: dict[float, float] = {}
+        self._lean: LeanAsymptotic | None = None  # the fast path's arrays (asymptotic_lean)
+        self._lean_tried = False
+
+    def _lean_values(self, mu: float, with_data: bool) -> bool:
+        """Fill q on the Asimov data (and on the data) at ``mu`` through the fast path of
+        :mod:`hfx.infer.asymptotic_lean`; False where the fits below must run instead."""
+        if not self._lean_tried:
+            self._lean_tried = True
+            self._lean = prepare(self.model, self.data, self.opts, self.poi_index, self.asimov_mu)
+        if self._lean is None:
+            return False
+        values = self._lean.q_values(self.statistic, mu, with_data)
+        if values is None:
+            return False
+        q_data, self._q_asimov[mu] = values
+        if q_data is not None:
+            self._q_data[mu] = q_data
+        return True
 
     # --- the fits, made once each ------------------------------------------------------------
     def free_fit_to_data(self) -> FitResult:
@@ -242,7 +261,7 @@ class AsymptoticCalculator:
     def qmu_data(self, mu: float) -> float:
         """The test statistic (q space) on the observed data; skips fits it does not need."""
         mu = float(mu)
-        if mu not in self._q_data:
+        if mu not in self._q_data and not self._lean_values(mu, True):
             target = self.statistic.tested_poi(mu)
             free = self.free_fit_to_data()
             if self.statistic.vanishes(float(free.bestfit[self.poi_index]), target):
@@ -258,7 +277,7 @@ class AsymptoticCalculator:
     def qmu_asimov(self, mu: float) -> float:
         """The test statistic (q space) on the Asimov data."""
         mu = float(mu)
-        if mu not in self._q_asimov:
+        if mu not in self._q_asimov and not self._lean_values(mu, False):
             data, _ = self.asimov()
             target = self.statistic.tested_poi(mu)
             value, _, _ = profile_statistic(
@@ -306,7 +325,9 @@ class AsymptoticCalculator:
 
     def teststatistic(self, poi: float) -> float:
         """The observed statistic in −μ̂/σ space."""
-        self.prefetch(poi)
+        mu = float(poi)
+        if mu not in self._q_data and not self._lean_values(mu, True):
+            self.prefetch(poi)
         sqrt_q = math.sqrt(self.qmu_data(poi))
         sqrt_qa = self.sqrt_qmu_asimov(poi)
         return self.statistic.to_asymptotic(sqrt_q, sqrt_qa)

@@ -126,6 +126,8 @@ def _elementwise(fn: Any, x: Any) -> Any:
 
 def normal_sf(x: Any) -> Any:
     """Upper-tail probability 1 − Φ(x) = Φ(−x), accurate far in the tail."""
+    if type(x) is float:  # (the common scalar case, without the dispatch below)
+        return 0.5 * math.erfc(x * _SQRT_HALF)
     return _elementwise(_sf, x)
 
 

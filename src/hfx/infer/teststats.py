@@ -10,6 +10,7 @@ formulae evaluated with the POI bounded below at 0 (the bound does the substitut
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -73,6 +74,10 @@ class TestStatistic:
     def vanishes(self, muhat: Any, mu: float) -> Any:
         """Whether the statistic is 0 whatever the conditional fit (q with μ̂ > μ, q₀ with
         μ̂ < 0); a bool for a scalar ``muhat``, a boolean array for an array."""
+        if type(muhat) is float:  # (the common scalar case, without array round trips)
+            if self.one_sided:
+                return muhat > mu
+            return self.discovery and muhat < 0.0
         m = np.asarray(muhat, dtype=np.float64)
         if self.one_sided:
             out = m > mu
@@ -89,8 +94,9 @@ class TestStatistic:
         """
         if not self.tilde or sqrt_q <= sqrt_qa:
             return sqrt_q - sqrt_qa
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return float(np.divide(sqrt_q**2 - sqrt_qa**2, 2.0 * sqrt_qa))
+        if sqrt_qa == 0.0:  # q > q_A = 0: ±inf by the sign of zero, as IEEE division gives
+            return math.copysign(math.inf, sqrt_qa)
+        return (sqrt_q**2 - sqrt_qa**2) / (2.0 * sqrt_qa)
 
     def check_bounds(self, lower_bound: float) -> None:
         """Log (as pyhf does) when the POI lower bound does not suit this statistic."""

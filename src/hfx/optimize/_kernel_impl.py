@@ -377,23 +377,21 @@ def newton_step(
         solve_held(a, g, held, step)
 
 
-@_jit
-def fit_rows(
+@_inner
+def fit_one(
     k: FlatTerms,
-    data: np.ndarray,
-    full: np.ndarray,
+    d: np.ndarray,
+    x: np.ndarray,
     idx: np.ndarray,
     lo: np.ndarray,
     hi: np.ndarray,
     tolerance: float,
     maxiter: int,
-    xout: np.ndarray,
-    converged: np.ndarray,
-) -> int:
-    """Projected Newton on every row of ``full`` [N, npars] with data ``data`` [N, ndata];
-    writes the free components to ``xout`` and the convergence flags; returns the most
-    iterations a row took."""
-    nrows, npars = full.shape
+) -> tuple[bool, int, float]:
+    """Projected Newton from the full parameters ``x`` (moved in place to the end point)
+    over the free parameters ``idx`` on the data row ``d``: (converged, iterations,
+    −2 log L at the end point as :func:`twice_nll_at`)."""
+    npars = x.size
     nf = idx.size
     nb = k.nbins
     pos = np.empty(npars, dtype=np.int64)
@@ -406,81 +404,151 @@ def fit_rows(
     res, res_new = np.empty(nb), np.empty(nb)
     g, g_new = np.empty(nf), np.empty(nf)
     h, h_new = np.empty((nf, nf)), np.empty((nf, nf))
-    secant = np.empty((nf, nf))
+    secant = np.zeros((nf, nf))
     hc = np.empty((nf, nf))
     step = np.empty(nf)
     held = np.empty(nf, dtype=np.bool_)
     xf = np.empty(nf)
     trial = np.empty(nf)
     move = np.empty(nf)
-    x = np.empty(npars)
     x_new = np.empty(npars)
+    converged = False
+    it = 0
+    f = evaluate(k, x, d, idx, pos, nu, jac, res, g, h)
+    if not math.isfinite(f):
+        return False, 0, twice_nll_at(k, x, d, nu)
+    while it < maxiter:
+        it += 1
+        for i in range(nf):
+            xf[i] = x[idx[i]]
+        for i in range(nf):
+            for j in range(nf):
+                hc[i, j] = h[i, j] + secant[i, j]
+        newton_step(xf, g, hc, lo, hi, step, held)
+        slope = 0.0
+        for i in range(nf):
+            slope += g[i] * step[i]
+        if slope >= 0.0:  # the correction made the model indefinite: plain Gauss-Newton
+            secant[:, :] = 0.0
+            newton_step(xf, g, h, lo, hi, step, held)
+        decrement = 0.0
+        for i in range(nf):
+            if held[i]:
+                move[i] = (lo[i] if g[i] > 0.0 else hi[i]) - xf[i]
+            else:
+                move[i] = step[i]
+            decrement -= g[i] * move[i]
+        if decrement <= tolerance:
+            converged = True
+            break
+        t = 1.0
+        accepted = False
+        for _ in range(30):
+            descent = 0.0
+            for i in range(nf):
+                trial[i] = min(max(xf[i] + t * move[i], lo[i]), hi[i])
+                descent += g[i] * (trial[i] - xf[i])
+            for i in range(npars):  # (loops, not slice copies: those compile a shape-error path)
+                x_new[i] = x[i]
+            for i in range(nf):
+                x_new[idx[i]] = trial[i]
+            f_new = evaluate(k, x_new, d, idx, pos, nu, jac_new, res_new, g_new, h_new)
+            if f_new <= f + 1e-4 * min(descent, 0.0) + 1e-12 * abs(f):
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:  # line search failed: the row stops here (refitted by the caller)
+            break
+        _secant_update(secant, trial, xf, jac, jac_new, res_new, idx)
+        for i in range(npars):
+            x[i] = x_new[i]
+        f = f_new
+        jac, jac_new = jac_new, jac
+        res, res_new = res_new, res
+        g, g_new = g_new, g
+        h, h_new = h_new, h
+    return converged, it, twice_nll_at(k, x, d, nu)
+
+
+@_jit
+def fit_rows(
+    terms: tuple[Any, ...],
+    data: np.ndarray,
+    full: np.ndarray,
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+    xout: np.ndarray,
+    converged: np.ndarray,
+    nll: np.ndarray,
+) -> int:
+    """Projected Newton (:func:`fit_one`) on every row of ``full`` [N, npars] with data
+    ``data`` [N, ndata]; writes the free components to ``xout``, the convergence flags and
+    −2 log L at the end point to ``nll``; returns the most iterations a row took.
+    (``terms``: the FlatTerms fields as a plain tuple, which numba dispatches faster.)"""
+    k = FlatTerms(*terms)
+    nrows, npars = full.shape
+    x = np.empty(npars)
     most = 0
     for row in range(nrows):
-        d = data[row]
-        for i in range(npars):  # (loops, not slice copies: those compile a shape-error path)
+        for i in range(npars):
             x[i] = full[row, i]
-        f = evaluate(k, x, d, idx, pos, nu, jac, res, g, h)
-        if not math.isfinite(f):
-            for i in range(nf):
-                xout[row, i] = x[idx[i]]
-            continue
-        secant[:, :] = 0.0
-        it = 0
-        while it < maxiter:
-            it += 1
-            for i in range(nf):
-                xf[i] = x[idx[i]]
-            for i in range(nf):
-                for j in range(nf):
-                    hc[i, j] = h[i, j] + secant[i, j]
-            newton_step(xf, g, hc, lo, hi, step, held)
-            slope = 0.0
-            for i in range(nf):
-                slope += g[i] * step[i]
-            if slope >= 0.0:  # the correction made the model indefinite: plain Gauss-Newton
-                secant[:, :] = 0.0
-                newton_step(xf, g, h, lo, hi, step, held)
-            decrement = 0.0
-            for i in range(nf):
-                if held[i]:
-                    move[i] = (lo[i] if g[i] > 0.0 else hi[i]) - xf[i]
-                else:
-                    move[i] = step[i]
-                decrement -= g[i] * move[i]
-            if decrement <= tolerance:
-                converged[row] = True
-                break
-            t = 1.0
-            accepted = False
-            for _ in range(30):
-                descent = 0.0
-                for i in range(nf):
-                    trial[i] = min(max(xf[i] + t * move[i], lo[i]), hi[i])
-                    descent += g[i] * (trial[i] - xf[i])
-                for i in range(npars):
-                    x_new[i] = x[i]
-                for i in range(nf):
-                    x_new[idx[i]] = trial[i]
-                f_new = evaluate(k, x_new, d, idx, pos, nu, jac_new, res_new, g_new, h_new)
-                if f_new <= f + 1e-4 * min(descent, 0.0) + 1e-12 * abs(f):
-                    accepted = True
-                    break
-                t *= 0.5
-            if not accepted:  # line search failed: the row stops here (refitted by the caller)
-                break
-            _secant_update(secant, trial, xf, jac, jac_new, res_new, idx)
-            for i in range(npars):
-                x[i] = x_new[i]
-            f = f_new
-            jac, jac_new = jac_new, jac
-            res, res_new = res_new, res
-            g, g_new = g_new, g
-            h, h_new = h_new, h
+        done, it, value = fit_one(k, data[row], x, idx, lo, hi, tolerance, maxiter)
+        converged[row] = done
+        nll[row] = value
         most = max(most, it)
-        for i in range(nf):
+        for i in range(idx.size):
             xout[row, i] = x[idx[i]]
     return most
+
+
+@_jit
+def asimov_fits(
+    terms: tuple[Any, ...],
+    data: np.ndarray,
+    start: np.ndarray,
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    idx_cond: np.ndarray,
+    lo_cond: np.ndarray,
+    hi_cond: np.ndarray,
+    poi: int,
+    asimov_poi: float,
+    tolerance: float,
+    precise: float,
+    maxiter: int,
+    asimov: np.ndarray,
+    out: np.ndarray,
+) -> bool:
+    """The μ-independent fits of an asymptotic test, as :class:`hfx.infer.asymptotic.
+    AsymptoticCalculator` makes them: the free fit to ``data`` from ``start`` (tolerance
+    ``tolerance``), the fit with the POI held at ``asimov_poi`` (the free fit itself where it
+    ends there, else from ``start``, tolerance ``precise``) and the expected data there,
+    written to ``asimov``.  ``out`` gets (μ̂, −2 log L of the free fit, −2 log L of the
+    Asimov data at its generating parameters).  False where a fit did not converge."""
+    k = FlatTerms(*terms)
+    x = np.empty(start.size)
+    for i in range(start.size):
+        x[i] = start[i]
+    done, _, free_nll = fit_one(k, data, x, idx, lo, hi, tolerance, maxiter)
+    if not done:
+        return False
+    muhat = x[poi]
+    if muhat != asimov_poi:
+        for i in range(start.size):
+            x[i] = start[i]
+        x[poi] = asimov_poi
+        done, _, _ = fit_one(k, data, x, idx_cond, lo_cond, hi_cond, precise, maxiter)
+        if not done:
+            return False
+    expected_data_into(k, x, asimov)
+    out[0] = muhat
+    out[1] = free_nll
+    out[2] = twice_nll_at(k, x, asimov, np.empty(k.nbins))
+    return True
 
 
 @_inner
@@ -527,34 +595,41 @@ def _secant_update(
             secant[i, j] += u[i] * s[j] + s[i] * u[j]
 
 
-@_jit
-def twice_nll_rows(k: FlatTerms, pars: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
-    """−2 log L with every constant (as Model.twice_nll) for each row of ``pars`` and ``data``."""
+@_inner
+def twice_nll_at(k: FlatTerms, x: np.ndarray, d: np.ndarray, nu: np.ndarray) -> float:
+    """−2 log L with every constant (as Model.twice_nll) at ``x`` for the data row ``d``
+    (``nu`` is scratch space for the expected counts)."""
     nb = k.nbins
-    nu = np.empty(nb)
-    jac = np.empty((0, 0))
-    half_log_2pi = 0.5 * math.log(2.0 * math.pi)
-    for row in range(pars.shape[0]):
-        x = pars[row]
-        d = data[row]
-        expected_and_jacobian(k, x, nu, jac)
-        nll = 0.0
-        for b in range(nb):
-            n = d[b]
-            nll += _poisson_nll(n, nu[b]) + math.lgamma(n + 1.0)
-        for c in range(k.gauss_par.size):
-            sigma = k.gauss_sigma[c]
-            nll += _gauss_nll(x[k.gauss_par[c]], d[k.gauss_aux[c]], sigma)
-            nll += math.log(sigma) + half_log_2pi
-        for c in range(k.pois_par.size):
-            aux = d[k.pois_aux[c]]
-            lam = x[k.pois_par[c]] * k.pois_tau[c]
-            nll += _poisson_nll(aux, lam) + math.lgamma(aux + 1.0)
-        out[row] = 2.0 * nll
+    expected_and_jacobian(k, x, nu, np.empty((0, 0)))
+    nll = 0.0
+    for b in range(nb):
+        n = d[b]
+        nll += _poisson_nll(n, nu[b]) + math.lgamma(n + 1.0)
+    for c in range(k.gauss_par.size):
+        sigma = k.gauss_sigma[c]
+        nll += _gauss_nll(x[k.gauss_par[c]], d[k.gauss_aux[c]], sigma)
+        nll += math.log(sigma) + 0.5 * math.log(2.0 * math.pi)
+    for c in range(k.pois_par.size):
+        aux = d[k.pois_aux[c]]
+        lam = x[k.pois_par[c]] * k.pois_tau[c]
+        nll += _poisson_nll(aux, lam) + math.lgamma(aux + 1.0)
+    return 2.0 * nll
 
 
 @_jit
-def expected_data_row(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
+def twice_nll_rows(
+    terms: tuple[Any, ...], pars: np.ndarray, data: np.ndarray, out: np.ndarray
+) -> None:
+    """−2 log L with every constant (as Model.twice_nll) for each row of ``pars`` and ``data``
+    (``terms`` as for :func:`fit_rows`)."""
+    k = FlatTerms(*terms)
+    nu = np.empty(k.nbins)
+    for row in range(pars.shape[0]):
+        out[row] = twice_nll_at(k, pars[row], data[row], nu)
+
+
+@_inner
+def expected_data_into(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
     """Expected main counts followed by the expected auxiliary data (the model's order)."""
     nb = k.nbins
     nu = np.empty(nb)
@@ -565,6 +640,12 @@ def expected_data_row(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
         out[k.gauss_aux[c]] = x[k.gauss_par[c]]
     for c in range(k.pois_par.size):
         out[k.pois_aux[c]] = x[k.pois_par[c]] * k.pois_tau[c]
+
+
+@_jit
+def expected_data_row(terms: tuple[Any, ...], x: np.ndarray, out: np.ndarray) -> None:
+    """:func:`expected_data_into` (``terms`` as for :func:`fit_rows`)."""
+    expected_data_into(FlatTerms(*terms), x, out)
 
 
 # Python-callable views of two inner helpers, for the tests (compiled only when called)
@@ -623,9 +704,28 @@ def _warm_up() -> None:
     )
     x, lo, hi = np.ones((1, 1)), np.zeros(1), np.full(1, 10.0)
     flags = np.zeros(1, dtype=np.bool_)
-    fit_rows(k, x, x, one, lo, hi, 1e-10, 10, np.empty((1, 1)), flags)
-    twice_nll_rows(k, x, x, np.empty(1))
-    expected_data_row(k, x[0], np.empty(1))
+    t = tuple(k)
+    fit_rows(t, x, x, one, lo, hi, 1e-10, 10, np.empty((1, 1)), flags, np.empty(1))
+    twice_nll_rows(t, x, x, np.empty(1))
+    asimov_fits(
+        t,
+        x[0],
+        x[0],
+        one,
+        lo,
+        hi,
+        none,
+        lo[:0],
+        hi[:0],
+        0,
+        1.0,
+        1e-10,
+        1e-10,
+        10,
+        np.empty(1),
+        np.empty(3),
+    )
+    expected_data_row(t, x[0], np.empty(1))
 
 
 if _CACHE_ROOT is None or not kernel_cache.holds_kernels(_CACHE_ROOT):

@@ -21,9 +21,11 @@ from hfx.optimize.problem import to_numpy
 __all__ = [
     "ENGINES",
     "KERNEL_LOAD_IN_SOLVES",
+    "asimov_fits",
     "engine_for_one_task",
     "expected_data",
     "newton_rows",
+    "newton_values",
     "resolve_engine",
     "twice_nll",
 ]
@@ -83,6 +85,78 @@ def newton_rows(
     if engine == "numba" and 0 < int(free.sum()) <= kernel.MAX_FREE:
         return kernel.newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
     return numpy_newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
+
+
+def newton_values(
+    engine: str,
+    model: Any,
+    data: np.ndarray,
+    full: np.ndarray,
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`newton_rows` for callers with their arrays ready (C-contiguous float64; ``idx``
+    the free parameters, int64): the end points [N, npars], which rows converged, and
+    −2 log L there.  The same iterations as :func:`newton_rows`, row for row."""
+    if engine == "numba" and 0 < idx.size <= kernel.MAX_FREE:
+        return kernel.fit_values(model, data, full, idx, lo, hi, tolerance, maxiter)
+    free = np.zeros(full.shape[1], dtype=bool)
+    free[idx] = True
+    x, converged, _ = numpy_newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
+    out = full.copy()
+    out[:, idx] = x
+    return out, converged, twice_nll(engine, model, out, data)
+
+
+def asimov_fits(
+    engine: str,
+    model: Any,
+    data: np.ndarray,
+    start: np.ndarray,
+    idx: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray],
+    idx_cond: np.ndarray,
+    bounds_cond: tuple[np.ndarray, np.ndarray],
+    poi: int,
+    asimov_poi: float,
+    tolerance: float,
+    precise: float,
+    maxiter: int,
+) -> tuple[np.ndarray, float, float, float] | None:
+    """The μ-independent fits of an asymptotic test (arrays as for :func:`newton_values`;
+    ``idx``/``bounds`` the free parameters, ``idx_cond``/``bounds_cond`` those with the POI
+    held): the free fit to ``data`` from ``start``; the fit with the POI held at
+    ``asimov_poi`` (the free fit itself where it ends there, else from ``start`` with
+    tolerance ``precise``), whose expected data are the Asimov data.  Returns (Asimov data,
+    μ̂, −2 log L of the free fit, −2 log L of the Asimov data at its generating parameters),
+    or None where a fit did not converge.  One compiled call on the numba engine."""
+    if engine == "numba" and idx_cond.size > 0 and idx.size <= kernel.MAX_FREE:
+        return kernel.asimov_fits(
+            model, data, start, idx, bounds, idx_cond, bounds_cond, poi, asimov_poi,
+            tolerance, precise, maxiter,
+        )  # fmt: skip
+    pars, converged, nll = newton_values(
+        engine, model, data[None, :], start[None, :].copy(), idx, *bounds, tolerance, maxiter
+    )
+    if not converged[0]:
+        return None
+    generator = pars[0]
+    muhat = float(generator[poi])
+    if muhat != asimov_poi:
+        full = start[None, :].copy()
+        full[0, poi] = asimov_poi
+        gen, converged, _ = newton_values(
+            engine, model, data[None, :], full, idx_cond, *bounds_cond, precise, maxiter
+        )
+        if not converged[0]:
+            return None
+        generator = gen[0]
+    asimov = expected_data(engine, model, generator)
+    asimov_nll = float(twice_nll(engine, model, generator[None, :], asimov[None, :])[0])
+    return asimov, muhat, float(nll[0]), asimov_nll
 
 
 def twice_nll(engine: str, model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:

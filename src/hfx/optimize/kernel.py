@@ -27,9 +27,11 @@ from hfx.optimize.gauss_newton import EXACT_MIN_FREE, dense_ok
 __all__ = [
     "MAX_FREE",
     "applies",
+    "asimov_fits",
     "available",
     "compiled",
     "expected_data",
+    "fit_values",
     "newton_rows",
     "require",
     "twice_nll",
@@ -88,7 +90,7 @@ def twice_nll(model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
     pars = np.ascontiguousarray(pars, dtype=np.float64)
     out = np.empty(pars.shape[0])
     compiled().twice_nll_rows(
-        model.flat_terms, pars, np.ascontiguousarray(data, dtype=np.float64), out
+        tuple(model.flat_terms), pars, np.ascontiguousarray(data, dtype=np.float64), out
     )
     return out
 
@@ -97,7 +99,7 @@ def expected_data(model: Any, pars: np.ndarray) -> np.ndarray:
     """Expected main + auxiliary data at ``pars`` [npars]."""
     out = np.empty(model.config.nmaindata + model.config.nauxdata)
     compiled().expected_data_row(
-        model.flat_terms, np.ascontiguousarray(pars, dtype=np.float64), out
+        tuple(model.flat_terms), np.ascontiguousarray(pars, dtype=np.float64), out
     )
     return out
 
@@ -119,7 +121,7 @@ def newton_rows(
     x = np.empty((nrows, idx.size))
     converged = np.zeros(nrows, dtype=np.bool_)
     niter = compiled().fit_rows(
-        model.flat_terms,
+        tuple(model.flat_terms),
         np.ascontiguousarray(data, dtype=np.float64),
         np.ascontiguousarray(full, dtype=np.float64),
         idx,
@@ -129,5 +131,75 @@ def newton_rows(
         int(maxiter),
         x,
         converged,
+        np.empty(nrows),
     )
     return x, converged, int(niter)
+
+
+def fit_values(
+    model: Any,
+    data: np.ndarray,
+    full: np.ndarray,
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Projected Newton from each row of ``full`` [N, npars] over the free parameters ``idx``
+    (int64, bounds ``lo``/``hi``) on ``data`` [N, ndata], all C-contiguous float64: the end
+    points [N, npars], whether each row converged, and −2 log L there (as :func:`twice_nll`).
+
+    The lean entry for callers that run many small fits and have their arrays ready; the
+    iterations are those of :func:`newton_rows`, row for row."""
+    nrows = full.shape[0]
+    x = np.empty((nrows, idx.size))
+    converged = np.zeros(nrows, dtype=np.bool_)
+    nll = np.empty(nrows)
+    compiled().fit_rows(
+        tuple(model.flat_terms), data, full, idx, lo, hi, tolerance, maxiter, x, converged, nll
+    )
+    out = full.copy()
+    out[:, idx] = x
+    return out, converged, nll
+
+
+def asimov_fits(
+    model: Any,
+    data: np.ndarray,
+    start: np.ndarray,
+    idx: np.ndarray,
+    bounds: tuple[np.ndarray, np.ndarray],
+    idx_cond: np.ndarray,
+    bounds_cond: tuple[np.ndarray, np.ndarray],
+    poi: int,
+    asimov_poi: float,
+    tolerance: float,
+    precise: float,
+    maxiter: int,
+) -> tuple[np.ndarray, float, float, float] | None:
+    """The μ-independent fits of an asymptotic test in one compiled call (arrays as for
+    :func:`fit_values`): (Asimov data, μ̂, −2 log L of the free fit to ``data``, −2 log L of
+    the Asimov data at its generating parameters), or None where a fit did not converge.
+    See ``_kernel_impl.asimov_fits`` for the fits it makes."""
+    asimov = np.empty(data.size)
+    out = np.empty(3)
+    ok = compiled().asimov_fits(
+        tuple(model.flat_terms),
+        data,
+        start,
+        idx,
+        bounds[0],
+        bounds[1],
+        idx_cond,
+        bounds_cond[0],
+        bounds_cond[1],
+        poi,
+        asimov_poi,
+        tolerance,
+        precise,
+        maxiter,
+        asimov,
+        out,
+    )
+    return (asimov, float(out[0]), float(out[1]), float(out[2])) if ok else None

@@ -72,6 +72,47 @@ class FitPlan:
         """The optimizer a single default fit tries first (projected Newton), or None."""
         return NewtonOptimizer(engine=self.engine) if self.batched else None
 
+    def newton_values(
+        self,
+        model: Any,
+        data: np.ndarray,
+        full: np.ndarray,
+        idx: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        tolerance: float,
+        maxiter: int = 100,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Projected Newton on each row (the iterations of :func:`~hfx.optimize.fit_batch`,
+        without its checks, result object or L-BFGS-B refits): the end points [N, npars],
+        which rows converged and −2 log L there.  For callers that run many small fits on
+        arrays they prepared (see :func:`hfx.optimize.engines.newton_values`)."""
+        return engines.newton_values(
+            self.engine, model, data, full, idx, lo, hi, tolerance, maxiter
+        )
+
+    def asimov_fits(
+        self,
+        model: Any,
+        data: np.ndarray,
+        start: np.ndarray,
+        idx: np.ndarray,
+        bounds: tuple[np.ndarray, np.ndarray],
+        idx_cond: np.ndarray,
+        bounds_cond: tuple[np.ndarray, np.ndarray],
+        poi: int,
+        asimov_poi: float,
+        tolerance: float,
+        precise: float,
+        maxiter: int = 100,
+    ) -> tuple[np.ndarray, float, float, float] | None:
+        """The μ-independent fits of an asymptotic test
+        (:func:`hfx.optimize.engines.asimov_fits`)."""
+        return engines.asimov_fits(
+            self.engine, model, data, start, idx, bounds, idx_cond, bounds_cond, poi,
+            asimov_poi, tolerance, precise, maxiter,
+        )  # fmt: skip
+
     def twice_nll(self, model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
         """−2 log L per row of ``pars`` [N, npars] and ``data`` [N, ndata]."""
         return engines.twice_nll(self.engine, model, pars, data)
