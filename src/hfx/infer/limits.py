@@ -1,9 +1,9 @@
 """Upper limits on the POI: CLs = level on the observed curve and on each expected curve.
 
 ``method="scan"`` evaluates CLs on a grid and interpolates linearly (as pyhf's
-``linear_grid_scan``: ``np.interp`` on the reversed curve).  ``method="toms748"`` brackets
-each crossing inside the POI bounds and refines it with TOMS 748; the expected curves
-are bracketed from every point already evaluated.
+``linear_grid_scan``: ``np.interp`` on the reversed curve).  ``method="toms748"`` (pyhf's
+name for root finding, kept) brackets each crossing inside the POI bounds and refines it
+with Brent's method; the expected curves are bracketed from every point already evaluated.
 
 With the asymptotic calculator every μ-independent piece (free fit to the data, the
 Asimov dataset and its fits) is computed once, conditional fits start from the nearest μ
@@ -343,7 +343,7 @@ def upper_limit(
     """Upper limits (observed and expected band) on the POI at CLs = ``level``.
 
     ``method`` is "toms748" (root finding inside the POI bounds, relative tolerance
-    ``rtol``) or "scan" (linear interpolation on the grid ``scan``); by default "scan"
+    ``rtol``; pyhf's name, here by Brent's method) or "scan" (linear interpolation on the grid ``scan``); by default "scan"
     when a grid is given, else "toms748".
     """
     if method is None:
