@@ -58,7 +58,7 @@ class LeanAsymptotic:
         full = np.empty((rows.shape[0], self.start.size))
         full[:] = self.start
         full[:, self.poi] = target
-        _, converged, nll = self.opts.plan.newton_values(
+        _, converged, nll, _ = self.opts.plan.newton_values(
             self.model, rows, full, self.idx, self.lo, self.hi, BATCH_TOLERANCE
         )
         if not converged.all():

@@ -343,8 +343,8 @@ def upper_limit(
     """Upper limits (observed and expected band) on the POI at CLs = ``level``.
 
     ``method`` is "toms748" (root finding inside the POI bounds, relative tolerance
-    ``rtol``; pyhf's name, here by Brent's method) or "scan" (linear interpolation on the grid ``scan``); by default "scan"
-    when a grid is given, else "toms748".
+    ``rtol``; pyhf's name, here by Brent's method) or "scan" (linear interpolation on the
+    grid ``scan``); by default "scan" when a grid is given, else "toms748".
     """
     if method is None:
         method = "toms748" if scan is None else "scan"

@@ -97,18 +97,19 @@ def newton_values(
     hi: np.ndarray,
     tolerance: float,
     maxiter: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """:func:`newton_rows` for callers with their arrays ready (C-contiguous float64; ``idx``
-    the free parameters, int64): the end points [N, npars], which rows converged, and
-    −2 log L there.  The same iterations as :func:`newton_rows`, row for row."""
+    the free parameters, int64): the end points [N, npars], which rows converged, −2 log L
+    there and the iterations taken.  The same iterations as :func:`newton_rows`, row for
+    row."""
     if engine == "numba" and 0 < idx.size <= kernel.MAX_FREE:
         return kernel.fit_values(model, data, full, idx, lo, hi, tolerance, maxiter)
     free = np.zeros(full.shape[1], dtype=bool)
     free[idx] = True
-    x, converged, _ = numpy_newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
+    x, converged, niter = numpy_newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
     out = full.copy()
     out[:, idx] = x
-    return out, converged, twice_nll(engine, model, out, data)
+    return out, converged, twice_nll(engine, model, out, data), niter
 
 
 def asimov_fits(
@@ -138,7 +139,7 @@ def asimov_fits(
             model, data, start, idx, bounds, idx_cond, bounds_cond, poi, asimov_poi,
             tolerance, precise, maxiter,
         )  # fmt: skip
-    pars, converged, nll = newton_values(
+    pars, converged, nll, _ = newton_values(
         engine, model, data[None, :], start[None, :].copy(), idx, *bounds, tolerance, maxiter
     )
     if not converged[0]:
@@ -148,7 +149,7 @@ def asimov_fits(
     if muhat != asimov_poi:
         full = start[None, :].copy()
         full[0, poi] = asimov_poi
-        gen, converged, _ = newton_values(
+        gen, converged, _, _ = newton_values(
             engine, model, data[None, :], full, idx_cond, *bounds_cond, precise, maxiter
         )
         if not converged[0]:

@@ -145,10 +145,11 @@ def fit_values(
     hi: np.ndarray,
     tolerance: float,
     maxiter: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Projected Newton from each row of ``full`` [N, npars] over the free parameters ``idx``
     (int64, bounds ``lo``/``hi``) on ``data`` [N, ndata], all C-contiguous float64: the end
-    points [N, npars], whether each row converged, and −2 log L there (as :func:`twice_nll`).
+    points [N, npars], whether each row converged, −2 log L there (as :func:`twice_nll`) and
+    the most iterations a row took.
 
     The lean entry for callers that run many small fits and have their arrays ready; the
     iterations are those of :func:`newton_rows`, row for row."""
@@ -156,12 +157,12 @@ def fit_values(
     x = np.empty((nrows, idx.size))
     converged = np.zeros(nrows, dtype=np.bool_)
     nll = np.empty(nrows)
-    compiled().fit_rows(
+    niter = compiled().fit_rows(
         tuple(model.flat_terms), data, full, idx, lo, hi, tolerance, maxiter, x, converged, nll
     )
     out = full.copy()
     out[:, idx] = x
-    return out, converged, nll
+    return out, converged, nll, int(niter)
 
 
 def asimov_fits(

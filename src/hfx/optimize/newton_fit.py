@@ -40,28 +40,24 @@ class NewtonOptimizer:
         if x0.size == 0:
             fun, _ = obj(x0)
             return Minimum(x0, fun, bool(np.isfinite(fun) and fun < 1e299), "no free parameters")
-        lo, hi = bnds[:, 0], bnds[:, 1]
+        lo, hi = np.ascontiguousarray(bnds[:, 0]), np.ascontiguousarray(bnds[:, 1])
         start = obj.expand(np.clip(x0, lo, hi))[None, :]
-        x, done, niter = engines.newton_rows(
-            self.engine,
-            obj.model,
-            obj.data[None, :],
-            start,
-            obj.free,
-            lo,
-            hi,
-            self.tolerance,
-            self.maxiter,
-        )
-        if self.engine == "numba":  # −log L at the minimum without the NumPy gradient
-            full = obj.expand(x[0])[None, :]
+        data = np.ascontiguousarray(obj.data, dtype=np.float64)[None, :]
+        if self.engine == "numba":  # the end point and −log L there in one compiled call
+            pars, done, nll, niter = engines.newton_values(
+                self.engine, obj.model, data, start, obj.idx, lo, hi, self.tolerance, self.maxiter
+            )
             obj.ncalls += 1
-            fun = 0.5 * float(engines.twice_nll("numba", obj.model, full, obj.data[None, :])[0])
-        else:
-            fun, _ = obj(x[0])
+            x, fun = pars[0, obj.idx], 0.5 * float(nll[0])
+        else:  # (−log L through the objective: its gradient there is kept for the Hessian)
+            rows, done, niter = engines.newton_rows(
+                self.engine, obj.model, data, start, obj.free, lo, hi, self.tolerance, self.maxiter
+            )
+            x = rows[0]
+            fun, _ = obj(x)
         converged = bool(done[0]) and bool(np.isfinite(fun)) and fun < 1e299
         state = "converged" if converged else "did not converge"
-        return Minimum(x[0], float(fun), converged, f"Newton: {state} in {niter} iterations")
+        return Minimum(x, fun, converged, f"Newton: {state} in {niter} iterations")
 
     def with_strategy(self, strategy: int) -> NewtonOptimizer:
         """Newton has no strategies; the same optimizer (used by the retry logic)."""

@@ -82,11 +82,11 @@ class FitPlan:
         hi: np.ndarray,
         tolerance: float,
         maxiter: int = 100,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """Projected Newton on each row (the iterations of :func:`~hfx.optimize.fit_batch`,
         without its checks, result object or L-BFGS-B refits): the end points [N, npars],
-        which rows converged and −2 log L there.  For callers that run many small fits on
-        arrays they prepared (see :func:`hfx.optimize.engines.newton_values`)."""
+        which rows converged, −2 log L there and the iterations taken.  For callers that
+        run many small fits on arrays they prepared (:func:`hfx.optimize.engines.newton_values`)."""
         return engines.newton_values(
             self.engine, model, data, full, idx, lo, hi, tolerance, maxiter
         )
