@@ -214,5 +214,4 @@ def test_every_entry_runs_the_signature_compiled_at_import(impl):
     hfx.hypotest(model, data, 1.0, engine="numba")
     hfx.upper_limit(model, data, engine="numba")
     hfx.hypotest(model, data, 1.0, calculator="toys", ntoys=20, seed=1, engine="numba")
-    for name in ("fit_rows", "asimov_fits", "twice_nll_rows", "expected_data_row"):
-        assert len(getattr(impl, name).signatures) == 1, name
+    assert len(impl.run.signatures) == 1

@@ -39,7 +39,7 @@ def test_kernels_are_cached_in_the_user_directory(tmp_path):
     finally:
         del os.environ["HFX_CACHE_DIR"]
     assert root.parent == tmp_path / "numba"
-    assert list((root / "optimize").glob("_kernel_impl.fit_rows-*.nbi"))
+    assert list((root / "optimize").glob("_kernel_impl.run-*.nbi"))
     assert 0.0 < float(cls) < 1.0
 
 

@@ -188,7 +188,10 @@ class AsymptoticCalculator:
         :mod:`hfx.infer.asymptotic_lean`; False where the fits below must run instead."""
         if not self._lean_tried:
             self._lean_tried = True
-            self._lean = prepare(self.model, self.data, self.opts, self.poi_index, self.asimov_mu)
+            first = self.statistic.tested_poi(mu)
+            self._lean = prepare(
+                self.model, self.data, self.opts, self.poi_index, self.asimov_mu, first
+            )
         if self._lean is None:
             return False
         values = self._lean.q_values(self.statistic, mu, with_data)

@@ -27,9 +27,9 @@ from hfx.infer.teststats import TestStatistic
 __all__ = ["LeanAsymptotic", "prepare"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # (not frozen: a frozen dataclass takes microseconds to build)
 class LeanAsymptotic:
-    """The μ-independent part of an asymptotic test, as arrays."""
+    """The μ-independent part of an asymptotic test, as arrays (not changed once made)."""
 
     model: Any
     opts: FitOptions
@@ -43,6 +43,9 @@ class LeanAsymptotic:
     free_nll: float  # −2 log L of the free fit to the data
     asimov_mu: float
     asimov_nll: float  # −2 log L of the Asimov data at its generating parameters (its minimum)
+    # (POI value, −2 log L of the data, of the Asimov data) of conditional fits made with
+    # the ones above, in the same call
+    first: tuple[float, float, float] | None = None
 
     def q_values(
         self, statistic: TestStatistic, mu: float, with_data: bool
@@ -54,15 +57,19 @@ class LeanAsymptotic:
             return None
         fit_data = with_data and not statistic.vanishes(self.muhat, target)
         fit_data = fit_data and self.muhat != target
-        rows = self.rows if fit_data else self.rows[1:]
-        full = np.empty((rows.shape[0], self.start.size))
-        full[:] = self.start
-        full[:, self.poi] = target
-        _, converged, nll, _ = self.opts.plan.newton_values(
-            self.model, rows, full, self.idx, self.lo, self.hi, BATCH_TOLERANCE
-        )
-        if not converged.all():
-            return None
+        nll: Any
+        if self.first is not None and self.first[0] == target:
+            nll = self.first[1:] if fit_data else self.first[2:]
+        else:
+            rows = self.rows if fit_data else self.rows[1:]
+            full = np.empty((rows.shape[0], self.start.size))
+            full[:] = self.start
+            full[:, self.poi] = target
+            _, converged, nll, _ = self.opts.plan.newton_values(
+                self.model, rows, full, self.idx, self.lo, self.hi, BATCH_TOLERANCE
+            )
+            if not converged.all():
+                return None
         # as profile_statistic: clipped at 0, and 0 where the statistic vanishes
         q_asimov = (
             0.0
@@ -76,19 +83,27 @@ class LeanAsymptotic:
 
 
 def prepare(
-    model: Any, data: np.ndarray, opts: FitOptions, poi: int, asimov_mu: float
+    model: Any,
+    data: np.ndarray,
+    opts: FitOptions,
+    poi: int,
+    asimov_mu: float,
+    first: float | None = None,
 ) -> LeanAsymptotic | None:
     """The free fit to ``data``, the Asimov data and their −2 log L values, as the
-    calculator makes them; None where its own path must run (see the module's notes)."""
+    calculator makes them; None where its own path must run (see the module's notes).
+
+    ``first``: a POI value whose two conditional fits run in the same call (the first
+    tested μ; a statistic's ``tested_poi``)."""
     plan = opts.plan
     lo_all, hi_all = opts.bounds[:, 0], opts.bounds[:, 1]
     if not (plan.batched and lo_all[poi] <= asimov_mu <= hi_all[poi]):
         return None
-    free = ~opts.fixed
     start = np.ascontiguousarray(opts.init, dtype=np.float64)
-    if (lo_all > hi_all).any() or (free & ((start < lo_all) | (start > hi_all))).any():
+    inside = (lo_all <= start) & (start <= hi_all)
+    if not ((lo_all <= hi_all).all() and (inside | opts.fixed).all()):
         return None  # fit_batch refuses these bounds or this start: let it say so
-    idx = np.flatnonzero(free)
+    idx = np.flatnonzero(~opts.fixed)
     idx_cond = idx[idx != poi]
     lo, hi = lo_all[idx_cond], hi_all[idx_cond]  # (fancy indexing: contiguous copies)
     observed = np.ascontiguousarray(data, dtype=np.float64)
@@ -106,10 +121,11 @@ def prepare(
         asimov_mu,
         BATCH_TOLERANCE,
         PRECISE_TOLERANCE,
+        then=first if first is not None and first != asimov_mu else None,
     )
     if fits is None:
         return None
-    asimov, muhat, free_nll, asimov_nll = fits
+    asimov, muhat, free_nll, asimov_nll, conditional = fits
     rows = np.empty((2, observed.size))
     rows[0], rows[1] = observed, asimov
     return LeanAsymptotic(
@@ -125,4 +141,5 @@ def prepare(
         free_nll=free_nll,
         asimov_mu=asimov_mu,
         asimov_nll=asimov_nll,
+        first=None if conditional is None or first is None else (first, *conditional),
     )

@@ -47,6 +47,13 @@ def _inner(fn: _F) -> _F:
     return cast(_F, njit(fn, cache=_CACHE, error_model="numpy", nogil=True, **options))
 
 
+def _inlined(fn: _F) -> _F:
+    """A helper with one call site, inlined there by numba (not compiled on its own): each
+    separately compiled layer above the Newton iteration makes LLVM optimise all the code
+    below it once more (about a second per layer)."""
+    return cast(_F, njit(fn, inline="always", error_model="numpy", nogil=True))
+
+
 # the likelihood's terms (hfx.likelihood.terms), compiled from their one definition
 _poisson_nll = _inner(terms.poisson_nll_scalar)
 _poisson_residual = _inner(terms.poisson_residual_scalar)
@@ -233,7 +240,7 @@ def evaluate(
     return math.inf if bad else f
 
 
-@_inner
+@_inlined
 def symmetric_eigen(w: np.ndarray, v: np.ndarray) -> None:
     """Cyclic Jacobi rotations: ``w`` (symmetric) becomes diagonal (the eigenvalues), ``v``
     the eigenvectors as columns.  Loops only: numba's LAPACK bindings cost seconds to compile."""
@@ -470,9 +477,9 @@ def fit_one(
     return converged, it, twice_nll_at(k, x, d, nu)
 
 
-@_jit
+@_inlined
 def fit_rows(
-    terms: tuple[Any, ...],
+    k: FlatTerms,
     data: np.ndarray,
     full: np.ndarray,
     idx: np.ndarray,
@@ -486,9 +493,7 @@ def fit_rows(
 ) -> int:
     """Projected Newton (:func:`fit_one`) on every row of ``full`` [N, npars] with data
     ``data`` [N, ndata]; writes the free components to ``xout``, the convergence flags and
-    −2 log L at the end point to ``nll``; returns the most iterations a row took.
-    (``terms``: the FlatTerms fields as a plain tuple, which numba dispatches faster.)"""
-    k = FlatTerms(*terms)
+    −2 log L at the end point to ``nll``; returns the most iterations a row took."""
     nrows, npars = full.shape
     x = np.empty(npars)
     most = 0
@@ -504,9 +509,9 @@ def fit_rows(
     return most
 
 
-@_jit
+@_inlined
 def asimov_fits(
-    terms: tuple[Any, ...],
+    k: FlatTerms,
     data: np.ndarray,
     start: np.ndarray,
     idx: np.ndarray,
@@ -529,7 +534,6 @@ def asimov_fits(
     ends there, else from ``start``, tolerance ``precise``) and the expected data there,
     written to ``asimov``.  ``out`` gets (μ̂, −2 log L of the free fit, −2 log L of the
     Asimov data at its generating parameters).  False where a fit did not converge."""
-    k = FlatTerms(*terms)
     x = np.empty(start.size)
     for i in range(start.size):
         x[i] = start[i]
@@ -551,7 +555,7 @@ def asimov_fits(
     return True
 
 
-@_inner
+@_inlined
 def _secant_update(
     secant: np.ndarray,
     trial: np.ndarray,
@@ -616,13 +620,9 @@ def twice_nll_at(k: FlatTerms, x: np.ndarray, d: np.ndarray, nu: np.ndarray) -> 
     return 2.0 * nll
 
 
-@_jit
-def twice_nll_rows(
-    terms: tuple[Any, ...], pars: np.ndarray, data: np.ndarray, out: np.ndarray
-) -> None:
-    """−2 log L with every constant (as Model.twice_nll) for each row of ``pars`` and ``data``
-    (``terms`` as for :func:`fit_rows`)."""
-    k = FlatTerms(*terms)
+@_inlined
+def twice_nll_rows(k: FlatTerms, pars: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
+    """−2 log L with every constant (as Model.twice_nll) for each row of ``pars`` and ``data``."""
     nu = np.empty(k.nbins)
     for row in range(pars.shape[0]):
         out[row] = twice_nll_at(k, pars[row], data[row], nu)
@@ -642,13 +642,70 @@ def expected_data_into(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
         out[k.pois_aux[c]] = x[k.pois_par[c]] * k.pois_tau[c]
 
 
+# what ``run`` does (its first argument)
+FIT_ROWS, ASIMOV_FITS, TWICE_NLL_ROWS, EXPECTED_DATA = 0, 1, 2, 3
+
+
 @_jit
-def expected_data_row(terms: tuple[Any, ...], x: np.ndarray, out: np.ndarray) -> None:
-    """:func:`expected_data_into` (``terms`` as for :func:`fit_rows`)."""
-    expected_data_into(FlatTerms(*terms), x, out)
+def run(
+    task: int,
+    terms: tuple[Any, ...],
+    data: np.ndarray,
+    full: np.ndarray,
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    idx_cond: np.ndarray,
+    lo_cond: np.ndarray,
+    hi_cond: np.ndarray,
+    poi: int,
+    asimov_poi: float,
+    tolerance: float,
+    precise: float,
+    maxiter: int,
+    xout: np.ndarray,
+    flags: np.ndarray,
+    values: np.ndarray,
+    vector: np.ndarray,
+) -> int:
+    """The one kernel callable from Python (every such entry point costs about 1.5 s of
+    compilation, as numba optimises everything it calls once more); ``task`` says which:
+
+    - FIT_ROWS: :func:`fit_rows` (``data``, ``full`` [N, ...]; ``xout``, ``flags`` = converged,
+      ``values`` = −2 log L); returns the most iterations;
+    - ASIMOV_FITS: :func:`asimov_fits` on ``data[0]`` from ``full[0]`` (``vector`` = the
+      Asimov data, ``values`` = its three numbers); returns 1, or 0 where a fit failed.
+      With a second row in ``full``, then the fits from it (the POI held) to the data and
+      to the Asimov data: ``flags`` = converged, ``values[3:5]`` = −2 log L;
+    - TWICE_NLL_ROWS: −2 log L at each row of ``full`` with ``data`` into ``values``;
+    - EXPECTED_DATA: the expected data at ``full[0]`` into ``vector``.
+
+    ``terms`` are the FlatTerms fields as a plain tuple (numba dispatches it faster)."""
+    k = FlatTerms(*terms)
+    if task == FIT_ROWS:
+        return fit_rows(k, data, full, idx, lo, hi, tolerance, maxiter, xout, flags, values)
+    if task == ASIMOV_FITS:
+        ok = asimov_fits(
+            k, data[0], full[0], idx, lo, hi, idx_cond, lo_cond, hi_cond, poi, asimov_poi,
+            tolerance, precise, maxiter, vector, values,
+        )  # fmt: skip
+        if ok and full.shape[0] > 1:  # then both conditional fits from full[1] as well
+            x = np.empty(full.shape[1])
+            for j in range(2):
+                for i in range(x.size):
+                    x[i] = full[1, i]
+                d = data[0] if j == 0 else vector
+                done, _, value = fit_one(k, d, x, idx_cond, lo_cond, hi_cond, tolerance, maxiter)
+                flags[j] = done
+                values[3 + j] = value
+        return 1 if ok else 0
+    if task == TWICE_NLL_ROWS:
+        twice_nll_rows(k, full, data, values)
+        return 0
+    expected_data_into(k, full[0], vector)
+    return 0
 
 
-# Python-callable views of two inner helpers, for the tests (compiled only when called)
 @_jit
 def probe_expected_and_jacobian(
     k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray
@@ -676,7 +733,8 @@ def probe_evaluate(
 
 
 def _warm_up() -> None:
-    """Compile (or read from numba's cache) every kernel by running it on a one-bin model."""
+    """Compile (or read from numba's cache) the kernel by running each task on a one-bin
+    model, with the argument types :mod:`hfx.optimize.kernel` passes."""
     one, none = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     consts = np.zeros((0, _NCONST))
     k = FlatTerms(
@@ -703,29 +761,10 @@ def _warm_up() -> None:
         pois_tau=np.zeros(0),
     )
     x, lo, hi = np.ones((1, 1)), np.zeros(1), np.full(1, 10.0)
-    flags = np.zeros(1, dtype=np.bool_)
-    t = tuple(k)
-    fit_rows(t, x, x, one, lo, hi, 1e-10, 10, np.empty((1, 1)), flags, np.empty(1))
-    twice_nll_rows(t, x, x, np.empty(1))
-    asimov_fits(
-        t,
-        x[0],
-        x[0],
-        one,
-        lo,
-        hi,
-        none,
-        lo[:0],
-        hi[:0],
-        0,
-        1.0,
-        1e-10,
-        1e-10,
-        10,
-        np.empty(1),
-        np.empty(3),
-    )
-    expected_data_row(t, x[0], np.empty(1))
+    for task in (FIT_ROWS, ASIMOV_FITS, TWICE_NLL_ROWS, EXPECTED_DATA):
+        run(task, tuple(k), x, x, one, lo, hi, none, np.empty(0), np.empty(0), 0, 1.0,
+            1e-10, 1e-10, 10, np.empty((1, 1)), np.zeros(2, dtype=np.bool_), np.empty(5),
+            np.empty(1))  # fmt: skip
 
 
 if _CACHE_ROOT is None or not kernel_cache.holds_kernels(_CACHE_ROOT):

@@ -126,18 +126,21 @@ def asimov_fits(
     tolerance: float,
     precise: float,
     maxiter: int,
-) -> tuple[np.ndarray, float, float, float] | None:
+    then: float | None = None,
+) -> tuple[np.ndarray, float, float, float, tuple[float, float] | None] | None:
     """The μ-independent fits of an asymptotic test (arrays as for :func:`newton_values`;
     ``idx``/``bounds`` the free parameters, ``idx_cond``/``bounds_cond`` those with the POI
     held): the free fit to ``data`` from ``start``; the fit with the POI held at
     ``asimov_poi`` (the free fit itself where it ends there, else from ``start`` with
-    tolerance ``precise``), whose expected data are the Asimov data.  Returns (Asimov data,
-    μ̂, −2 log L of the free fit, −2 log L of the Asimov data at its generating parameters),
-    or None where a fit did not converge.  One compiled call on the numba engine."""
+    tolerance ``precise``), whose expected data are the Asimov data.  With ``then``, also
+    the fits of the data and of the Asimov data with the POI held at ``then`` (from
+    ``start``).  Returns (Asimov data, μ̂, −2 log L of the free fit, −2 log L of the Asimov
+    data at its generating parameters, the two −2 log L at ``then`` or None), or None where
+    one of the first fits did not converge.  One compiled call on the numba engine."""
     if engine == "numba" and idx_cond.size > 0 and idx.size <= kernel.MAX_FREE:
         return kernel.asimov_fits(
             model, data, start, idx, bounds, idx_cond, bounds_cond, poi, asimov_poi,
-            tolerance, precise, maxiter,
+            tolerance, precise, maxiter, then,
         )  # fmt: skip
     pars, converged, nll, _ = newton_values(
         engine, model, data[None, :], start[None, :].copy(), idx, *bounds, tolerance, maxiter
@@ -157,7 +160,18 @@ def asimov_fits(
         generator = gen[0]
     asimov = expected_data(engine, model, generator)
     asimov_nll = float(twice_nll(engine, model, generator[None, :], asimov[None, :])[0])
-    return asimov, muhat, float(nll[0]), asimov_nll
+    conditional = None
+    if then is not None:
+        full = np.empty((2, start.size))
+        full[:] = start
+        full[:, poi] = then
+        rows = np.stack([data, asimov])
+        _, converged, values, _ = newton_values(
+            engine, model, rows, full, idx_cond, *bounds_cond, tolerance, maxiter
+        )
+        if converged.all():
+            conditional = (float(values[0]), float(values[1]))
+    return asimov, muhat, float(nll[0]), asimov_nll, conditional
 
 
 def twice_nll(engine: str, model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:

@@ -85,22 +85,40 @@ def compiled() -> ModuleType:
     return importlib.import_module(_IMPL)
 
 
+# the kernel's unused arguments: empty arrays of the types it was compiled for (size 0, so
+# they hold nothing; writeable, as read-only arrays are another type to numba)
+_NO_INTS, _NO_FLOATS = np.empty(0, dtype=np.int64), np.empty(0)
+_NO_FLAGS = np.empty(0, dtype=np.bool_)
+_NO_ROWS = np.empty((0, 0))
+
+
+def _rows(x: np.ndarray) -> np.ndarray:
+    """``x`` as C-contiguous float64 rows [N, n]."""
+    return np.ascontiguousarray(x, dtype=np.float64).reshape(-1, np.shape(x)[-1])
+
+
 def twice_nll(model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
     """−2 log L for each row of ``pars`` [N, npars] and ``data`` [N, ndata]."""
-    pars = np.ascontiguousarray(pars, dtype=np.float64)
+    pars = _rows(pars)
     out = np.empty(pars.shape[0])
-    compiled().twice_nll_rows(
-        tuple(model.flat_terms), pars, np.ascontiguousarray(data, dtype=np.float64), out
-    )
+    impl = compiled()
+    impl.run(
+        impl.TWICE_NLL_ROWS, tuple(model.flat_terms), _rows(data), pars, _NO_INTS, _NO_FLOATS,
+        _NO_FLOATS, _NO_INTS, _NO_FLOATS, _NO_FLOATS, 0, 0.0, 0.0, 0.0, 0, _NO_ROWS,
+        _NO_FLAGS, out, _NO_FLOATS,
+    )  # fmt: skip
     return out
 
 
 def expected_data(model: Any, pars: np.ndarray) -> np.ndarray:
     """Expected main + auxiliary data at ``pars`` [npars]."""
     out = np.empty(model.config.nmaindata + model.config.nauxdata)
-    compiled().expected_data_row(
-        tuple(model.flat_terms), np.ascontiguousarray(pars, dtype=np.float64), out
-    )
+    impl = compiled()
+    impl.run(
+        impl.EXPECTED_DATA, tuple(model.flat_terms), _NO_ROWS, _rows(pars), _NO_INTS,
+        _NO_FLOATS, _NO_FLOATS, _NO_INTS, _NO_FLOATS, _NO_FLOATS, 0, 0.0, 0.0, 0.0, 0,
+        _NO_ROWS, _NO_FLAGS, _NO_FLOATS, out,
+    )  # fmt: skip
     return out
 
 
@@ -116,24 +134,18 @@ def newton_rows(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Same contract as :func:`hfx.optimize.newton.numpy_newton_rows`, compiled
     (for 0 < free parameters ≤ :data:`MAX_FREE`)."""
-    nrows = full.shape[0]
     idx = np.flatnonzero(free).astype(np.int64)
-    x = np.empty((nrows, idx.size))
-    converged = np.zeros(nrows, dtype=np.bool_)
-    niter = compiled().fit_rows(
-        tuple(model.flat_terms),
-        np.ascontiguousarray(data, dtype=np.float64),
-        np.ascontiguousarray(full, dtype=np.float64),
+    bestfit, converged, _, niter = fit_values(
+        model,
+        _rows(data),
+        _rows(full),
         idx,
         np.ascontiguousarray(lo, dtype=np.float64),
         np.ascontiguousarray(hi, dtype=np.float64),
-        float(tolerance),
-        int(maxiter),
-        x,
-        converged,
-        np.empty(nrows),
+        tolerance,
+        maxiter,
     )
-    return x, converged, int(niter)
+    return bestfit[:, idx], converged, niter
 
 
 def fit_values(
@@ -157,9 +169,11 @@ def fit_values(
     x = np.empty((nrows, idx.size))
     converged = np.zeros(nrows, dtype=np.bool_)
     nll = np.empty(nrows)
-    niter = compiled().fit_rows(
-        tuple(model.flat_terms), data, full, idx, lo, hi, tolerance, maxiter, x, converged, nll
-    )
+    impl = compiled()
+    niter = impl.run(
+        impl.FIT_ROWS, tuple(model.flat_terms), data, full, idx, lo, hi, _NO_INTS, _NO_FLOATS,
+        _NO_FLOATS, 0, 0.0, float(tolerance), 0.0, int(maxiter), x, converged, nll, _NO_FLOATS,
+    )  # fmt: skip
     out = full.copy()
     out[:, idx] = x
     return out, converged, nll, int(niter)
@@ -178,29 +192,29 @@ def asimov_fits(
     tolerance: float,
     precise: float,
     maxiter: int,
-) -> tuple[np.ndarray, float, float, float] | None:
+    then: float | None = None,
+) -> tuple[np.ndarray, float, float, float, tuple[float, float] | None] | None:
     """The μ-independent fits of an asymptotic test in one compiled call (arrays as for
     :func:`fit_values`): (Asimov data, μ̂, −2 log L of the free fit to ``data``, −2 log L of
-    the Asimov data at its generating parameters), or None where a fit did not converge.
-    See ``_kernel_impl.asimov_fits`` for the fits it makes."""
+    the Asimov data at its generating parameters, then-values), or None where a fit did not
+    converge.  With ``then``, the same call also fits the data and the Asimov data with the
+    POI held at ``then`` (from ``start``, tolerance ``tolerance``): the then-values are their
+    −2 log L, None if either did not converge.  See ``_kernel_impl.asimov_fits``."""
     asimov = np.empty(data.size)
-    out = np.empty(3)
-    ok = compiled().asimov_fits(
-        tuple(model.flat_terms),
-        data,
-        start,
-        idx,
-        bounds[0],
-        bounds[1],
-        idx_cond,
-        bounds_cond[0],
-        bounds_cond[1],
-        poi,
-        asimov_poi,
-        tolerance,
-        precise,
-        maxiter,
-        asimov,
-        out,
-    )
-    return (asimov, float(out[0]), float(out[1]), float(out[2])) if ok else None
+    out = np.empty(5)
+    full = start[None, :]
+    if then is not None:
+        full = np.empty((2, start.size))
+        full[:] = start
+        full[1, poi] = then
+    flags = np.zeros(2, dtype=np.bool_)
+    impl = compiled()
+    ok = impl.run(
+        impl.ASIMOV_FITS, tuple(model.flat_terms), data[None, :], full, idx, bounds[0],
+        bounds[1], idx_cond, bounds_cond[0], bounds_cond[1], int(poi), float(asimov_poi),
+        float(tolerance), float(precise), int(maxiter), _NO_ROWS, flags, out, asimov,
+    )  # fmt: skip
+    if not ok:
+        return None
+    conditional = (float(out[3]), float(out[4])) if then is not None and flags.all() else None
+    return asimov, float(out[0]), float(out[1]), float(out[2]), conditional

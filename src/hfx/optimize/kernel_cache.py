@@ -60,8 +60,8 @@ def cache_root() -> Path:
 
 
 def holds_kernels(root: Path) -> bool:
-    """Whether ``root`` already holds the compiled Newton kernel (a load, not a compile)."""
-    return any((root / "optimize").glob("_kernel_impl.fit_rows-*.nbi"))
+    """Whether ``root`` already holds the compiled kernel (a load, not a compile)."""
+    return any((root / "optimize").glob("_kernel_impl.run-*.nbi"))
 
 
 def _writable(path: Path) -> bool:

@@ -105,12 +105,13 @@ class FitPlan:
         tolerance: float,
         precise: float,
         maxiter: int = 100,
-    ) -> tuple[np.ndarray, float, float, float] | None:
-        """The μ-independent fits of an asymptotic test
-        (:func:`hfx.optimize.engines.asimov_fits`)."""
+        then: float | None = None,
+    ) -> tuple[np.ndarray, float, float, float, tuple[float, float] | None] | None:
+        """The μ-independent fits of an asymptotic test, and optionally the two at a first
+        μ (:func:`hfx.optimize.engines.asimov_fits`)."""
         return engines.asimov_fits(
             self.engine, model, data, start, idx, bounds, idx_cond, bounds_cond, poi,
-            asimov_poi, tolerance, precise, maxiter,
+            asimov_poi, tolerance, precise, maxiter, then,
         )  # fmt: skip
 
     def twice_nll(self, model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
