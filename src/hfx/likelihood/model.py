@@ -67,7 +67,20 @@ class Model:
         self.config = config
         self.arrays = arrays
         self.backend: Backend = get_backend(backend)
-        self._prepare()
+        self._prepared = False
+
+    def __getattr__(self, name: str) -> Any:
+        # The backend arrays of the array code (_prepare) are made at their first use: fits
+        # on the compiled kernels read flat_terms instead and never need them.
+        if name.startswith("_") and not self.__dict__.get("_prepared", True):
+            self._prepared = True
+            try:
+                self._prepare()
+            except BaseException:
+                self._prepared = False
+                raise
+            return getattr(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @cached_property
     def flat_terms(self) -> FlatTerms:
