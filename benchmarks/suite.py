@@ -509,8 +509,8 @@ def cli_table(args, raw: dict[str, Any], tmp: Path) -> list[str]:
         "the patch applied beforehand (written once, not timed). `hfx fit` computes the "
         "Hessian uncertainties and correlations, `nextstat fit` the covariance, `pyhf fit "
         "--value` only the best fit. `hfx upper-limit` root-finds the observed and expected "
-        "limits (TOMS 748, rtol 1e-6); `nextstat upper-limit --expected` bisects the observed "
-        "one (rtol 1e-4) and root-finds the expected ones; pyhf 0.7.6 has no upper-limit "
+        "limits (Brent's method, rtol 1e-6); `nextstat upper-limit --expected` bisects the "
+        "observed one (rtol 1e-4) and root-finds the expected ones; pyhf 0.7.6 has no upper-limit "
         "command. NextStat's command line runs on one thread by default (`--threads 1`). "
         "Commands (files by name): " + ", ".join(used) + ".",
     ]

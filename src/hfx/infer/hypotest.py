@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -184,9 +185,12 @@ def likely_cause(calc: Any) -> str:
     nbins = model.config.nmaindata if model is not None else 0
     checks = []
     cached = getattr(calc, "_asimov", None)
+    free = getattr(calc, "_free_data", None)
+    if isinstance(calc, AsymptoticCalculator):  # (its fast path keeps no fits: make them)
+        with contextlib.suppress(HfxError):  # (a fit that fails here says nothing more)
+            cached, free = calc.asimov(), calc.free_fit_to_data()
     if cached is not None:
         checks.append(("the Asimov data", np.asarray(cached[0], dtype=float)[:nbins]))
-    free = getattr(calc, "_free_data", None)
     if free is not None and model is not None:
         rates = model.expected_actualdata(free.bestfit)
         checks.append(("the best fit to the data", np.asarray(rates, dtype=float)))

@@ -4,6 +4,7 @@ One row at a time: expected counts and their Jacobian from the flat term tables
 (:mod:`hfx.likelihood.flat_terms`), −log L over the free parameters with gradient and
 Gauss-Newton Hessian from the compiled term definitions of :mod:`hfx.likelihood.terms`, and
 the projected Newton iteration of :mod:`hfx.optimize.newton` written out for a single row.
+Python calls one function, :func:`run` (the ``probe_`` functions exist for the tests).
 Importing this module compiles the kernels (or reads them from numba's on-disk cache) and
 runs them once on a one-bin model, so an import is a complete load.
 """
