@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hfx import simplemodels
+    from hfx.diagnostics import RankingResult, ranking
     from hfx.infer import (
         HypotestResult,
         SignificanceResult,
@@ -60,6 +61,8 @@ _LAZY = (
     ("hypotest", "hfx.infer"),
     ("significance", "hfx.infer"),
     ("upper_limit", "hfx.infer"),
+    ("RankingResult", "hfx.diagnostics"),
+    ("ranking", "hfx.diagnostics"),
     ("get_backend", "hfx.likelihood.backends"),
     ("Model", "hfx.likelihood.model"),
     ("ModelConfig", "hfx.likelihood.model"),
@@ -108,6 +111,7 @@ __all__ = [
     "Patch",
     "PatchError",
     "PatchSet",
+    "RankingResult",
     "SignificanceResult",
     "SpecError",
     "UpperLimitResult",
@@ -120,6 +124,7 @@ __all__ = [
     "get_backend",
     "hypotest",
     "load",
+    "ranking",
     "significance",
     "simplemodels",
     "upper_limit",

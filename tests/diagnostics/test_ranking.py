@@ -1,0 +1,129 @@
+"""Impact ranking: pre-fit widths against closed forms, impacts against scalar L-BFGS-B fits
+with the parameter held, and the published workspaces against cabinetry 0.6."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hfx
+from hfx import simplemodels
+from hfx.diagnostics import prefit_widths, ranking
+from hfx.errors import HfxError, ModelError
+from tests.conftest import ATLAS_WS
+
+CABINETRY = Path(__file__).resolve().parents[1] / "reference" / "cabinetry"
+
+
+def _excess_model():
+    # two bins with an excess, so μ̂ lies inside its bounds and every parameter matters
+    model = simplemodels.uncorrelated_background([12.0, 11.0], [50.0, 52.0], [3.0, 7.0])
+    data = np.array([70.0, 66.0, *model.config.auxdata])
+    return model, data
+
+
+def test_prefit_widths_are_the_constraint_widths():
+    model, _ = _excess_model()
+    widths = prefit_widths(model)
+    # shapesys: Poisson constraints with τ = (b/δ)², width 1/√τ = δ/b; the normfactor: none
+    sl = model.config.par_slice("uncorr_bkguncrt")
+    np.testing.assert_allclose(widths[sl], [3.0 / 50.0, 7.0 / 52.0], rtol=1e-12)
+    assert widths[model.config.poi_index] == 0.0
+
+
+def test_impacts_equal_fits_with_the_parameter_held():
+    model, data = _excess_model()
+    result = ranking(model, data)
+    poi = model.config.poi_index
+    best = hfx.fit(model, data, optimizer="scipy")
+    assert result.bestfit == pytest.approx(best.bestfit[poi], abs=1e-6)
+    assert result.uncertainty == pytest.approx(best.uncertainties[poi], rel=1e-3)
+    widths = prefit_widths(model)
+    names = model.config.par_names
+    for impact in result.impacts:
+        i = names.index(impact.name)
+        assert impact.bestfit == pytest.approx(best.bestfit[i], abs=1e-6)
+        held = {
+            "prefit_up": impact.bestfit + widths[i],
+            "prefit_down": impact.bestfit - widths[i],
+            "postfit_up": impact.bestfit + impact.uncertainty,
+            "postfit_down": impact.bestfit - impact.uncertainty,
+        }
+        for key, value in held.items():
+            init = model.config.suggested_init()
+            init[i] = value
+            fixed = np.zeros(model.config.npars, dtype=bool)
+            fixed[i] = True
+            cond = hfx.fit(model, data, init=init, fixed=fixed, optimizer="scipy")
+            expected = float(cond.bestfit[poi]) - result.bestfit
+            assert getattr(impact, key) == pytest.approx(expected, abs=2e-5), (impact.name, key)
+    # sorted by the larger post-fit impact, and a real effect (not all zeros)
+    sizes = [impact.postfit for impact in result.impacts]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 0.01
+
+
+def test_result_shape_and_arguments():
+    model, data = _excess_model()
+    result = ranking(model, data)
+    d = result.to_dict()
+    assert set(d) == {"poi", "bestfit", "uncertainty", "ranking"} and d["poi"] == "mu"
+    assert set(d["ranking"][0]) == {
+        "name",
+        "bestfit",
+        "uncertainty",
+        "prefit_up",
+        "prefit_down",
+        "postfit_up",
+        "postfit_down",
+    }
+    assert [i["name"] for i in d["ranking"]] == ["uncorr_bkguncrt[1]", "uncorr_bkguncrt[0]"]
+    assert len(result.top(1).impacts) == 1
+    with pytest.raises(HfxError, match="at least 1"):
+        result.top(0)
+    # a fixed parameter gets no impact
+    fixed = np.zeros(model.config.npars, dtype=bool)
+    fixed[model.config.par_names.index("uncorr_bkguncrt[0]")] = True
+    assert [i.name for i in ranking(model, data, fixed=fixed).impacts] == ["uncorr_bkguncrt[1]"]
+
+
+def test_a_model_without_poi_is_refused():
+    ws = hfx.load(ATLAS_WS / "2018-14_Comb_bkgonly.json") if ATLAS_WS.is_dir() else None
+    if ws is None:
+        pytest.skip("../shared/data not present")
+    with pytest.warns(UserWarning, match="has no POI"):
+        model = ws.model()  # background only: the measurement's POI is missing
+    with pytest.raises(ModelError, match="parameter of interest"):
+        ranking(model, np.asarray(ws.data(model)))
+
+
+def test_prefit_impacts_match_cabinetry_on_a_published_workspace():
+    # 2018-14_Comb_bkgonly: μ̂ sits on its lower bound (0). Pre-fit impacts hold the parameters
+    # at θ̂ ± Δθ and need no Hessian; the post-fit ones use σ̂, which at a POI on its bound
+    # differs between hfx's exact Hessian and Minuit's (noted on issue 13), so they are not
+    # compared here.
+    name = "2018-14_Comb_bkgonly"
+    if not ATLAS_WS.is_dir():
+        pytest.skip("../shared/data not present")
+    ref = json.loads((CABINETRY / f"{name}.json").read_text())
+    ws = hfx.load(ATLAS_WS / f"{name}.json")
+    patch = json.loads((ATLAS_WS / f"{name}.signal.json").read_text())
+    settings = {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}
+    model = ws.model(patches=[patch], modifier_settings=settings)
+    data = np.asarray(ws.data(model))
+    best = hfx.fit(model, data)
+    result = ranking(model, data, fit_result=best)
+    mine = {impact.name: impact for impact in result.impacts}
+    rk = ref["ranking"]
+    assert sorted(mine) == sorted(rk["labels"])
+    # Minuit stops at μ = 1e-5 with signal_theory pulled to -0.0024 (the data do not constrain
+    # it at μ = 0) and ucbSRmm 1.6e-3 away; hfx's minimum (μ on its bound, signal_theory at
+    # its constraint's centre) is lower by 3.6e-5 in −2 log L, so the best fits agree to 3e-3
+    assert best.twice_nll < ref["fit"]["twice_nll"] - 1e-5
+    assert mine["signal_theory"].bestfit == pytest.approx(0.0, abs=1e-6)
+    for j, label in enumerate(rk["labels"]):
+        assert mine[label].bestfit == pytest.approx(rk["bestfit"][j], abs=3e-3)
+        for key in ("prefit_up", "prefit_down"):
+            assert getattr(mine[label], key) == pytest.approx(rk[key][j], abs=1e-3, rel=0.02)
