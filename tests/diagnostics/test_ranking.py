@@ -127,3 +127,34 @@ def test_prefit_impacts_match_cabinetry_on_a_published_workspace():
         assert mine[label].bestfit == pytest.approx(rk["bestfit"][j], abs=3e-3)
         for key in ("prefit_up", "prefit_down"):
             assert getattr(mine[label], key) == pytest.approx(rk[key][j], abs=1e-3, rel=0.02)
+
+
+def test_every_impact_matches_cabinetry_on_a_67_parameter_workspace():
+    # 2018-31_BkgOnlyA: every impact of all 66 nuisance parameters, pre- and post-fit, within
+    # 2% or 1e-3 absolute of cabinetry 0.6 (which took 658 s for this ranking; hfx ~2 s),
+    # in the same order
+    name = "2018-31_BkgOnlyA"
+    if not ATLAS_WS.is_dir():
+        pytest.skip("../shared/data not present")
+    ref = json.loads((CABINETRY / f"{name}.json").read_text())
+    ws = hfx.load(ATLAS_WS / f"{name}.json")
+    patch = json.loads((ATLAS_WS / f"{name}.signal.json").read_text())
+    settings = {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}
+    model = ws.model(patches=[patch], modifier_settings=settings)
+    data = np.asarray(ws.data(model))
+    best = hfx.fit(model, data)
+    # Minuit stops 1.7e-4 above hfx's minimum in −2 log L: 15 of the 66 best fits differ by
+    # 1e-3 to 5e-3 (signal_theory, which the data do not constrain at μ̂ = 0, by 3e-3), and
+    # ttbar_FSR's Hessian uncertainty by 2.3%, so those two are compared to 6e-3 and 3%
+    assert best.twice_nll < ref["fit"]["twice_nll"] - 1e-4
+    result = ranking(model, data, fit_result=best)
+    rk = ref["ranking"]
+    assert [impact.name for impact in result.impacts] == rk["labels"]
+    for j, impact in enumerate(result.impacts):
+        assert impact.bestfit == pytest.approx(rk["bestfit"][j], abs=6e-3)
+        assert impact.uncertainty == pytest.approx(rk["uncertainty"][j], rel=0.03)
+        for key in ("prefit_up", "prefit_down", "postfit_up", "postfit_down"):
+            assert getattr(impact, key) == pytest.approx(rk[key][j], abs=1e-3, rel=0.02), (
+                impact.name,
+                key,
+            )
