@@ -104,14 +104,20 @@ def make_positive_definite(hess: np.ndarray) -> tuple[np.ndarray, bool]:
     return h, True
 
 
-def covariance(hess: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Inverse of the (positive-definite-corrected) Hessian and whether it was corrected."""
-    hess, corrected = make_positive_definite(hess)
+def _inverse(hess: np.ndarray) -> np.ndarray:
+    """The symmetrised inverse (pseudo-inverse where singular) of a positive-definite Hessian."""
     try:
         cov = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
         cov = np.linalg.pinv(hess)
-    return 0.5 * (cov + cov.T), corrected
+    out: np.ndarray = 0.5 * (cov + cov.T)
+    return out
+
+
+def covariance(hess: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Inverse of the (positive-definite-corrected) Hessian and whether it was corrected."""
+    hess, corrected = make_positive_definite(hess)
+    return _inverse(hess), corrected
 
 
 def covariance_on_bounds(hess: np.ndarray, on_bound: np.ndarray) -> tuple[np.ndarray, bool, bool]:
@@ -124,19 +130,17 @@ def covariance_on_bounds(hess: np.ndarray, on_bound: np.ndarray) -> tuple[np.nda
     whose Minuit and finite-difference uncertainties are 1.0).
 
     Returns (covariance, corrected at all, handled through the bound parameters)."""
-    _, corrected = make_positive_definite(hess)
-    if not corrected or not on_bound.any():
-        cov, corrected = covariance(hess)
-        return cov, corrected, False
+    shifted, corrected = make_positive_definite(hess)
     inner = ~on_bound
     diag = np.diag(hess)
-    block = hess[np.ix_(inner, inner)]
-    if np.any(diag[on_bound] <= 0) or (inner.any() and make_positive_definite(block)[1]):
-        cov, corrected = covariance(hess)
-        return cov, corrected, False
+    block, block_shifted = hess[np.ix_(inner, inner)], False
+    if inner.any() and corrected and on_bound.any():
+        block, block_shifted = make_positive_definite(block)
+    if not corrected or not on_bound.any() or np.any(diag[on_bound] <= 0) or block_shifted:
+        return _inverse(shifted), corrected, False
     cov = np.zeros_like(hess)
     if inner.any():
-        cov[np.ix_(inner, inner)] = covariance(block)[0]
+        cov[np.ix_(inner, inner)] = _inverse(block)
     bound = np.flatnonzero(on_bound)
     cov[bound, bound] = 1.0 / diag[bound]
     return cov, True, True

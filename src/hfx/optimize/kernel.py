@@ -135,7 +135,7 @@ def newton_rows(
     """Same contract as :func:`hfx.optimize.newton.numpy_newton_rows`, compiled
     (for 0 < free parameters ≤ :data:`MAX_FREE`)."""
     idx = np.flatnonzero(free).astype(np.int64)
-    bestfit, converged, _, niter = fit_values(
+    x, converged, _, niter = _fit_rows(
         model,
         _rows(data),
         _rows(full),
@@ -145,7 +145,31 @@ def newton_rows(
         tolerance,
         maxiter,
     )
-    return bestfit[:, idx], converged, niter
+    return x, converged, niter
+
+
+def _fit_rows(
+    model: Any,
+    data: np.ndarray,
+    full: np.ndarray,
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The kernel's FIT_ROWS task: the free components [N, nfree] at the end points, which
+    rows converged, −2 log L there and the most iterations a row took."""
+    nrows = full.shape[0]
+    x = np.empty((nrows, idx.size))
+    converged = np.zeros(nrows, dtype=np.bool_)
+    nll = np.empty(nrows)
+    impl = compiled()
+    niter = impl.run(
+        impl.FIT_ROWS, tuple(model.flat_terms), data, full, idx, lo, hi, _NO_INTS, _NO_FLOATS,
+        _NO_FLOATS, 0, 0.0, float(tolerance), 0.0, int(maxiter), x, converged, nll, _NO_FLOATS,
+    )  # fmt: skip
+    return x, converged, nll, int(niter)
 
 
 def fit_values(
@@ -165,18 +189,10 @@ def fit_values(
 
     The lean entry for callers that run many small fits and have their arrays ready; the
     iterations are those of :func:`newton_rows`, row for row."""
-    nrows = full.shape[0]
-    x = np.empty((nrows, idx.size))
-    converged = np.zeros(nrows, dtype=np.bool_)
-    nll = np.empty(nrows)
-    impl = compiled()
-    niter = impl.run(
-        impl.FIT_ROWS, tuple(model.flat_terms), data, full, idx, lo, hi, _NO_INTS, _NO_FLOATS,
-        _NO_FLOATS, 0, 0.0, float(tolerance), 0.0, int(maxiter), x, converged, nll, _NO_FLOATS,
-    )  # fmt: skip
+    x, converged, nll, niter = _fit_rows(model, data, full, idx, lo, hi, tolerance, maxiter)
     out = full.copy()
     out[:, idx] = x
-    return out, converged, nll, int(niter)
+    return out, converged, nll, niter
 
 
 def asimov_fits(

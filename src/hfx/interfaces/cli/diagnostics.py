@@ -5,22 +5,20 @@ from __future__ import annotations
 import click
 
 from hfx.interfaces.cli._common import input_path, naming, output_file_option
-from hfx.interfaces.cli.inference import _emit, _model_and_data
+from hfx.interfaces.cli.inference import (
+    _emit,
+    _model_and_data,
+    measurement_option,
+    patch_option,
+)
 
 __all__ = ["COMMANDS", "ranking"]
 
 
 @click.command()
 @input_path("workspace")
-@click.option(
-    "-p",
-    "--patch",
-    "patches",
-    multiple=True,
-    metavar="PATCH",
-    help="JSON Patch file to apply to the workspace first (repeatable, in order).",
-)
-@click.option("--measurement", default=None, help="Measurement to use (default: the first).")
+@patch_option
+@measurement_option
 @click.option(
     "--engine",
     type=click.Choice(["auto", "numpy", "numba"]),

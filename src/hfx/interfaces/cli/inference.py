@@ -36,20 +36,25 @@ _CALCTYPES = MappingProxyType({"asymptotics": "asymptotic", "toybased": "toys"})
 # --- options shared by every command ---------------------------------------------------------
 
 
+# the workspace, its patches and the measurement: every command that builds a model
+patch_option = click.option(
+    "-p",
+    "--patch",
+    "patches",
+    multiple=True,
+    metavar="PATCH",
+    help="JSON Patch file to apply to the workspace first (repeatable, in order).",
+)
+measurement_option = click.option(
+    "--measurement", default=None, help="Measurement to use (default: the first)."
+)
+
+
 def _model_options(func: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         input_path("workspace"),
-        click.option(
-            "-p",
-            "--patch",
-            "patches",
-            multiple=True,
-            metavar="PATCH",
-            help="JSON Patch file to apply to the workspace first (repeatable, in order).",
-        ),
-        click.option(
-            "--measurement", default=None, help="Measurement to use (default: the first)."
-        ),
+        patch_option,
+        measurement_option,
         click.option(
             "--backend",
             type=click.Choice(sorted(_BACKENDS)),
