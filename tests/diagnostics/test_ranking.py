@@ -3,9 +3,6 @@ with the parameter held, and the published workspaces against cabinetry 0.6."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -14,8 +11,7 @@ from hfx import simplemodels
 from hfx.diagnostics import prefit_widths, ranking
 from hfx.errors import HfxError, ModelError
 from tests.conftest import ATLAS_WS
-
-CABINETRY = Path(__file__).resolve().parents[1] / "reference" / "cabinetry"
+from tests.diagnostics.cabinetry_refs import published as _published
 
 
 def _excess_model():
@@ -97,18 +93,6 @@ def test_a_model_without_poi_is_refused():
         model = ws.model()  # background only: the measurement's POI is missing
     with pytest.raises(ModelError, match="parameter of interest"):
         ranking(model, np.asarray(ws.data(model)))
-
-
-def _published(name: str):
-    """(model as cabinetry builds it, data, cabinetry's reference) for a shared workspace."""
-    if not ATLAS_WS.is_dir():
-        pytest.skip("../shared/data not present")
-    ref = json.loads((CABINETRY / f"{name}.json").read_text())
-    ws = hfx.load(ATLAS_WS / f"{name}.json")
-    patch = json.loads((ATLAS_WS / f"{name}.signal.json").read_text())
-    settings = {"normsys": {"interpcode": "code4"}, "histosys": {"interpcode": "code4p"}}
-    model = ws.model(patches=[patch], modifier_settings=settings)
-    return model, np.asarray(ws.data(model)), ref
 
 
 def test_prefit_impacts_match_cabinetry_on_a_published_workspace():

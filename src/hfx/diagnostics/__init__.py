@@ -2,10 +2,21 @@
 
 :func:`ranking` — the POI's shift when each nuisance parameter is held at its pre- and
 post-fit ±1σ values (cabinetry's impact definitions).
+:func:`yields` — pre- and post-fit yields per channel, sample and bin with uncertainties.
 """
 
 from __future__ import annotations
 
 from hfx.diagnostics.ranking import Impact, RankingResult, prefit_widths, ranking
+from hfx.diagnostics.yields import ChannelYields, YieldsResult, prefit_parameters, yields
 
-__all__ = ["Impact", "RankingResult", "prefit_widths", "ranking"]
+__all__ = [
+    "ChannelYields",
+    "Impact",
+    "RankingResult",
+    "YieldsResult",
+    "prefit_parameters",
+    "prefit_widths",
+    "ranking",
+    "yields",
+]

@@ -401,6 +401,26 @@ class Model:
             jac[..., dense["par"]] += d_hs
             return rates, jac
 
+    def expected_by_sample_and_jacobian(self, pars: Any) -> tuple[Any, Any]:
+        """Expected counts per sample [..., nsamples, nbins] and their exact Jacobian
+        [..., nsamples, nbins, npars] (the per-sample split of :meth:`expected_and_jacobian`)."""
+        B = self.backend
+        nsamples, npars = len(self.config.samples), self.config.npars
+        seg = self.__dict__.get("_seg_jac_sample")
+        if seg is None:
+            t, a = self.arrays.terms, self.arrays
+            groups = [t.linear, t.normsys, t.histosys]
+            entries = np.concatenate([g.entry for g in groups])
+            params = np.concatenate([g.par for g in groups])
+            cell = a.entry_sample[entries] * self._nb + a.entry_bin[entries]
+            seg = SegmentIndex(cell * npars + params, nsamples * self._nb * npars)
+            self.__dict__["_seg_jac_sample"] = seg
+        with self._errstate():
+            pars = self._pars(pars)
+            _, d = self._term_derivatives(pars)
+            jac = B.segment_sum(d, seg).reshape((*d.shape[:-1], nsamples, self._nb, npars))
+        return self.expected_by_sample(pars), jac
+
     def _term_derivatives(self, pars: Any) -> tuple[Any, Any]:
         """Expected counts [..., nbins] and every term's ∂ν_entry/∂θ [..., T] (multiplicative
         terms, then histosys), the pieces the Jacobian sums by (bin, parameter)."""
