@@ -161,7 +161,9 @@ def test_prefit_parameters_are_the_nominal_values():
     }
 
 
-def _compare(result, ref, *, rel: float = 2e-2, yields_rel: float = 1e-6) -> None:
+def _compare(
+    result, ref, *, rel: float = 2e-2, yields_rel: float = 1e-6, yields_abs: float = 0.0
+) -> None:
     """Every yield and stdev of ``result`` against cabinetry's nested lists."""
     assert [c.name for c in result.channels] == ref["channels"]
     for c, channel in enumerate(result.channels):
@@ -170,7 +172,9 @@ def _compare(result, ref, *, rel: float = 2e-2, yields_rel: float = 1e-6) -> Non
         assert channel.total_sum_stdev == pytest.approx(ref["stdev_channels"][c][-1], rel=rel)
         for k, sample in enumerate(channel.samples):
             j = ref["samples"].index(sample)
-            np.testing.assert_allclose(channel.yields[k], ref["yields"][c][j], rtol=yields_rel)
+            np.testing.assert_allclose(
+                channel.yields[k], ref["yields"][c][j], rtol=yields_rel, atol=yields_abs
+            )
             np.testing.assert_allclose(
                 channel.stdev[k], ref["stdev_bins"][c][j], rtol=rel, atol=1e-9
             )
@@ -226,7 +230,9 @@ def test_postfit_yields_with_hfx_fit_match_cabinetry(name):
         pytest.skip(f"{name}: cabinetry's μ̂ sits on its bound")
     best = hfx.fit(model, data)
     # Minuit stops at EDM < 2e-3 (cabinetry's default tolerance): its minimum can lie above
-XX
+    # hfx's by ~1e-4 in -2 log L (8e-5 on BkgOnlyC, where its μ̂ is 2.3e-3 higher and so the
+    # signal yields 0.23%), so yields are compared to 5e-3 (or 1e-4 events) and their
+    # uncertainties to 2%
     assert best.twice_nll <= ref["fit"]["twice_nll"] + 1e-6
     result = yields(model, data, postfit=True, fit_result=best)
-    _compare(result, ref["yields_postfit"], yields_rel=5e-3)
+    _compare(result, ref["yields_postfit"], yields_rel=5e-3, yields_abs=1e-4)
