@@ -29,7 +29,15 @@ if TYPE_CHECKING:
     from typing import Any
 
     from hfx import simplemodels
-    from hfx.diagnostics import RankingResult, ranking
+    from hfx.diagnostics import (
+        PullsResult,
+        RankingResult,
+        YieldsResult,
+        correlations,
+        pulls,
+        ranking,
+        yields,
+    )
     from hfx.infer import (
         HypotestResult,
         SignificanceResult,
@@ -61,8 +69,13 @@ _LAZY = (
     ("hypotest", "hfx.infer"),
     ("significance", "hfx.infer"),
     ("upper_limit", "hfx.infer"),
+    ("PullsResult", "hfx.diagnostics"),
     ("RankingResult", "hfx.diagnostics"),
+    ("YieldsResult", "hfx.diagnostics"),
+    ("correlations", "hfx.diagnostics"),
+    ("pulls", "hfx.diagnostics"),
     ("ranking", "hfx.diagnostics"),
+    ("yields", "hfx.diagnostics"),
     ("get_backend", "hfx.likelihood.backends"),
     ("Model", "hfx.likelihood.model"),
     ("ModelConfig", "hfx.likelihood.model"),
@@ -111,21 +124,26 @@ __all__ = [
     "Patch",
     "PatchError",
     "PatchSet",
+    "PullsResult",
     "RankingResult",
     "SignificanceResult",
     "SpecError",
     "UpperLimitResult",
     "Workspace",
+    "YieldsResult",
     "__version__",
     "apply_patch",
     "compile_model",
+    "correlations",
     "fit",
     "fixed_poi_fit",
     "get_backend",
     "hypotest",
     "load",
+    "pulls",
     "ranking",
     "significance",
     "simplemodels",
     "upper_limit",
+    "yields",
 ]

@@ -2,21 +2,29 @@
 
 :func:`ranking` — the POI's shift when each nuisance parameter is held at its pre- and
 post-fit ±1σ values (cabinetry's impact definitions).
+:func:`pulls`, :func:`correlations` — pulls of the constrained parameters, the (pruned)
+correlation matrix.
 :func:`yields` — pre- and post-fit yields per channel, sample and bin with uncertainties.
 """
 
 from __future__ import annotations
 
+from hfx.diagnostics.pulls import Correlations, Pull, PullsResult, correlations, pulls
 from hfx.diagnostics.ranking import Impact, RankingResult, prefit_widths, ranking
 from hfx.diagnostics.yields import ChannelYields, YieldsResult, prefit_parameters, yields
 
 __all__ = [
     "ChannelYields",
+    "Correlations",
     "Impact",
+    "Pull",
+    "PullsResult",
     "RankingResult",
     "YieldsResult",
+    "correlations",
     "prefit_parameters",
     "prefit_widths",
+    "pulls",
     "ranking",
     "yields",
 ]
