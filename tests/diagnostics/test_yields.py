@@ -13,8 +13,9 @@ from hfx.errors import HfxError
 from tests.diagnostics.cabinetry_refs import NAMES, published
 
 
-def _two_channel_model():
-    spec = {
+def two_channel_spec() -> dict:
+    """SR (signal + bkg with normsys, histosys, staterror) and CR (bkg with normsys, lumi)."""
+    return {
         "channels": [
             {
                 "name": "SR",
@@ -65,7 +66,10 @@ def _two_channel_model():
         ],
         "version": "1.0.0",
     }
-    ws = hfx.Workspace(spec)
+
+
+def _two_channel_model():
+    ws = hfx.Workspace(two_channel_spec())
     model = ws.model()
     return model, np.asarray(ws.data(model))
 

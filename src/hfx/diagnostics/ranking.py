@@ -13,11 +13,13 @@ impact, largest first.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from hfx._names import did_you_mean
 from hfx.compile.parameters import CONSTRAINT_NORMAL, CONSTRAINT_POISSON
 from hfx.errors import HfxError
 from hfx.infer._common import as_numpy, poi_index, resolve_options
@@ -90,6 +92,26 @@ def prefit_widths(model: Any) -> np.ndarray:
     return widths
 
 
+def _chosen(
+    model: Any, parameters: Sequence[str] | None, fixed: np.ndarray, poi: int
+) -> set[int] | None:
+    """Indices of the asked-for components; each must exist, be free and not be the POI."""
+    if parameters is None:
+        return None
+    names = list(model.config.par_names)
+    out = set()
+    for name in parameters:
+        if name not in names:
+            raise HfxError(f"no parameter {name!r} to rank: {did_you_mean(name, names)}")
+        i = names.index(name)
+        if fixed[i]:
+            raise HfxError(f"parameter {name!r} is fixed: a fixed parameter has no impact")
+        if i == poi:
+            raise HfxError(f"{name!r} is the POI: impacts are shifts of the POI itself")
+        out.add(i)
+    return out
+
+
 def ranking(
     model: Any,
     data: Any,
@@ -99,8 +121,10 @@ def ranking(
     fixed: Any = None,
     engine: str = "auto",
     fit_result: FitResult | None = None,
+    parameters: Sequence[str] | None = None,
 ) -> RankingResult:
-    """Impacts of every free parameter except the POI (see the module's notes).
+    """Impacts of every free parameter except the POI (see the module's notes), or of the
+    components labelled in ``parameters`` only.
 
     ``fit_result``: the unconditional fit with uncertainties, if already made (else made
     here).  ``fixed`` parameters get no impact.
@@ -108,6 +132,7 @@ def ranking(
     data = as_numpy(data)
     opts = resolve_options(model, init, bounds, fixed, None, engine)
     poi = poi_index(model, opts)
+    chosen = _chosen(model, parameters, opts.fixed, poi)
     if fit_result is None:
         fit_result = fit(
             model,
@@ -125,7 +150,7 @@ def ranking(
     names = model.config.par_names
     impacts = []
     for i in np.flatnonzero(~opts.fixed):
-        if i == poi:
+        if i == poi or (chosen is not None and i not in chosen):
             continue
         prefit = widths[i] > 0.0
         values = [best[i] + sigma[i], best[i] - sigma[i]]

@@ -106,7 +106,7 @@ def prefit_parameters(model: Any) -> np.ndarray:
     """Nominal parameter values [npars]: a free parameter's initial value, 0 for normsys and
     histosys, 1 for the other constrained parameters (staterror, shapesys, lumi)."""
     cfg = model.config
-    values = np.asarray(cfg.suggested_init(), dtype=float).copy()
+    values: np.ndarray = np.array(cfg.suggested_init(), dtype=float)
     for name in cfg.parameters:
         spec = cfg.param_set(name)
         if spec.constraint == CONSTRAINT_NONE:

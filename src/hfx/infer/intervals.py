@@ -40,6 +40,23 @@ class ProfileScan:
     bestfit: np.ndarray
     minimum: float
 
+    def crossings(self, level: float = 1.0) -> tuple[float | None, float | None]:
+        """Where the scanned Δ(2NLL) crosses ``level`` left and right of its lowest point,
+        interpolated linearly between grid points; None on a side the scan does not reach
+        ``level`` (1: the 68.3% interval, 3.84: 95%)."""
+        x = np.asarray(self.values, dtype=float)
+        y = np.asarray(self.delta_twice_nll, dtype=float)
+        order = np.argsort(x)
+        x, y = x[order], y[order]
+        k = int(np.argmin(y))
+
+        def cross(i: int, j: int) -> float:
+            return float(x[i] + (level - y[i]) * (x[j] - x[i]) / (y[j] - y[i]))
+
+        left = next((cross(i + 1, i) for i in range(k - 1, -1, -1) if y[i] >= level), None)
+        right = next((cross(i - 1, i) for i in range(k + 1, x.size) if y[i] >= level), None)
+        return left, right
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python (JSON-serialisable) view."""
         return {

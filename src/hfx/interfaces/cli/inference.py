@@ -26,6 +26,7 @@ from hfx.interfaces.cli._common import (
     output_file_option,
     sort_keys,
 )
+from hfx.interfaces.cli.tables import as_table, table_option
 
 _BACKENDS = MappingProxyType(
     {"numpy": "numpy", "np": "numpy", "jax": "jax", "torch": "torch", "pytorch": "torch"}
@@ -268,6 +269,37 @@ def _by_parameter(model: Any, values: Any) -> dict[str, list[float]]:
     metavar="VALUE",
     help="Fit with the POI held at VALUE (a conditional fit).",
 )
+@click.option(
+    "--minos",
+    "minos",
+    multiple=True,
+    metavar="PARAMETER",
+    help="Also the profile-likelihood (MINOS-like) 68% interval of PARAMETER (repeatable; "
+    "a label such as 'mu' or 'gamma[1]').",
+)
+@click.option(
+    "--plot",
+    "plot_pulls",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Draw the pulls of the constrained parameters to FILE (.png/.pdf; extra 'plot').",
+)
+@click.option(
+    "--plot-correlations",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Draw the correlation matrix to FILE (extra 'plot').",
+)
+@click.option(
+    "--correlation-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Keep in the drawn matrix only parameters with some |ρ| at or above this.",
+)
+@table_option
 def fit(
     workspace: str,
     patches: tuple[str, ...],
@@ -278,36 +310,93 @@ def fit(
     output_file: str | None,
     value: bool,
     fixed_poi: float | None,
+    minos: tuple[str, ...],
+    plot_pulls: str | None,
+    plot_correlations: str | None,
+    correlation_threshold: float,
+    as_json: bool | None,
 ) -> None:
     """Maximum-likelihood fit: best-fit values, uncertainties and correlations by parameter.
 
     Prints "mle_parameters" and "twice_nll" as `pyhf fit --value` does, plus
-    "uncertainties" (Hessian-based; 0 for fixed parameters) and "correlations"
-    ({"parameters": component labels, "matrix": [[...]]}).
+    "uncertainties" (Hessian-based; 0 for fixed parameters), "correlations"
+    ({"parameters": component labels, "matrix": [[...]]}), "pulls" ((θ̂ − θ₀)/Δθ of each
+    constrained parameter) and, with --minos, "minos" ({label: [low, high]}).  On a
+    terminal it prints a table instead (--json for JSON).
     """
+    from hfx.diagnostics import correlations, pulls
     from hfx.optimize import fit as run_fit
     from hfx.optimize import fixed_poi_fit
 
     del value
     model, data, source = _model_and_data(workspace, patches, measurement, backend)
+    chosen = _engine(model, engine, 1 + 20 * len(minos))
     with naming(source):
         if fixed_poi is None:
-            result = run_fit(model, data, optimizer=optimizer, engine=_engine(model, engine, 1))
+            result = run_fit(model, data, optimizer=optimizer, engine=chosen)
         else:
             _check_fixed_poi(model, fixed_poi)
-            result = fixed_poi_fit(
-                fixed_poi, model, data, optimizer=optimizer, engine=_engine(model, engine, 1)
+            result = fixed_poi_fit(fixed_poi, model, data, optimizer=optimizer, engine=chosen)
+        pull_list = pulls(model, result)
+        intervals = {name: _minos(model, data, name, optimizer, chosen) for name in minos}
+        if plot_pulls is not None:
+            from hfx.interfaces.plots import pulls_plot
+
+            pulls_plot(pull_list, plot_pulls)
+        if plot_correlations is not None:
+            from hfx.interfaces.plots import correlation_plot
+
+            correlation_plot(
+                correlations(result, threshold=correlation_threshold), plot_correlations
             )
-    out = {
+    if as_table(as_json, output_file):
+        from hfx.interfaces.cli.tables import correlation_summary, fit_table, print_tables
+
+        poi = model.config.poi_name if model.config.poi_index is not None else None
+        free = correlations(result)
+        print_tables(
+            [
+                fit_table(
+                    result.par_names,
+                    result.bestfit,
+                    result.uncertainties,
+                    {p.name: p.pull for p in pull_list},
+                    result.fixed,
+                    result.twice_nll,
+                    poi=poi,
+                    minos=intervals,
+                ),
+                correlation_summary(free.labels, free.matrix),
+            ]
+        )
+        return
+    out: dict[str, Any] = {
         "mle_parameters": _by_parameter(model, result.bestfit),
         "uncertainties": _by_parameter(model, result.uncertainties),
         "correlations": {
             "parameters": list(result.par_names),
             "matrix": [[float(v) for v in row] for row in result.correlation],
         },
+        "pulls": {p.name: p.pull for p in pull_list},
         "twice_nll": float(result.twice_nll),
     }
+    if intervals:
+        out["minos"] = {name: list(lo_hi) for name, lo_hi in intervals.items()}
     _emit(out, output_file)
+
+
+def _minos(model: Any, data: Any, name: str, optimizer: str, engine: str) -> tuple[float, float]:
+    """The profile-likelihood 68% interval of the component labelled ``name``."""
+    from hfx.errors import HfxError
+    from hfx.infer import interval
+
+    if name not in model.config.par_names:
+        known = ", ".join(model.config.par_names)
+        raise HfxError(f"--minos: no parameter {name!r}; the model has {known}")
+    index = model.config.par_names.index(name)
+    if model.config.suggested_fixed()[index]:
+        raise HfxError(f"--minos: parameter {name!r} is fixed in the measurement")
+    return interval(model, data, name, optimizer=optimizer, engine=engine)
 
 
 def _check_fixed_poi(model: Any, value: float) -> None:
@@ -357,6 +446,13 @@ def _check_fixed_poi(model: Any, value: float) -> None:
     show_default=True,
     help="Test statistic.",
 )
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Draw the Brazil band (CLs against the POI; needs --scan) to FILE (extra 'plot').",
+)
 @functools.partial(_toy_options, progress=False)
 def upper_limit(
     workspace: str,
@@ -370,6 +466,7 @@ def upper_limit(
     level: float,
     rtol: float,
     test_stat: str,
+    plot: str | None,
     calctype: str,
     ntoys: int,
     seed: int | None,
@@ -383,6 +480,8 @@ def upper_limit(
 
     from hfx.infer import upper_limit as run_upper_limit
 
+    if plot is not None and scan is None:
+        raise click.UsageError("--plot draws the CLs curves of a scan: give --scan START STOP N")
     model, data, source = _model_and_data(workspace, patches, measurement, backend)
     grid = None if scan is None else np.linspace(scan[0], scan[1], scan[2])
     with naming(source):
@@ -400,6 +499,11 @@ def upper_limit(
             # (about 20 hypotheses for the root finding, or one per grid point)
             engine=_engine(model, engine, 20 if grid is None else len(grid)),
         )
+        if plot is not None:
+            from hfx.interfaces.plots import brazil_plot
+
+            poi = model.config.poi_name if model.config.poi_index is not None else "μ"
+            brazil_plot(result, plot, poi_label=poi)
     out = {k: v for k, v in result.to_dict().items() if v is not None}
     _emit(out, output_file)
 
