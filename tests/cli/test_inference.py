@@ -208,7 +208,7 @@ def test_cls_on_jax(runner, example):
 
 def test_fit_doc_example_matches_pyhf(runner, example):
     out = ok_json(run(runner, "fit", example, "--value"))
-    assert set(out) == {"mle_parameters", "uncertainties", "correlations", "twice_nll"}
+    assert set(out) == {"mle_parameters", "uncertainties", "correlations", "pulls", "twice_nll"}
     pars = out["mle_parameters"]
     assert set(pars) == {"mu", "uncorr_bkguncrt"}
     # the minimum sits at the bound mu = 0; pyhf's SLSQP stopped 1.7e-4 inside it
