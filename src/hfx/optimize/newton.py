@@ -34,10 +34,11 @@ def newton_directions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Projected Newton directions [n, nfree] with Hessian h (+ corr) per row, and the held set.
 
-    Held: on a bound with the gradient pointing out, or pushed through a bound by the
-    first solve (those rows are then solved again without them).
+    Held: on a bound with the gradient pointing out, pinned (``lo == hi``), or pushed
+    through a bound by the first solve (those rows are then solved again without them).
+    ``lo``/``hi`` are [nfree] or per row [n, nfree].
     """
-    held = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
+    held = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)) | (lo == hi)
     step = _solve(h + corr if corr is not None else h.copy(), g, held)
     out = (((x + step < lo) & (g > 0)) | ((x + step > hi) & (g < 0))) & ~held
     again = np.flatnonzero(out.any(axis=1))
@@ -109,6 +110,9 @@ def _iterate(
     Gauss-Newton plus a per-row secant correction for the curvature it leaves out
     (Dennis-Gay-Welsch: the correction maps a step s to (J₊ − J)ᵀ r₊, updated with PSB).
     """
+    # bounds per row ([N, nfree]: e.g. one component pinned per row with lo == hi) or shared
+    lo_rows, hi_rows = np.broadcast_to(lo, x.shape), np.broadcast_to(hi, x.shape)
+    per_row = lo.ndim == 2 or hi.ndim == 2
     act = np.arange(x.shape[0])
     xa = x.copy()
     fa, ga, ha = prob.evaluate(act, xa)
@@ -123,6 +127,8 @@ def _iterate(
     niter = 0
     while act.size and niter < maxiter:
         niter += 1
+        if per_row:
+            lo, hi = lo_rows[act], hi_rows[act]
         corr = ca
         if prob.curvature is not None and near.any():
             corr = ca.copy()
@@ -133,7 +139,12 @@ def _iterate(
         if uphill.any():  # the correction made the model indefinite: plain Gauss-Newton
             ca[uphill] = 0.0
             step[uphill], held[uphill] = newton_directions(
-                xa[uphill], ga[uphill], ha[uphill], None, lo, hi
+                xa[uphill],
+                ga[uphill],
+                ha[uphill],
+                None,
+                lo[uphill] if per_row else lo,
+                hi[uphill] if per_row else hi,
             )
         target = np.where(ga > 0, lo, hi)
         move = np.where(held, target - xa, step)
@@ -146,7 +157,8 @@ def _iterate(
         for _ in range(30):
             if not pending.size:
                 break
-            trial = np.clip(xa[pending] + t * move[pending], lo, hi)
+            lo_p, hi_p = (lo[pending], hi[pending]) if per_row else (lo, hi)
+            trial = np.clip(xa[pending] + t * move[pending], lo_p, hi_p)
             f_new, g_new, h_new = prob.evaluate(act[pending], trial)
             descent = np.einsum("ni,ni->n", ga[pending], trial - xa[pending])
             f_old = fa[pending]
@@ -203,8 +215,9 @@ def numpy_newton_rows(
     """Projected Newton from ``full`` [N, npars] on ``data`` [N, ndata], rows in chunks so
     that Jacobians and Hessians stay within a fixed memory budget.
 
-    Returns the free components [N, nfree], which rows converged, and the most iterations
-    a chunk took.  Models too large for dense steps (``dense_ok``) are left unconverged.
+    ``lo``/``hi``: bounds of the free components, [nfree] or per row [N, nfree].  Returns the
+    free components [N, nfree], which rows converged, and the most iterations a chunk took.
+    Models too large for dense steps (``dense_ok``) are left unconverged.
     """
     nrows = full.shape[0]
     x = full[:, free].copy()
@@ -219,6 +232,8 @@ def numpy_newton_rows(
                 part = slice(lo_row, lo_row + step)
                 prob = GaussNewton(model, data[part], full[part], free)
                 xs, done = x[part].copy(), converged[part].copy()
-                niter = max(niter, _iterate(prob, xs, done, lo, hi, tolerance, maxiter))
+                lo_part = lo[part] if lo.ndim == 2 else lo
+                hi_part = hi[part] if hi.ndim == 2 else hi
+                niter = max(niter, _iterate(prob, xs, done, lo_part, hi_part, tolerance, maxiter))
                 x[part], converged[part] = xs, done
     return x, converged, niter
