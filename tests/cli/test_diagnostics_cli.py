@@ -158,3 +158,41 @@ def test_modifiers_and_templates(tmp_path):
 def test_upper_limit_plot_needs_a_scan(ws_file):
     result = _run("upper-limit", ws_file, "--plot", "brazil.png")
     assert result.exit_code == 2 and "--scan" in result.stderr
+
+
+def test_every_plot_option_writes_a_png(ws_file, tmp_path):
+    pytest.importorskip("matplotlib")
+    two = write_json(tmp_path / "two.json", two_channel_spec())
+    runs = [
+        (
+            [
+                "fit",
+                ws_file,
+                "--plot",
+                tmp_path / "p.png",
+                "--plot-correlations",
+                tmp_path / "c.png",
+            ],
+            ["p.png", "c.png"],
+        ),
+        (["ranking", ws_file, "--plot", tmp_path / "r.png"], ["r.png"]),
+        (
+            ["yields", two, "--postfit", "--plot", tmp_path / "y"],
+            ["y/CR_postfit.png", "y/SR_postfit.png"],
+        ),
+        (["scan", ws_file, "--plot", tmp_path / "s.png"], ["s.png"]),
+        (["upper-limit", ws_file, "--scan", 0, 5, 6, "--plot", tmp_path / "b.png"], ["b.png"]),
+        (["modifiers", two, "--plot", tmp_path / "m.png"], ["m.png"]),
+        (
+            ["templates", two, "--channel", "CR", "--plot", tmp_path / "t"],
+            ["t/CR_bkg_norm.png", "t/CR_bkg_lumi.png"],
+        ),
+    ]
+    for args, files in runs:
+        result = _run(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        json.loads(result.stdout)  # the JSON result is printed as well
+        for name in files:
+            assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG", name
+    # a plot into a folder that does not exist: one line, exit 2, nothing written
+    assert_one_line_error(_run("fit", ws_file, "--plot", tmp_path / "nope" / "p.png"))

@@ -147,25 +147,24 @@ def _held_fits(
             BATCH_TOLERANCE,
             _BATCH_MAXITER,
         )
-        for r in np.flatnonzero(converged):
-            best = full[r].copy()
-            best[free] = x[r]
-            out[r] = best
+        for row in np.flatnonzero(converged):
+            best = full[row].copy()
+            best[free] = x[row]
+            out[row] = best
         # the rows Newton did not finish: L-BFGS-B from the same start, as fit_batch does
-        for r in np.flatnonzero(~converged):
-            i = rows[r][0]
+        for row in np.flatnonzero(~converged):
             mask = opts.fixed.copy()
-            mask[i] = True
+            mask[rows[row][0]] = True
             found = fit(
                 model,
                 data,
-                init=full[r],
+                init=full[row],
                 bounds=opts.bounds,
                 fixed=mask,
                 optimizer="scipy",
                 uncertainties=False,
             )
-            out[r] = np.asarray(found.bestfit, dtype=float)
+            out[row] = np.asarray(found.bestfit, dtype=float)
     by_component: dict[int, list[int]] = {}
     for r, (i, _) in enumerate(rows):
         if out[r] is None:
@@ -222,22 +221,22 @@ def ranking(
     # every conditional fit: (component, held value), four per parameter (two without a
     # pre-fit width)
     rows: list[tuple[int, float]] = []
-    ranked = []
-    for i in np.flatnonzero(~opts.fixed):
+    # each ranked component's rows: (θ̂ + Δθ, θ̂ − Δθ,) θ̂ + σ̂, θ̂ − σ̂
+    ranked: dict[int, list[int]] = {}
+    for k in np.flatnonzero(~opts.fixed):
+        i = int(k)
         if i == poi or (chosen is not None and i not in chosen):
             continue
-        ranked.append(int(i))
+        held_at = [best[i] + sigma[i], best[i] - sigma[i]]
         if widths[i] > 0.0:
-            rows += [(int(i), best[i] + widths[i]), (int(i), best[i] - widths[i])]
-        rows += [(int(i), best[i] + sigma[i]), (int(i), best[i] - sigma[i])]
+            held_at = [best[i] + widths[i], best[i] - widths[i], *held_at]
+        ranked[i] = list(range(len(rows), len(rows) + len(held_at)))
+        rows += [(i, float(v)) for v in held_at]
     held = _held_fits(model, data, opts, rows, np.asarray(best, dtype=float))
-    shift = {row: float(x[poi]) - mu_hat for row, x in zip(rows, held, strict=True)}
+    shift = [float(x[poi]) - mu_hat for x in held]
     impacts = []
-    for i in ranked:
-        if widths[i] > 0.0:
-            pre = [shift[(i, best[i] + widths[i])], shift[(i, best[i] - widths[i])]]
-        else:
-            pre = [0.0, 0.0]
+    for i, at in ranked.items():
+        pre = [shift[at[0]], shift[at[1]]] if len(at) == 4 else [0.0, 0.0]
         impacts.append(
             Impact(
                 name=names[i],
@@ -245,8 +244,8 @@ def ranking(
                 uncertainty=float(sigma[i]),
                 prefit_up=pre[0],
                 prefit_down=pre[1],
-                postfit_up=shift[(i, best[i] + sigma[i])],
-                postfit_down=shift[(i, best[i] - sigma[i])],
+                postfit_up=shift[at[-2]],
+                postfit_down=shift[at[-1]],
             )
         )
     impacts.sort(key=lambda impact: -impact.postfit)

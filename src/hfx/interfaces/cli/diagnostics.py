@@ -83,7 +83,7 @@ def ranking(
         if plot is not None:
             from hfx.interfaces.plots import ranking_plot
 
-            ranking_plot(result, plot)
+            ranking_plot(result, plot, model=model)
     if as_table(as_json, output_file):
         from hfx.interfaces.cli.tables import print_tables, ranking_table
 

@@ -1,0 +1,49 @@
+"""The correlation matrix as a heat map, values printed in the cells of small matrices."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from hfx.interfaces.plots._common import figure, save_figure, style
+
+__all__ = ["correlation_plot"]
+
+_ANNOTATE_UP_TO = 20  # parameters; larger matrices get colours only
+
+
+def correlation_plot(corr: Any, path: str | os.PathLike[str] | None = None) -> Any:
+    """Heat map of ``corr`` (:class:`hfx.diagnostics.Correlations`), −1 blue to +1 red."""
+    labels = list(corr.labels)
+    matrix = np.asarray(corr.matrix, dtype=float)
+    n = len(labels)
+    size = max(4.0, 0.32 * n + 2.5)
+    with style():
+        fig = figure(size + 1.0, size)
+        ax = fig.add_subplot()
+        image = ax.imshow(matrix, cmap="RdBu_r", vmin=-1.0, vmax=1.0, interpolation="none")
+        ax.set_xticks(np.arange(n))
+        ax.set_yticks(np.arange(n))
+        ax.set_xticklabels(labels, rotation=90, fontsize=8)
+        ax.set_yticklabels(labels, fontsize=8)
+        ax.tick_params(which="both", length=0)
+        if n <= _ANNOTATE_UP_TO:
+            for i in range(n):
+                for j in range(n):
+                    value = matrix[i, j]
+                    ax.text(
+                        j,
+                        i,
+                        f"{value:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if abs(value) > 0.6 else "black",
+                    )
+        bar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+        bar.set_label("correlation", loc="center")
+        fig.tight_layout()
+    save_figure(fig, path)
+    return fig
