@@ -51,7 +51,7 @@ def figure(width: float, height: float, **kwargs: Any) -> Any:
     return Figure(figsize=(width, height), **kwargs)
 
 
-def save_figure(fig: Any, path: str | os.PathLike[str] | None) -> None:
+def save_figure(fig: Any, path: str | os.PathLike[str] | None, *, dpi: int = 150) -> None:
     """Save ``fig`` to ``path`` (format from the suffix) so that the file is complete or
     absent: drawn to a temporary file beside it, then renamed."""
     if path is None:
@@ -65,7 +65,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str] | None) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             try:
-                fig.savefig(out, format=fmt, dpi=150, bbox_inches="tight")
+                fig.savefig(out, format=fmt, dpi=dpi, bbox_inches="tight")
             except ValueError as err:  # an unknown format
                 raise HfxError(f"cannot write the plot {str(target)!r}: {err}") from None
         os.chmod(tmp, 0o666 & ~_umask())

@@ -24,7 +24,8 @@ def pulls_plot(
     n = len(pulls)
     y = np.arange(n)[::-1].astype(float)
     with style():
-        fig = figure(7.0, max(2.0, 0.28 * n + 1.0))
+        longest = max((len(name) for name in names), default=0)
+        fig = figure(4.5 + 0.08 * longest, max(2.0, 0.28 * n + 1.0))
         ax = fig.add_subplot()
         ax.axvspan(-2, 2, color="#ffe066", zorder=0)
         ax.axvspan(-1, 1, color="#8ce99a", zorder=0)

@@ -28,11 +28,11 @@ def scan_plot(scan: Any, path: str | os.PathLike[str] | None = None) -> Any:
         for level, label in _LEVELS:
             ax.axhline(level, color="grey", lw=0.8, ls="--")
             ax.text(
-                float(x.max()),
+                float(x[np.argmin(y)]),  # above the minimum, where the curve is not
                 level,
-                f" {label}",
+                label,
                 va="bottom",
-                ha="right",
+                ha="center",
                 fontsize=8,
                 color="grey",
             )
