@@ -138,3 +138,24 @@ def test_every_impact_matches_cabinetry_on_a_67_parameter_workspace():
                 impact.name,
                 key,
             )
+
+
+def test_a_progress_bar_changes_nothing_but_stderr(capsys):
+    # 10 shapesys bins: 40 conditional fits, which a bar splits into two batches
+    signal = [2.0 + k for k in range(10)]
+    bkg = [40.0 + 3 * k for k in range(10)]
+    model = simplemodels.uncorrelated_background(signal, bkg, [0.1 * b for b in bkg])
+    data = np.array(
+        [b + 0.8 * s + (-1) ** k * 3 for k, (s, b) in enumerate(zip(signal, bkg, strict=True))]
+    )
+    data = np.concatenate([data, model.config.auxdata])
+    plain = ranking(model, data, engine="numpy")
+    shown = ranking(model, data, engine="numpy", progress=True)
+    assert [i.name for i in shown.impacts] == [i.name for i in plain.impacts]
+    for a, b in zip(shown.impacts, plain.impacts, strict=True):
+        np.testing.assert_allclose(
+            [a.prefit_up, a.prefit_down, a.postfit_up, a.postfit_down],
+            [b.prefit_up, b.prefit_down, b.postfit_up, b.postfit_down],
+            atol=1e-8,
+        )
+    assert capsys.readouterr().out == ""

@@ -23,6 +23,7 @@ from hfx._names import did_you_mean
 from hfx.compile.parameters import CONSTRAINT_NORMAL, CONSTRAINT_POISSON
 from hfx.errors import HfxError
 from hfx.infer._common import as_numpy, poi_index, resolve_options
+from hfx.infer.progress import ProgressBar
 from hfx.optimize import FitResult, fit
 
 __all__ = ["Impact", "RankingResult", "prefit_widths", "ranking"]
@@ -113,7 +114,12 @@ def _chosen(
 
 
 def _held_fits(
-    model: Any, data: np.ndarray, opts: Any, rows: list[tuple[int, float]], start: np.ndarray
+    model: Any,
+    data: np.ndarray,
+    opts: Any,
+    rows: list[tuple[int, float]],
+    start: np.ndarray,
+    progress: bool = False,
 ) -> list[np.ndarray]:
     """Best fits of ``data`` with, in each row, one component held at a value.
 
@@ -136,17 +142,26 @@ def _held_fits(
         for r, (i, value) in enumerate(rows):
             v = min(max(value, opts.bounds[i, 0]), opts.bounds[i, 1])
             full[r, i] = lo[r, col[i]] = hi[r, col[i]] = v
-        x, converged, _ = newton_rows(
-            plan.engine,
-            model,
-            np.broadcast_to(data, (len(rows), data.size)),
-            full,
-            free,
-            lo,
-            hi,
-            BATCH_TOLERANCE,
-            _BATCH_MAXITER,
-        )
+        nrows = len(rows)
+        x = np.empty((nrows, int(free.sum())))
+        converged = np.zeros(nrows, dtype=bool)
+        # with a bar, ~10 chunks (each still a batch); without, one
+        step = max(_MIN_CHUNK, -(-nrows // 10)) if progress else nrows
+        with ProgressBar(progress).task("ranking: conditional fits", nrows) as advance:
+            for first in range(0, nrows, step):
+                part = slice(first, first + step)
+                x[part], converged[part], _ = newton_rows(
+                    plan.engine,
+                    model,
+                    np.broadcast_to(data, (full[part].shape[0], data.size)),
+                    full[part],
+                    free,
+                    lo[part],
+                    hi[part],
+                    BATCH_TOLERANCE,
+                    _BATCH_MAXITER,
+                )
+                advance(full[part].shape[0])
         for row in np.flatnonzero(converged):
             best = full[row].copy()
             best[free] = x[row]
@@ -180,6 +195,7 @@ def _held_fits(
 # Newton iterations of the one-batch route: from the best fit a row converges in under 10;
 # one that has not by then zig-zags on a bound and is finished by L-BFGS-B
 _BATCH_MAXITER = 20
+_MIN_CHUNK = 32  # rows per batch when a progress bar splits the work
 
 
 def ranking(
@@ -192,12 +208,13 @@ def ranking(
     engine: str = "auto",
     fit_result: FitResult | None = None,
     parameters: Sequence[str] | None = None,
+    progress: bool = False,
 ) -> RankingResult:
     """Impacts of every free parameter except the POI (see the module's notes), or of the
     components labelled in ``parameters`` only.
 
     ``fit_result``: the unconditional fit with uncertainties, if already made (else made
-    here).  ``fixed`` parameters get no impact.
+    here).  ``fixed`` parameters get no impact.  ``progress``: a bar on stderr.
     """
     data = as_numpy(data)
     opts = resolve_options(model, init, bounds, fixed, None, engine)
@@ -232,7 +249,7 @@ def ranking(
             held_at = [best[i] + widths[i], best[i] - widths[i], *held_at]
         ranked[i] = list(range(len(rows), len(rows) + len(held_at)))
         rows += [(i, float(v)) for v in held_at]
-    held = _held_fits(model, data, opts, rows, np.asarray(best, dtype=float))
+    held = _held_fits(model, data, opts, rows, np.asarray(best, dtype=float), progress)
     shift = [float(x[poi]) - mu_hat for x in held]
     impacts = []
     for i, at in ranked.items():

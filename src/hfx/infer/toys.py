@@ -11,8 +11,6 @@ the p-values of the background-only toys, as pyhf computes it.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -25,6 +23,7 @@ from hfx.infer._common import (
     resolve_options,
 )
 from hfx.infer.normal import normal_sf
+from hfx.infer.progress import ProgressBar
 from hfx.infer.teststats import TestStatistic, checked_test_stat, profile_statistic
 from hfx.optimize import FitResult, fit_batch, fixed_poi_fit_batch
 
@@ -73,33 +72,6 @@ def sample_toys(model: Any, pars: Any, ntoys: int, rng: np.random.Generator) -> 
         lam = np.clip(pars[arrays.pois_par] * arrays.pois_tau, 0.0, None)
         aux[:, arrays.pois_aux] = rng.poisson(lam, size=(ntoys, lam.size))
     return np.concatenate([main, aux], axis=1)
-
-
-class _Progress:
-    """A rich progress bar on stderr (or nothing)."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-
-    @contextlib.contextmanager
-    def task(self, description: str, total: int) -> Iterator[Any]:
-        if not self.enabled:
-            yield lambda n: None
-            return
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        with bar:
-            tid = bar.add_task(description, total=total)
-            yield lambda n: bar.advance(tid, n)
 
 
 class ToyCalculator:
@@ -166,7 +138,7 @@ class ToyCalculator:
         step = n if not self.progress else max(1, -(-n // 20))  # ~20 updates of the bar
         free_nll, cond_nll, muhat = np.empty(n), np.empty(n), np.empty(n)
         nfail = 0
-        bars = _Progress(self.progress)
+        bars = ProgressBar(self.progress)
         with bars.task(label, n) as advance:
             for lo in range(0, n, step):
                 chunk = toys[lo : lo + step]

@@ -11,6 +11,7 @@ from hfx.interfaces.cli._common import input_path, naming, output_file_option
 from hfx.interfaces.cli.inference import (
     _emit,
     _model_and_data,
+    _show_progress,
     measurement_option,
     patch_option,
 )
@@ -50,6 +51,11 @@ __all__ = ["COMMANDS", "modifiers", "ranking", "scan", "templates", "yields"]
     metavar="FILE",
     help="Draw the ranking (impacts and pulls) to FILE (.png/.pdf; extra 'plot').",
 )
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
 @output_file_option
 @table_option
 def ranking(
@@ -60,6 +66,7 @@ def ranking(
     parameters: tuple[str, ...],
     top: int | None,
     plot: str | None,
+    progress: bool | None,
     output_file: str | None,
     as_json: bool | None,
 ) -> None:
@@ -77,7 +84,13 @@ def ranking(
     with naming(source):
         # four conditional fits per parameter, each parameter's as one batch
         chosen = engine_for_one_task(model, engine, model.config.npars)
-        result = run_ranking(model, data, engine=chosen, parameters=parameters or None)
+        result = run_ranking(
+            model,
+            data,
+            engine=chosen,
+            parameters=parameters or None,
+            progress=_show_progress(progress),
+        )
         if top is not None:
             result = result.top(top)
         if plot is not None:
