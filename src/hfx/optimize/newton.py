@@ -22,6 +22,11 @@ from hfx.optimize.problem import single_threaded_blas
 __all__ = ["NEAR_DECREMENT", "newton_directions", "numpy_newton_rows"]
 
 NEAR_DECREMENT = 1e-2  # Newton decrement below which a row switches to the exact Hessian
+# A row whose decrement is below STALL_DECREMENT but has not halved in STALL_ITERATIONS
+# iterations is zig-zagging across a kink of −log L: it stops unconverged (and the callers
+# refit it with L-BFGS-B) instead of running to maxiter
+STALL_ITERATIONS = 10
+STALL_DECREMENT = 1e-5
 
 
 def newton_directions(
@@ -124,6 +129,10 @@ def _iterate(
     # rows close to their minimum use the exact curvature instead (far from it the exact
     # Hessian is often indefinite and Gauss-Newton + secant makes better progress)
     near = np.zeros(act.size, dtype=bool)
+    # rows that zig-zag at their minimum (a kink, e.g. a yield clamped at zero): the smallest
+    # decrement seen and the iterations since it last halved
+    lowest = np.full(act.size, np.inf)
+    stalled = np.zeros(act.size, dtype=np.int64)
     niter = 0
     while act.size and niter < maxiter:
         niter += 1
@@ -150,6 +159,10 @@ def _iterate(
         move = np.where(held, target - xa, step)
         decrement = -np.einsum("ni,ni->n", ga, move)
         done = decrement <= tolerance
+        improved = decrement < 0.5 * lowest
+        lowest = np.where(improved, decrement, lowest)
+        stalled = np.where(improved, 0, stalled + 1)
+        stuck = (stalled >= STALL_ITERATIONS) & (decrement < STALL_DECREMENT) & ~done
         near = decrement < NEAR_DECREMENT
         # Armijo backtracking, per row
         t = 1.0
@@ -181,13 +194,13 @@ def _iterate(
             pending = pending[~good]
             t *= 0.5
         # rows whose line search failed stop here (and are refitted one by one)
-        finished = done.copy()
+        finished = done | stuck
         finished[pending] = True
         x[act[finished]] = xa[finished]
         converged[act[done]] = True
         if finished.any():
             keep = ~finished
-            act, xa, fa, ga, ha, ja, ca, near, ra = (
+            act, xa, fa, ga, ha, ja, ca, near, ra, lowest, stalled = (
                 act[keep],
                 xa[keep],
                 fa[keep],
@@ -197,6 +210,8 @@ def _iterate(
                 ca[keep],
                 near[keep],
                 ra[keep],
+                lowest[keep],
+                stalled[keep],
             )
     x[act] = xa
     return niter
