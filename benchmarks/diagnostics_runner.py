@@ -38,8 +38,11 @@ def _nextstat(case):
             return nextstat.ranking(model)
 
         def summary(out):
-            top = sorted(out, key=lambda r: -max(abs(r["delta_mu_up"]), abs(r["delta_mu_down"])))
-            return [r["name"] for r in top[:3]]
+            def size(r):
+                return max(abs(r["delta_mu_up"]), abs(r["delta_mu_down"]))
+
+            top = sorted(out, key=lambda r: -size(r))
+            return [[r["name"], round(size(r), 5)] for r in top[:3]]
     elif kind == "scan":
 
         def work():
@@ -68,7 +71,7 @@ def _cabinetry(case):
                 max(abs(u), abs(d)) for u, d in zip(out.postfit_up, out.postfit_down, strict=True)
             ]
             order = sorted(range(len(impact)), key=lambda i: -impact[i])
-            return [out.labels[i] for i in order[:3]]
+            return [[out.labels[i], round(impact[i], 5)] for i in order[:3]]
     elif kind == "yields":
 
         def work():
