@@ -8,11 +8,16 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hfx.errors import HfxError, MissingExtraError
 
-__all__ = ["figure", "save_figure", "style"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["PathArg", "figure", "save_figure", "style"]
+
+PathArg = str | os.PathLike[str]
 
 
 def _matplotlib() -> Any:
@@ -43,7 +48,7 @@ def style() -> Iterator[None]:
         yield
 
 
-def figure(width: float, height: float, **kwargs: Any) -> Any:
+def figure(width: float, height: float, **kwargs: Any) -> Figure:
     """A Figure bound to no GUI (Agg canvas)."""
     _matplotlib()
     from matplotlib.figure import Figure
@@ -51,9 +56,10 @@ def figure(width: float, height: float, **kwargs: Any) -> Any:
     return Figure(figsize=(width, height), **kwargs)
 
 
-def save_figure(fig: Any, path: str | os.PathLike[str] | None, *, dpi: int = 150) -> None:
-    """Save ``fig`` to ``path`` (format from the suffix) so that the file is complete or
-    absent: drawn to a temporary file beside it, then renamed."""
+def save_figure(fig: Figure, path: PathArg | None, *, dpi: int = 150) -> None:
+    """Save ``fig`` to ``path`` (format from the suffix: png, pdf, svg, …) so that the file is
+    complete or absent: drawn to a temporary file beside it, then renamed over it.  The
+    folder must exist."""
     if path is None:
         return
     target = Path(path)
@@ -68,7 +74,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str] | None, *, dpi: int = 150
                 fig.savefig(out, format=fmt, dpi=dpi, bbox_inches="tight")
             except ValueError as err:  # an unknown format
                 raise HfxError(f"cannot write the plot {str(target)!r}: {err}") from None
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; a plot is an ordinary file
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hfx.interfaces.plots._common import figure, save_figure, style
+from hfx.interfaces.plots._common import PathArg, figure, save_figure, style
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from hfx.diagnostics import Correlations
 
 __all__ = ["correlation_plot"]
 
 _ANNOTATE_UP_TO = 20  # parameters; larger matrices get colours only
 
 
-def correlation_plot(corr: Any, path: str | os.PathLike[str] | None = None) -> Any:
-    """Heat map of ``corr`` (:class:`hfx.diagnostics.Correlations`), −1 blue to +1 red."""
+def correlation_plot(corr: Correlations, path: PathArg | None = None) -> Figure:
+    """Heat map of ``corr``, −1 blue to +1 red, its labels on both axes; the values printed
+    in the cells of a matrix of at most 20 parameters."""
     labels = list(corr.labels)
     matrix = np.asarray(corr.matrix, dtype=float)
     n = len(labels)
@@ -32,11 +37,11 @@ def correlation_plot(corr: Any, path: str | os.PathLike[str] | None = None) -> A
         if n <= _ANNOTATE_UP_TO:
             for i in range(n):
                 for j in range(n):
-                    value = matrix[i, j]
+                    value = float(matrix[i, j])
                     ax.text(
                         j,
                         i,
-                        f"{value:.2f}",
+                        f"{round(value, 2) + 0.0:.2f}",  # + 0.0: no "-0.00"
                         ha="center",
                         va="center",
                         fontsize=7,

@@ -3,17 +3,23 @@ a sample's nominal histogram with each modifier's ±1σ templates."""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hfx.interfaces.plots._common import figure, save_figure, style
+from hfx.errors import HfxError
+from hfx.interfaces.plots._common import PathArg, figure, save_figure, style
 from hfx.interfaces.plots.yields import _safe
 
-__all__ = ["modifier_grid_plot", "templates_plot", "templates_plots"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from hfx.diagnostics import ModifierGrid, SampleTemplates
+
+__all__ = ["modifier_grid", "modifier_grid_plot", "templates_plot", "templates_plots"]
 
 _TYPE_COLOURS = MappingProxyType(
     {
@@ -28,18 +34,58 @@ _TYPE_COLOURS = MappingProxyType(
 )
 
 
-def modifier_grid_plot(grid: Any, path: str | os.PathLike[str] | None = None) -> Any:
-    """:class:`hfx.diagnostics.ModifierGrid` as a table: a row per modifier, a column per
-    (channel, sample), a cell coloured by the modifier's type where it acts."""
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
+def modifier_grid(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The modifier grid of a HistFactory JSON workspace as plain Python: ``channels`` and
+    ``samples`` (names, in the workspace's order), ``modifiers`` (sorted by type, then name),
+    ``types`` {modifier: type} and ``acts`` {(channel, sample): [modifiers acting there]} with
+    every (channel, sample) of the workspace, in order."""
+    from hfx.diagnostics import modifier_grid as grid_of
 
-    types = sorted(set(grid.types), key=list(_TYPE_COLOURS).index)
-    code = {t: k + 1 for k, t in enumerate(types)}
-    cells = np.where(grid.acts, np.array([code[t] for t in grid.types])[:, None], 0)
-    colours = ["white", *(_TYPE_COLOURS.get(t, "black") for t in types)]
+    grid = grid_of(dict(spec))
+    return {
+        "channels": list(dict.fromkeys(c for c, _ in grid.columns)),
+        "samples": list(dict.fromkeys(s for _, s in grid.columns)),
+        "modifiers": list(grid.modifiers),
+        "types": dict(zip(grid.modifiers, grid.types, strict=True)),
+        "acts": {
+            column: [grid.modifiers[i] for i in np.flatnonzero(grid.acts[:, j])]
+            for j, column in enumerate(grid.columns)
+        },
+    }
+
+
+def _table(
+    grid: ModifierGrid | Mapping[str, Any],
+) -> tuple[list[str], list[str], list[tuple[str, str]], np.ndarray]:
+    """(modifiers, their types, columns, acts [modifier, column]) of either form of a grid."""
+    if not isinstance(grid, Mapping):
+        return list(grid.modifiers), list(grid.types), list(grid.columns), np.asarray(grid.acts)
+    modifiers = list(grid["modifiers"])
+    columns = [(str(c), str(s)) for c, s in grid["acts"]]
+    row = {name: i for i, name in enumerate(modifiers)}
+    acts = np.zeros((len(modifiers), len(columns)), dtype=bool)
+    for j, column in enumerate(grid["acts"].values()):
+        acts[[row[name] for name in column], j] = True
+    return modifiers, [grid["types"][m] for m in modifiers], columns, acts
+
+
+def modifier_grid_plot(
+    grid: ModifierGrid | Mapping[str, Any], path: PathArg | None = None
+) -> Figure:
+    """The grid as a table: a row per modifier, a column per (channel, sample), a cell
+    coloured by the modifier's type where it acts; the types in the legend.  ``grid``: a
+    :class:`hfx.diagnostics.ModifierGrid` or the dict of :func:`modifier_grid`."""
+    modifiers, types, columns, acts = _table(grid)
+    known = list(_TYPE_COLOURS)  # the types in this order, any other after them
+    kinds = sorted(set(types), key=lambda t: (known.index(t) if t in known else len(known), t))
+    code = {t: k + 1 for k, t in enumerate(kinds)}
+    cells = np.where(acts, np.array([code[t] for t in types], dtype=int)[:, None], 0)
+    colours = ["white", *(_TYPE_COLOURS.get(t, "black") for t in kinds)]
     nrow, ncol = cells.shape
     with style():
+        from matplotlib.colors import ListedColormap
+        from matplotlib.patches import Patch
+
         fig = figure(max(4.0, 0.35 * ncol + 3.5), max(3.0, 0.22 * nrow + 2.0))
         ax = fig.add_subplot()
         ax.imshow(
@@ -51,27 +97,40 @@ def modifier_grid_plot(grid: Any, path: str | os.PathLike[str] | None = None) ->
             interpolation="none",
         )
         ax.set_xticks(np.arange(ncol))
-        ax.set_xticklabels([f"{c} / {s}" for c, s in grid.columns], rotation=90, fontsize=7)
+        ax.set_xticklabels([f"{c} / {s}" for c, s in columns], rotation=90, fontsize=7)
         ax.set_yticks(np.arange(nrow))
-        ax.set_yticklabels(grid.modifiers, fontsize=7)
+        ax.set_yticklabels(modifiers, fontsize=7)
         ax.set_xticks(np.arange(ncol + 1) - 0.5, minor=True)
         ax.set_yticks(np.arange(nrow + 1) - 0.5, minor=True)
         ax.grid(which="minor", color="lightgrey", lw=0.5)
-        ax.tick_params(which="minor", length=0)
+        ax.tick_params(which="both", length=0)
         ax.set_xlabel("channel / sample")
-        handles = [Patch(color=_TYPE_COLOURS.get(t, "black"), label=t) for t in types]
+        ax.set_ylabel("modifier")
+        handles = [Patch(color=_TYPE_COLOURS.get(t, "black"), label=t) for t in kinds]
         ax.legend(
-            handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+            fontsize=8,
+            title="type",
+            title_fontsize=8,
         )
         fig.tight_layout()
     save_figure(fig, path)
     return fig
 
 
-def templates_plot(sample: Any, modifier: str, path: str | os.PathLike[str] | None = None) -> Any:
-    """Nominal, up and down templates of one modifier of :class:`hfx.diagnostics.SampleTemplates`,
-    with (up or down)/nominal below."""
-    variation = next(v for v in sample.variations if v.modifier == modifier)
+def templates_plot(sample: SampleTemplates, modifier: str, path: PathArg | None = None) -> Figure:
+    """Nominal, up and down templates of one ``modifier`` of ``sample``, with (up or
+    down)/nominal below."""
+    variation = next((v for v in sample.variations if v.modifier == modifier), None)
+    if variation is None:
+        known = ", ".join(v.modifier for v in sample.variations) or "none"
+        raise HfxError(
+            f"{sample.channel} / {sample.sample} has no variation of {modifier!r} "
+            f"(its variations: {known})"
+        )
     nominal = np.asarray(sample.nominal, dtype=float)
     edges = np.arange(nominal.size + 1, dtype=float)
     with style():
@@ -83,7 +142,9 @@ def templates_plot(sample: Any, modifier: str, path: str | os.PathLike[str] | No
         top.stairs(variation.up, edges, color="#e03131", lw=1.2, label=r"$+1\sigma$")
         top.stairs(variation.down, edges, color="#1971c2", lw=1.2, ls="--", label=r"$-1\sigma$")
         top.set_ylabel("events")
-        highest = max(float(np.max(variation.up)), float(np.max(nominal)), 1e-9)
+        highest = max(
+            float(np.max(variation.up)), float(np.max(variation.down)), float(np.max(nominal)), 1e-9
+        )
         top.set_ylim(0.0, 1.4 * highest)
         top.text(
             0.03,
@@ -97,8 +158,8 @@ def templates_plot(sample: Any, modifier: str, path: str | os.PathLike[str] | No
         with np.errstate(divide="ignore", invalid="ignore"):
             up = np.where(nominal > 0, variation.up / nominal, 1.0)
             down = np.where(nominal > 0, variation.down / nominal, 1.0)
-        ratio.stairs(up, edges, color="#e03131", lw=1.2)
-        ratio.stairs(down, edges, color="#1971c2", lw=1.2, ls="--")
+        ratio.stairs(up, edges, baseline=None, color="#e03131", lw=1.2)
+        ratio.stairs(down, edges, baseline=None, color="#1971c2", lw=1.2, ls="--")
         ratio.axhline(1.0, color="black", lw=0.8)
         spread = max(float(np.max(np.abs(np.concatenate([up, down]) - 1.0))), 0.01)
         ratio.set_ylim(1 - 1.3 * spread, 1 + 1.3 * spread)
@@ -111,7 +172,7 @@ def templates_plot(sample: Any, modifier: str, path: str | os.PathLike[str] | No
     return fig
 
 
-def templates_plots(samples: Any, directory: str | os.PathLike[str]) -> list[Path]:
+def templates_plots(samples: Iterable[SampleTemplates], directory: PathArg) -> list[Path]:
     """``DIR/{channel}_{sample}_{modifier}.png`` for every variation of every sample."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hfx.interfaces.plots._common import figure, save_figure, style
+from hfx.interfaces.plots._common import PathArg, figure, save_figure, style
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from hfx.diagnostics import PullsResult
 
 __all__ = ["pulls_plot"]
 
 
 def pulls_plot(
-    result: Any, path: str | os.PathLike[str] | None = None, *, title: str | None = None
-) -> Any:
+    result: PullsResult, path: PathArg | None = None, *, title: str | None = None
+) -> Figure:
     """One row per parameter (the first at the top): the pull with its post-fit constraint
-    as error bar; green ±1 and yellow ±2 bands.  ``result``: :class:`hfx.PullsResult`."""
+    as error bar; green ±1 and yellow ±2 bands; the x range at least [−3, 3]."""
     pulls = list(result)
     names = [p.name for p in pulls]
     values = np.array([p.pull for p in pulls], dtype=float)
@@ -36,7 +40,7 @@ def pulls_plot(
         ax.set_ylim(-0.7, n - 0.3)
         ax.tick_params(axis="y", which="both", left=False, right=False)
         extent = float(np.max(np.abs(values) + errors)) if n else 0.0
-        limit = max(3.0, np.ceil(extent + 0.5))
+        limit = max(3.0, float(np.ceil(extent + 0.5)))
         ax.set_xlim(-limit, limit)
         ax.set_xlabel(r"$(\hat\theta - \theta_0)\,/\,\Delta\theta$")
         if title:

@@ -1,15 +1,25 @@
 """Data against the stacked model per channel, with the model's uncertainty band and a
-data/model ratio panel."""
+data/model ratio panel.
+
+The samples are stacked largest (summed over the bins) at the bottom, so the small ones
+sit on top where they stay visible; the legend lists data first, then the samples as they
+appear from the top of the stack down, then the band.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hfx.interfaces.plots._common import figure, save_figure, style
+from hfx.interfaces.plots._common import PathArg, figure, save_figure, style
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from hfx.diagnostics import ChannelYields, YieldsResult
 
 __all__ = ["yields_plot", "yields_plots"]
 
@@ -28,24 +38,30 @@ _COLOURS = (
     "#44AA99",
     "#DDCC77",
 )
+_MOST_TICKS = 20  # bin numbers labelled on the x axis; every k-th beyond that
 
 
 def yields_plot(
-    channel: Any,
-    path: str | os.PathLike[str] | None = None,
+    channel: ChannelYields,
+    path: PathArg | None = None,
     *,
     postfit: bool,
     bin_edges: Any = None,
     log: bool = False,
-) -> Any:
-    """Stacked samples (largest total at the bottom), data with √n error bars, the total's
-    ±1σ band hatched, and data/model below.  ``channel``: :class:`hfx.diagnostics.ChannelYields`."""
+    xlabel: str | None = None,
+) -> Figure:
+    """Stacked samples of ``channel``, data with √n error bars, the total's ±1σ band
+    hatched, and data/model below with the band's relative width around 1.
+
+    ``bin_edges`` (nbins + 1): the observable's edges (x label ``xlabel``, default
+    "observable"); without them the bins are numbered (x label "bin")."""
     yields = np.asarray(channel.yields, dtype=float)
     total = np.asarray(channel.total, dtype=float)
     stdev = np.asarray(channel.total_stdev, dtype=float)
     data = np.asarray(channel.data, dtype=float)
     nbins = total.size
-    edges = np.arange(nbins + 1, dtype=float) if bin_edges is None else np.asarray(bin_edges)
+    numbered = bin_edges is None
+    edges = np.arange(nbins + 1, dtype=float) if numbered else np.asarray(bin_edges, float)
     centres = 0.5 * (edges[:-1] + edges[1:])
     order = np.argsort(-yields.sum(axis=1), kind="stable")
     with style():
@@ -54,17 +70,20 @@ def yields_plot(
         top = fig.add_subplot(grid[0])
         ratio = fig.add_subplot(grid[1], sharex=top)
         bottom = np.zeros(nbins)
+        stack = []
         for k, s in enumerate(order):
-            top.stairs(
-                bottom + yields[s],
-                edges,
-                baseline=bottom,
-                fill=True,
-                color=_COLOURS[k % len(_COLOURS)],
-                label=channel.samples[s],
+            stack.append(
+                top.stairs(
+                    bottom + yields[s],
+                    edges,
+                    baseline=bottom,
+                    fill=True,
+                    color=_COLOURS[k % len(_COLOURS)],
+                    label=channel.samples[s],
+                )
             )
             bottom = bottom + yields[s]
-        top.stairs(
+        band = top.stairs(
             total + stdev,
             edges,
             baseline=total - stdev,
@@ -76,59 +95,85 @@ def yields_plot(
             label="uncertainty",
         )
         top.stairs(total, edges, color="black", lw=0.8)
-        top.errorbar(centres, data, yerr=np.sqrt(data), fmt="o", color="black", ms=4, label="data")
+        points = top.errorbar(
+            centres, data, yerr=np.sqrt(data), fmt="o", color="black", ms=4, label="data"
+        )
         top.set_ylabel("events")
-        if log:
-            top.set_yscale("log")
-            positive = total[total > 0]
-            floor = 0.5 * float(positive.min()) if positive.size else 0.1
-            top.set_ylim(floor, 50.0 * max(float(total.max()), float(data.max()), floor))
-        else:
-            top.set_ylim(0.0, 1.45 * max(float((total + stdev).max()), float(data.max()), 1.0))
+        handles = [points, *stack[::-1], band]
+        rows = -(-len(handles) // 2)
+        peak = max(float(np.max(total + stdev)), float(np.max(data + np.sqrt(data))), 1e-9)
+        _leave_room(top, peak, yields[order[0]] if order.size else total, rows, log)
         stage = "post-fit" if postfit else "pre-fit"
         top.text(0.03, 0.95, f"{channel.name}\n{stage}", transform=top.transAxes, va="top")
-        top.legend(loc="upper right", frameon=False, ncol=2)
+        top.legend(handles=handles, loc="upper right", frameon=False, ncol=2)
         top.tick_params(labelbottom=False)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rel = np.where(total > 0, stdev / total, 0.0)
-            ratio_values = np.where(total > 0, data / total, np.nan)
-            ratio_errors = np.where(total > 0, np.sqrt(data) / total, np.nan)
-        ratio.stairs(
-            1 + rel,
-            edges,
-            baseline=1 - rel,
-            fill=False,
-            hatch="///",
-            color="none",
-            edgecolor="dimgrey",
-            lw=0,
-        )
-        ratio.axhline(1.0, color="black", lw=0.8)
-        shown = np.isfinite(ratio_values)
-        ratio.errorbar(
-            centres[shown],
-            ratio_values[shown],
-            yerr=ratio_errors[shown],
-            fmt="o",
-            color="black",
-            ms=4,
-        )
-        ratio.set_ylim(0.0, 2.0)
-        ratio.set_ylabel("data / model")
-        ratio.set_xlabel("bin" if bin_edges is None else "observable")
+        _ratio_panel(ratio, edges, centres, data, total, stdev)
+        ratio.set_xlabel("bin" if numbered else (xlabel or "observable"))
         ratio.set_xlim(edges[0], edges[-1])
-        if bin_edges is None:
-            ratio.set_xticks(centres)
-            ratio.set_xticklabels([str(b) for b in range(nbins)])
+        if numbered:
+            step = -(-nbins // _MOST_TICKS)
+            ratio.set_xticks(centres[::step])
+            ratio.set_xticklabels([str(b) for b in range(0, nbins, step)])
+            ratio.tick_params(axis="x", which="minor", bottom=False, top=False)
     save_figure(fig, path)
     return fig
 
 
-def yields_plots(
-    result: Any, directory: str | os.PathLike[str], *, log: bool = False
-) -> list[Path]:
-    """One plot per channel of :class:`hfx.YieldsResult`, ``DIR/{channel}_{stage}.png``
-    (the folder is created)."""
+def _leave_room(ax: Axes, peak: float, lowest: np.ndarray, rows: int, log: bool) -> None:
+    """y range from 0 (linear) or below the stack's lowest layer (log) to above ``peak``,
+    leaving the top of the axes to the legend's ``rows`` rows."""
+    free = 1.0 - (0.08 + 0.05 * rows)  # fraction of the height the histogram may use
+    if not log:
+        ax.set_ylim(0.0, peak / free)
+        return
+    ax.set_yscale("log")
+    positive = lowest[lowest > 0]
+    floor = 0.5 * float(positive.min()) if positive.size else 1e-2 * peak
+    floor = min(max(floor, 1e-4 * peak), 0.5 * peak)
+    ax.set_ylim(floor, floor * (peak / floor) ** (1.0 / free))
+
+
+def _ratio_panel(
+    ax: Axes,
+    edges: np.ndarray,
+    centres: np.ndarray,
+    data: np.ndarray,
+    total: np.ndarray,
+    stdev: np.ndarray,
+) -> None:
+    """data/model with √n/model error bars over the band 1 ± σ/model; bins without a
+    model are left empty.  y from 0 to 2, or higher if a point lies above."""
+    positive = total > 0
+    safe = np.where(positive, total, 1.0)
+    rel = np.where(positive, stdev / safe, 0.0)
+    ax.stairs(
+        1 + rel,
+        edges,
+        baseline=1 - rel,
+        fill=False,
+        hatch="///",
+        color="none",
+        edgecolor="dimgrey",
+        lw=0,
+    )
+    ax.axhline(1.0, color="black", lw=0.8)
+    values = data[positive] / total[positive]
+    ax.errorbar(
+        centres[positive],
+        values,
+        yerr=np.sqrt(data[positive]) / total[positive],
+        fmt="o",
+        color="black",
+        ms=4,
+    )
+    highest = float(values.max()) if values.size else 0.0
+    ax.set_ylim(0.0, max(2.0, float(np.ceil(2.4 * highest)) / 2))
+    ax.set_ylabel("data / model")
+
+
+def yields_plots(result: YieldsResult, directory: PathArg, *, log: bool = False) -> list[Path]:
+    """One PNG per channel of ``result``, ``DIR/{channel}_{prefit|postfit}.png`` (the folder
+    and its parents are created); the paths in channel order."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     stage = "postfit" if result.postfit else "prefit"
