@@ -19,7 +19,6 @@ from hfx.diagnostics import modifier_grid as grid_object  # noqa: E402
 from hfx.errors import HfxError, MissingExtraError  # noqa: E402
 from hfx.infer import profile_scan  # noqa: E402
 from hfx.interfaces import plots  # noqa: E402
-from hfx.interfaces.plots.modifiers import modifier_grid  # noqa: E402
 from tests.diagnostics.test_yields import two_channel_spec  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -326,28 +325,9 @@ def test_scan_plot_is_the_profile(fitted, tmp_path):
 # ---- inputs -----------------------------------------------------------------------------
 
 
-def test_modifier_grid_dict_names_what_acts_where():
-    grid = modifier_grid(two_channel_spec())
-    assert grid["channels"] == ["SR", "CR"] and grid["samples"] == ["signal", "bkg"]
-    assert grid["modifiers"] == ["shape", "lumi", "mu", "norm", "stat"]  # by type, then name
-    assert grid["types"] == {
-        "shape": "histosys",
-        "lumi": "lumi",
-        "mu": "normfactor",
-        "norm": "normsys",
-        "stat": "staterror",
-    }
-    assert grid["acts"] == {
-        ("SR", "signal"): ["mu"],
-        ("SR", "bkg"): ["shape", "norm", "stat"],
-        ("CR", "bkg"): ["lumi", "norm"],
-    }
-
-
-@pytest.mark.parametrize("form", ["dict", "object"])
-def test_modifier_grid_plot_colours_the_acting_cells(form, tmp_path):
+def test_modifier_grid_plot_colours_the_acting_cells(tmp_path):
     spec = two_channel_spec()
-    grid = modifier_grid(spec) if form == "dict" else grid_object(spec)
+    grid = grid_object(spec)
     fig = plots.modifier_grid_plot(grid, tmp_path / "grid.png")
     assert _is_png(tmp_path / "grid.png")
     ax = fig.axes[0]
@@ -433,7 +413,7 @@ def test_without_matplotlib_every_plot_names_the_extra(fitted, limit, monkeypatc
         lambda: plots.yields_plots(hfx.yields(model, data), tmp_path),
         lambda: plots.brazil_plot(limit),
         lambda: plots.scan_plot(profile_scan(model, data, npoints=5)),
-        lambda: plots.modifier_grid_plot(modifier_grid(spec)),
+        lambda: plots.modifier_grid_plot(grid_object(spec)),
         lambda: plots.templates_plot(templates(spec)[1], "norm"),
     ]
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` fails

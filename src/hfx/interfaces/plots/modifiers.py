@@ -3,10 +3,10 @@ a sample's nominal histogram with each modifier's ±1σ templates."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from hfx.diagnostics import ModifierGrid, SampleTemplates
 
-__all__ = ["modifier_grid", "modifier_grid_plot", "templates_plot", "templates_plots"]
+__all__ = ["modifier_grid_plot", "templates_plot", "templates_plots"]
 
 _TYPE_COLOURS = MappingProxyType(
     {
@@ -34,48 +34,12 @@ _TYPE_COLOURS = MappingProxyType(
 )
 
 
-def modifier_grid(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The modifier grid of a HistFactory JSON workspace as plain Python: ``channels`` and
-    ``samples`` (names, in the workspace's order), ``modifiers`` (sorted by type, then name),
-    ``types`` {modifier: type} and ``acts`` {(channel, sample): [modifiers acting there]} with
-    every (channel, sample) of the workspace, in order."""
-    from hfx.diagnostics import modifier_grid as grid_of
-
-    grid = grid_of(dict(spec))
-    return {
-        "channels": list(dict.fromkeys(c for c, _ in grid.columns)),
-        "samples": list(dict.fromkeys(s for _, s in grid.columns)),
-        "modifiers": list(grid.modifiers),
-        "types": dict(zip(grid.modifiers, grid.types, strict=True)),
-        "acts": {
-            column: [grid.modifiers[i] for i in np.flatnonzero(grid.acts[:, j])]
-            for j, column in enumerate(grid.columns)
-        },
-    }
-
-
-def _table(
-    grid: ModifierGrid | Mapping[str, Any],
-) -> tuple[list[str], list[str], list[tuple[str, str]], np.ndarray]:
-    """(modifiers, their types, columns, acts [modifier, column]) of either form of a grid."""
-    if not isinstance(grid, Mapping):
-        return list(grid.modifiers), list(grid.types), list(grid.columns), np.asarray(grid.acts)
-    modifiers = list(grid["modifiers"])
-    columns = [(str(c), str(s)) for c, s in grid["acts"]]
-    row = {name: i for i, name in enumerate(modifiers)}
-    acts = np.zeros((len(modifiers), len(columns)), dtype=bool)
-    for j, column in enumerate(grid["acts"].values()):
-        acts[[row[name] for name in column], j] = True
-    return modifiers, [grid["types"][m] for m in modifiers], columns, acts
-
-
-def modifier_grid_plot(
-    grid: ModifierGrid | Mapping[str, Any], path: PathArg | None = None
-) -> Figure:
+def modifier_grid_plot(grid: ModifierGrid, path: PathArg | None = None) -> Figure:
     """The grid as a table: a row per modifier, a column per (channel, sample), a cell
     coloured by the modifier's type where it acts; the types in the legend.  ``grid``: a
-    :class:`hfx.diagnostics.ModifierGrid` or the dict of :func:`modifier_grid`."""
-    modifiers, types, columns, acts = _table(grid)
+    :class:`hfx.diagnostics.ModifierGrid` (:func:`hfx.diagnostics.modifier_grid`)."""
+    modifiers, types = list(grid.modifiers), list(grid.types)
+    columns, acts = list(grid.columns), np.asarray(grid.acts)
     known = list(_TYPE_COLOURS)  # the types in this order, any other after them
     kinds = sorted(set(types), key=lambda t: (known.index(t) if t in known else len(known), t))
     code = {t: k + 1 for k, t in enumerate(kinds)}
