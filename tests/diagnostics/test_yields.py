@@ -235,8 +235,35 @@ def test_postfit_yields_with_hfx_fit_match_cabinetry(name):
     best = hfx.fit(model, data)
     # Minuit stops at EDM < 2e-3 (cabinetry's default tolerance): its minimum can lie above
     # hfx's by ~1e-4 in -2 log L (8e-5 on BkgOnlyC, where its μ̂ is 2.3e-3 higher and so the
-    # signal yields 0.23%), so yields are compared to 5e-3 (or 1e-4 events) and their
-    # uncertainties to 2%
+    # signal yields 0.23%; 5e-5 on SRcombined, μ̂ 0.491 vs 0.495: 0.8%), so yields are
+    # compared to 1e-2 (or 1e-4 events) and their uncertainties to 2%
     assert best.twice_nll <= ref["fit"]["twice_nll"] + 1e-6
+    rel = 2e-2
+    # Where the POI's bound lies within 1σ (SRcombined: μ̂ = 0.49 ± 1.58), Minuit's error
+    # of the POI is off: 1.44 where the exact curvature at Minuit's own best fit gives 1.58
+    # (hfx's). A yield's uncertainty then differs by up to that ratio, times that of the μ̂
+    # (a signal yield's uncertainty scales with both).
+    labels = ref["fit"]["labels"]
+    order = [labels.index(n) for n in model.config.par_names]
+    at_cab = np.asarray(ref["fit"]["bestfit"])[order]
+    exact = np.sqrt(np.diag(np.linalg.inv(_fd_hessian(model, data, at_cab))))
+    poi = model.config.poi_index
+    minuit_poi = ref["fit"]["uncertainty"][labels.index(ref["poi"])]
+    assert best.uncertainties[poi] == pytest.approx(exact[poi], rel=5e-3)
+    off = abs(minuit_poi / exact[poi] - 1.0)
+    if off > rel:
+        mu_cab = ref["fit"]["bestfit"][labels.index(ref["poi"])]
+        rel = off + abs(best.bestfit[poi] / mu_cab - 1.0) + 5e-3
     result = yields(model, data, postfit=True, fit_result=best)
-    _compare(result, ref["yields_postfit"], yields_rel=5e-3, yields_abs=1e-4)
+    _compare(result, ref["yields_postfit"], rel=rel, yields_rel=1e-2, yields_abs=1e-4)
+
+
+def _fd_hessian(model, data, x, h=1e-5):
+    """The Hessian of −log L at ``x`` by central differences of hfx's exact gradient."""
+    n = x.size
+    hess = np.zeros((n, n))
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h
+        hess[:, i] = (model.grad_nll(x + e, data) - model.grad_nll(x - e, data)) / (2 * h)
+    return 0.5 * (hess + hess.T)
