@@ -181,14 +181,16 @@ def _pinned_minima(model, data, start, pins):
     return x, nll, converged
 
 
-def test_every_impact_matches_cabinetry_where_mu_is_inside_its_bounds():
-    # 2018-31_BkgOnlyC, μ̂ = 1.01: impacts up to 0.2. hfx's conditional fits are held at
-    # cabinetry's own values θ̂_cab ± Δθ, θ̂_cab ± σ̂_cab, so only the fits differ. Each impact
-    # agrees within 2% or 1e-3 absolute, or Minuit's fits (its μ̂ 2.3e-3 above hfx's, and the
-    # conditional ones) stopped short within their EDM tolerance: then μ differs by < 6e-3,
-    # the profile likelihood at cabinetry's μ lies less than 1e-3 above hfx's minimum, and
-    # hfx's conditional minimum is confirmed by an independent L-BFGS-B fit
-    model, data, ref = _published("2018-31_BkgOnlyC")
+@pytest.mark.parametrize("name", ["2018-31_BkgOnlyC", "2018-04_SRcombined"])
+def test_every_impact_matches_cabinetry_where_mu_is_inside_its_bounds(name):
+    # 2018-31_BkgOnlyC (μ̂ = 1.01, impacts up to 0.2) and 2018-04_SRcombined (μ̂ = 0.49).
+    # hfx's conditional fits are held at cabinetry's own values θ̂_cab ± Δθ, θ̂_cab ± σ̂_cab,
+    # so only the fits differ. Each impact agrees within 2% or 1e-3 absolute, or Minuit's
+    # fits (its μ̂, 2.3e-3 and 4e-3 off, and the conditional ones) stopped short within their
+    # EDM tolerance: then μ differs by < σ̂_μ/50, the profile likelihood at cabinetry's μ lies
+    # less than 5e-4 above hfx's minimum (at most 1e-4 here), and hfx's conditional minimum
+    # is confirmed by an independent L-BFGS-B fit
+    model, data, ref = _published(name)
     best = hfx.fit(model, data)
     assert best.twice_nll <= ref["fit"]["twice_nll"]
     names = list(model.config.par_names)
@@ -197,13 +199,13 @@ def test_every_impact_matches_cabinetry_where_mu_is_inside_its_bounds():
     rk = ref["ranking"]
     mu_cab = ref["fit"]["bestfit"][ref["fit"]["labels"].index(ref["poi"])]
     cases = []  # (parameter index, held value, cabinetry's conditional μ, label)
-    for j, name in enumerate(rk["labels"]):
-        i = names.index(name)
+    for j, label in enumerate(rk["labels"]):
+        i = names.index(label)
         theta, sigma = rk["bestfit"][j], rk["uncertainty"][j]
         held = {"postfit_up": theta + sigma, "postfit_down": theta - sigma}
         if widths[i] > 0:
             held |= {"prefit_up": theta + widths[i], "prefit_down": theta - widths[i]}
-        cases += [(i, v, mu_cab + rk[key][j], f"{name} {key}") for key, v in held.items()]
+        cases += [(i, v, mu_cab + rk[key][j], f"{label} {key}") for key, v in held.items()]
     mine, mine_nll, ok = _pinned_minima(model, data, best.bestfit, [{i: v} for i, v, _, _ in cases])
     assert ok.all()
     _, theirs_nll, ok = _pinned_minima(
@@ -216,9 +218,9 @@ def test_every_impact_matches_cabinetry_where_mu_is_inside_its_bounds():
         if abs(impact_mine - impact_cab) <= max(1e-3, 0.02 * abs(impact_cab)):
             continue
         stopped_short.append(row)
-        assert abs(mine[row, poi] - mu) < 6e-3, label
-        assert 0.0 <= theirs_nll[row] - mine_nll[row] < 1e-3, label
-    # (186 of the 276 here: most differ by about μ̂'s 2.3e-3, which every impact inherits)
+        assert abs(mine[row, poi] - mu) < 2e-2 * best.uncertainties[poi], label
+        assert 0.0 <= theirs_nll[row] - mine_nll[row] < 5e-4, label
+    # (186 of 276 on BkgOnlyC: most differ by about μ̂'s 2.3e-3, which every impact inherits)
     assert 0 < len(stopped_short) < len(cases)
     # the farthest ones against scipy's L-BFGS-B with the parameter held, from hfx's best fit
     farthest = sorted(stopped_short, key=lambda r: -abs(mine[r, poi] - cases[r][2]))[:4]
