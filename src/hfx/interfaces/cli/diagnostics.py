@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from hfx.interfaces.cli._common import input_path, naming, output_file_option
@@ -14,23 +12,28 @@ from hfx.interfaces.cli.inference import (
     _show_progress,
     measurement_option,
     patch_option,
+    patched_workspace,
+    plot_option,
+    progress_option,
 )
 from hfx.interfaces.cli.tables import as_table, table_option
 
 __all__ = ["COMMANDS", "modifiers", "ranking", "scan", "templates", "yields"]
 
-
-@click.command()
-@input_path("workspace")
-@patch_option
-@measurement_option
-@click.option(
+engine_option = click.option(
     "--engine",
     type=click.Choice(["auto", "numpy", "numba"]),
     default="auto",
     show_default=True,
     help="Where the Newton fits run (as for `hfx cls`).",
 )
+
+
+@click.command()
+@input_path("workspace")
+@patch_option
+@measurement_option
+@engine_option
 @click.option(
     "--par",
     "parameters",
@@ -44,18 +47,8 @@ __all__ = ["COMMANDS", "modifiers", "ranking", "scan", "templates", "yields"]
     default=None,
     help="Keep only the N parameters of largest post-fit impact.",
 )
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="FILE",
-    help="Draw the ranking (impacts and pulls) to FILE (.png/.pdf; extra 'plot').",
-)
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Progress bar on stderr (default: when stderr is a terminal).",
-)
+@plot_option("the ranking (impacts and pulls) to FILE (.png/.pdf)")
+@progress_option
 @output_file_option
 @table_option
 def ranking(
@@ -132,13 +125,7 @@ def ranking(
     show_default=True,
     help="auto: a table on a terminal, JSON in a pipe or file.",
 )
-@click.option(
-    "--plot",
-    type=click.Path(file_okay=False),
-    default=None,
-    metavar="DIR",
-    help="Draw a data/model plot per channel into DIR (extra 'plot').",
-)
+@plot_option("a data/model plot per channel into DIR")
 @click.option("--log", is_flag=True, default=False, help="Logarithmic y axis in the plots.")
 @output_file_option
 def yields(
@@ -202,20 +189,8 @@ def yields(
     help="N equally spaced values (default: 31 points over the best fit ± 3σ, inside the "
     "parameter's bounds).",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["auto", "numpy", "numba"]),
-    default="auto",
-    show_default=True,
-    help="Where the Newton fits run (as for `hfx cls`).",
-)
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="FILE",
-    help="Draw Δ(−2 log L) against the parameter to FILE (extra 'plot').",
-)
+@engine_option
+@plot_option("Δ(−2 log L) against the parameter to FILE")
 @output_file_option
 def scan(
     workspace: str,
@@ -263,13 +238,7 @@ _CHI2_95 = 3.841458820694124  # Δ(2NLL) of a 95% CL interval for one parameter
 @click.command()
 @input_path("workspace")
 @patch_option
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="FILE",
-    help="Draw the grid to FILE (extra 'plot').",
-)
+@plot_option("the grid to FILE")
 @output_file_option
 def modifiers(
     workspace: str, patches: tuple[str, ...], plot: str | None, output_file: str | None
@@ -281,7 +250,8 @@ def modifiers(
     """
     from hfx.diagnostics import modifier_grid
 
-    spec, source = _patched_spec(workspace, patches)
+    ws, source = patched_workspace(workspace, patches)
+    spec = dict(ws.spec)
     with naming(source):
         grid = modifier_grid(spec)
         if plot is not None:
@@ -297,14 +267,7 @@ def modifiers(
 @measurement_option
 @click.option("--channel", default=None, help="Only this channel.")
 @click.option("--sample", default=None, help="Only this sample.")
-@click.option(
-    "--plot",
-    type=click.Path(file_okay=False),
-    default=None,
-    metavar="DIR",
-    help="Draw each sample's nominal and variations into DIR, one file per modifier "
-    "(extra 'plot').",
-)
+@plot_option("each sample's nominal and variations, one file per modifier, into DIR")
 @output_file_option
 def templates(
     workspace: str,
@@ -323,7 +286,8 @@ def templates(
     """
     from hfx.diagnostics import templates as run_templates
 
-    spec, source = _patched_spec(workspace, patches)
+    ws, source = patched_workspace(workspace, patches)
+    spec = dict(ws.spec)
     with naming(source):
         result = run_templates(spec, channel=channel, sample=sample, measurement=measurement)
         if plot is not None:
@@ -331,22 +295,6 @@ def templates(
 
             templates_plots(result, plot)
     _emit([t.to_dict() for t in result], output_file)  # type: ignore[arg-type]
-
-
-def _patched_spec(workspace: str, patches: tuple[str, ...]) -> tuple[dict[str, Any], str]:
-    """The workspace's JSON with the patches applied, and the name to blame in errors."""
-    from hfx.interfaces.cli._common import load_workspace
-    from hfx.interfaces.cli.inference import _load_patch
-    from hfx.spec.patches import apply_patch
-
-    ws = load_workspace(workspace)
-    spec, source = ws.spec, ws.source
-    loaded = [_load_patch(p) for p in patches]
-    for name, ops in loaded:
-        spec = apply_patch(spec, ops, source=name)
-    if loaded:
-        source = f"{ws.source} (patched by {', '.join(name for name, _ in loaded)})"
-    return dict(spec), source
 
 
 def _emit_text(text: str, output_file: str | None) -> None:

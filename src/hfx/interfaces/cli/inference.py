@@ -49,6 +49,26 @@ patch_option = click.option(
 measurement_option = click.option(
     "--measurement", default=None, help="Measurement to use (default: the first)."
 )
+progress_option = click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress bar on stderr (default: when stderr is a terminal).",
+)
+
+
+def plot_option(
+    what: str, *, name: str = "--plot", dest: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--plot FILE`` (or a folder, for ``what`` naming one): where to draw ``what``."""
+    folder = what.endswith("DIR")
+    args = (name,) if dest is None else (name, dest)
+    return click.option(
+        *args,
+        type=click.Path(dir_okay=not folder, file_okay=folder),
+        default=None,
+        metavar="DIR" if folder else "FILE",
+        help=f"Draw {what} (extra 'plot').",
+    )
 
 
 def _model_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -106,13 +126,7 @@ def _toy_options(func: Callable[..., Any], *, progress: bool = True) -> Callable
         click.option("--seed", type=int, default=None, help="Seed of the toy generator."),
     ]
     if progress:
-        options.append(
-            click.option(
-                "--progress/--no-progress",
-                default=None,
-                help="Progress bar for toys on stderr (default: when stderr is a terminal).",
-            )
-        )
+        options.append(progress_option)
     for option in reversed(options):
         func = option(func)
     return func
@@ -145,10 +159,9 @@ def _load_patch(path: str) -> tuple[str, list[Any]]:
     return name, document
 
 
-def _model_and_data(
-    workspace: str, patches: tuple[str, ...], measurement: str | None, backend: str
-) -> tuple[Any, Any, str]:
-    """The compiled model, its data (main + auxiliary) and the name to blame in errors."""
+def patched_workspace(workspace: str, patches: tuple[str, ...]) -> tuple[Any, str]:
+    """The workspace with the patches applied (validated again), and the name to blame in
+    errors."""
     from hfx.spec.patches import apply_patch
     from hfx.spec.workspace import Workspace
 
@@ -162,6 +175,14 @@ def _model_and_data(
         source = f"{ws.source} (patched by {', '.join(name for name, _ in loaded)})"
         with naming(source):
             ws = Workspace(spec, source=source)
+    return ws, source
+
+
+def _model_and_data(
+    workspace: str, patches: tuple[str, ...], measurement: str | None, backend: str
+) -> tuple[Any, Any, str]:
+    """The compiled model, its data (main + auxiliary) and the name to blame in errors."""
+    ws, source = patched_workspace(workspace, patches)
     with naming(source):
         model = ws.model(measurement_name=measurement, backend=_BACKENDS[backend])
         data = ws.data(model)
@@ -277,21 +298,8 @@ def _by_parameter(model: Any, values: Any) -> dict[str, list[float]]:
     help="Also the profile-likelihood (MINOS-like) 68% interval of PARAMETER (repeatable; "
     "a label such as 'mu' or 'gamma[1]').",
 )
-@click.option(
-    "--plot",
-    "plot_pulls",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="FILE",
-    help="Draw the pulls of the constrained parameters to FILE (.png/.pdf; extra 'plot').",
-)
-@click.option(
-    "--plot-correlations",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="FILE",
-    help="Draw the correlation matrix to FILE (extra 'plot').",
-)
+@plot_option("the pulls of the constrained parameters to FILE (.png/.pdf)", dest="plot_pulls")
+@plot_option("the correlation matrix to FILE", name="--plot-correlations")
 @click.option(
     "--correlation-threshold",
     type=click.FloatRange(0, 1),
@@ -446,13 +454,7 @@ def _check_fixed_poi(model: Any, value: float) -> None:
     show_default=True,
     help="Test statistic.",
 )
-@click.option(
-    "--plot",
-    type=click.Path(dir_okay=False),
-    default=None,
-    metavar="FILE",
-    help="Draw the Brazil band (CLs against the POI; needs --scan) to FILE (extra 'plot').",
-)
+@plot_option("the Brazil band (CLs against the POI; needs --scan) to FILE")
 @functools.partial(_toy_options, progress=False)
 def upper_limit(
     workspace: str,
