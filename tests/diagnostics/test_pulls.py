@@ -9,7 +9,7 @@ import pytest
 import hfx
 from hfx.diagnostics import correlations, prefit_widths, pulls
 from hfx.errors import HfxError
-from tests.diagnostics.cabinetry_refs import published
+from tests.diagnostics.cabinetry_refs import exact_sigmas_at_cabinetry_minimum, published
 from tests.diagnostics.test_yields import _two_channel_model
 
 
@@ -80,55 +80,41 @@ def test_pruned_correlations_keep_parameters_with_a_large_entry():
         correlations(res, threshold=1.5)
 
 
-def _fd_hessian(model, data, x, h=1e-5):
-    n = x.size
-    hess = np.zeros((n, n))
-    for i in range(n):
-        e = np.zeros(n)
-        e[i] = h
-        hess[:, i] = (model.grad_nll(x + e, data) - model.grad_nll(x - e, data)) / (2 * h)
-    return 0.5 * (hess + hess.T)
-
-
-def _fd_hessian(model, data, x, h=1e-5):
-    n = x.size
-    hess = np.zeros((n, n))
-    for i in range(n):
-        e = np.zeros(n)
-        e[i] = h
-        hess[:, i] = (model.grad_nll(x + e, data) - model.grad_nll(x - e, data)) / (2 * h)
-    return 0.5 * (hess + hess.T)
+def _pulls_against_cabinetry(name, pull_abs):
+    """hfx's fit and pulls of ``name``, each pull checked against cabinetry's to ``pull_abs``
+    and each uncertainty to 2% or, where Minuit's numerical HESSE differs by more, to the
+    exact curvature at Minuit's own minimum (0.5%); returns (model, fit, pulls, the names
+    where Minuit's HESSE is off)."""
+    model, data, ref = published(name)
+    best = hfx.fit(model, data)
+    assert best.twice_nll <= ref["fit"]["twice_nll"]
+    labels = ref["fit"]["labels"]
+    widths = dict(zip(model.config.par_names, prefit_widths(model), strict=True))
+    sigma_at_cab = exact_sigmas_at_cabinetry_minimum(model, data, ref)
+    result = pulls(model, best)
+    minuit_off = []
+    for p in result:
+        i = labels.index(p.name)
+        cab_pull = (ref["fit"]["bestfit"][i] - p.nominal) / widths[p.name]
+        assert p.pull == pytest.approx(cab_pull, abs=pull_abs), p.name
+        cab_sigma = ref["fit"]["uncertainty"][i]
+        if abs(p.uncertainty / cab_sigma - 1) > 2e-2:
+            minuit_off.append(p.name)
+            j = model.config.par_names.index(p.name)
+            assert p.uncertainty == pytest.approx(sigma_at_cab[j], rel=5e-3), p.name
+        assert p.constraint == pytest.approx(cab_sigma / widths[p.name], rel=3e-2), p.name
+    return ref, best, result, minuit_off
 
 
 def test_pulls_and_correlations_match_cabinetry_on_bkgonlyc():
     # μ̂ = 1.01 lies inside its bounds: hfx's fit and Minuit's agree (best fits within 3e-3,
     # where Minuit's minimum is 8e-5 higher in -2 log L; uncertainties within 2% but for two
     # where Minuit's numerical Hessian is off)
-    model, data, ref = published("2018-31_BkgOnlyC")
-    best = hfx.fit(model, data)
-    assert best.twice_nll <= ref["fit"]["twice_nll"]
-    labels = ref["fit"]["labels"]
-    widths = dict(zip(model.config.par_names, prefit_widths(model), strict=True))
-    result = pulls(model, best)
+    ref, best, result, minuit_off = _pulls_against_cabinetry("2018-31_BkgOnlyC", 3e-3)
     assert len(result) == 68  # 71 parameters: the 3 normfactors have no pull
-    # the exact inverse Hessian at cabinetry's own minimum, by central differences of the
-    # gradient: where it differs from Minuit's numerical HESSE, Minuit's is the outlier
-    order = [labels.index(n) for n in model.config.par_names]
-    at_cab = np.asarray(ref["fit"]["bestfit"])[order]
-    sigma_at_cab = np.sqrt(np.diag(np.linalg.inv(_fd_hessian(model, data, at_cab))))
-    minuit_off = []
-    for p in result:
-        i = labels.index(p.name)
-        cab_pull = (ref["fit"]["bestfit"][i] - p.nominal) / widths[p.name]
-        assert p.pull == pytest.approx(cab_pull, abs=3e-3), p.name
-        cab_sigma = ref["fit"]["uncertainty"][i]
-        if abs(p.uncertainty / cab_sigma - 1) > 2e-2:
-            minuit_off.append(p.name)
-            j = model.config.par_names.index(p.name)
-            assert p.uncertainty == pytest.approx(sigma_at_cab[j], rel=5e-3)
-        assert p.constraint == pytest.approx(cab_sigma / widths[p.name], rel=3e-2)
     # Minuit's HESSE is 2.3-2.6% below the exact curvature for these two (1.81 vs 1.86)
     assert minuit_off == ["JET_JER_EffectiveNP_2", "JET_JER_EffectiveNP_3"]
+    labels = ref["fit"]["labels"]
     corr = correlations(best, threshold=0.15)
     cab = np.asarray(ref["fit"]["correlation"])
     assert len(corr.labels) > 2
@@ -145,24 +131,6 @@ def test_pulls_match_cabinetry_on_srcombined():
     # cabinetry's, every uncertainty within 2%
     # or, where Minuit's numerical HESSE differs, equal to the exact curvature at Minuit's
     # own minimum
-    model, data, ref = published("2018-04_SRcombined")
-    best = hfx.fit(model, data)
-    assert best.twice_nll <= ref["fit"]["twice_nll"]
-    labels = ref["fit"]["labels"]
-    widths = dict(zip(model.config.par_names, prefit_widths(model), strict=True))
-    order = [labels.index(n) for n in model.config.par_names]
-    at_cab = np.asarray(ref["fit"]["bestfit"])[order]
-    sigma_at_cab = np.sqrt(np.diag(np.linalg.inv(_fd_hessian(model, data, at_cab))))
-    result = pulls(model, best)
+    _, _, result, minuit_off = _pulls_against_cabinetry("2018-04_SRcombined", 5e-3)
     assert len(result) > 100
-    minuit_off = []
-    for p in result:
-        i = labels.index(p.name)
-        cab_pull = (ref["fit"]["bestfit"][i] - p.nominal) / widths[p.name]
-        assert p.pull == pytest.approx(cab_pull, abs=5e-3), p.name
-        cab_sigma = ref["fit"]["uncertainty"][i]
-        if abs(p.uncertainty / cab_sigma - 1) > 2e-2:
-            minuit_off.append(p.name)
-            j = model.config.par_names.index(p.name)
-            assert p.uncertainty == pytest.approx(sigma_at_cab[j], rel=5e-3), p.name
     assert len(minuit_off) < 0.1 * len(result), minuit_off

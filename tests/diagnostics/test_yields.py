@@ -10,7 +10,11 @@ import hfx
 from hfx import simplemodels
 from hfx.diagnostics import prefit_parameters, yields
 from hfx.errors import HfxError
-from tests.diagnostics.cabinetry_refs import NAMES, published
+from tests.diagnostics.cabinetry_refs import (
+    NAMES,
+    exact_sigmas_at_cabinetry_minimum,
+    published,
+)
 
 
 def two_channel_spec() -> dict:
@@ -244,9 +248,7 @@ def test_postfit_yields_with_hfx_fit_match_cabinetry(name):
     # (hfx's). A yield's uncertainty then differs by up to that ratio, times that of the μ̂
     # (a signal yield's uncertainty scales with both).
     labels = ref["fit"]["labels"]
-    order = [labels.index(n) for n in model.config.par_names]
-    at_cab = np.asarray(ref["fit"]["bestfit"])[order]
-    exact = np.sqrt(np.diag(np.linalg.inv(_fd_hessian(model, data, at_cab))))
+    exact = exact_sigmas_at_cabinetry_minimum(model, data, ref)
     poi = model.config.poi_index
     minuit_poi = ref["fit"]["uncertainty"][labels.index(ref["poi"])]
     assert best.uncertainties[poi] == pytest.approx(exact[poi], rel=5e-3)
@@ -256,14 +258,3 @@ def test_postfit_yields_with_hfx_fit_match_cabinetry(name):
         rel = off + abs(best.bestfit[poi] / mu_cab - 1.0) + 5e-3
     result = yields(model, data, postfit=True, fit_result=best)
     _compare(result, ref["yields_postfit"], rel=rel, yields_rel=1e-2, yields_abs=1e-4)
-
-
-def _fd_hessian(model, data, x, h=1e-5):
-    """The Hessian of −log L at ``x`` by central differences of hfx's exact gradient."""
-    n = x.size
-    hess = np.zeros((n, n))
-    for i in range(n):
-        e = np.zeros(n)
-        e[i] = h
-        hess[:, i] = (model.grad_nll(x + e, data) - model.grad_nll(x - e, data)) / (2 * h)
-    return 0.5 * (hess + hess.T)
