@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         significance,
         upper_limit,
     )
+    from hfx.interfaces.scan import ScanResult, scan
     from hfx.likelihood.backends import get_backend
     from hfx.likelihood.build import compile_model
     from hfx.likelihood.model import Model, ModelConfig
@@ -76,6 +77,8 @@ _LAZY = (
     ("pulls", "hfx.diagnostics"),
     ("ranking", "hfx.diagnostics"),
     ("yields", "hfx.diagnostics"),
+    ("scan", "hfx.interfaces.scan"),
+    ("ScanResult", "hfx.interfaces.scan"),
     ("get_backend", "hfx.likelihood.backends"),
     ("Model", "hfx.likelihood.model"),
     ("ModelConfig", "hfx.likelihood.model"),
@@ -126,6 +129,7 @@ __all__ = [
     "PatchSet",
     "PullsResult",
     "RankingResult",
+    "ScanResult",
     "SignificanceResult",
     "SpecError",
     "UpperLimitResult",
@@ -142,6 +146,7 @@ __all__ = [
     "load",
     "pulls",
     "ranking",
+    "scan",
     "significance",
     "simplemodels",
     "upper_limit",

@@ -100,7 +100,7 @@ def test_scan_crossings_match_the_profile_interval(ws_file):
     model, data = _model(ws_file)
     lo, hi = interval(model, data, "mu")
     lo95, hi95 = interval(model, data, "mu", cl=0.95)
-    result = _run("scan", ws_file, "--range", 0, 4, 401)
+    result = _run("profile", ws_file, "--range", 0, 4, 401)
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["par"] == "mu" and len(out["values"]) == 401
@@ -180,7 +180,7 @@ def test_every_plot_option_writes_a_png(ws_file, tmp_path):
             ["yields", two, "--postfit", "--plot", tmp_path / "y"],
             ["y/CR_postfit.png", "y/SR_postfit.png"],
         ),
-        (["scan", ws_file, "--plot", tmp_path / "s.png"], ["s.png"]),
+        (["profile", ws_file, "--plot", tmp_path / "s.png"], ["s.png"]),
         (["upper-limit", ws_file, "--scan", 0, 5, 6, "--plot", tmp_path / "b.png"], ["b.png"]),
         (["modifiers", two, "--plot", tmp_path / "m.png"], ["m.png"]),
         (

@@ -1,4 +1,4 @@
-"""Fit diagnostics at the command line: ``hfx ranking``, ``hfx yields``, ``hfx scan`` and
+"""Fit diagnostics at the command line: ``hfx ranking``, ``hfx yields``, ``hfx profile`` and
 ``hfx modifiers`` (``hfx fit`` prints pulls and draws pulls and correlations)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from hfx.interfaces.cli.inference import (
 )
 from hfx.interfaces.cli.tables import as_table, table_option
 
-__all__ = ["COMMANDS", "modifiers", "ranking", "scan", "templates", "yields"]
+__all__ = ["COMMANDS", "modifiers", "profile", "ranking", "templates", "yields"]
 
 engine_option = click.option(
     "--engine",
@@ -192,7 +192,7 @@ def yields(
 @engine_option
 @plot_option("Δ(−2 log L) against the parameter to FILE")
 @output_file_option
-def scan(
+def profile(
     workspace: str,
     patches: tuple[str, ...],
     measurement: str | None,
@@ -309,4 +309,4 @@ def _emit_text(text: str, output_file: str | None) -> None:
     write_text_atomic(output_file, text + "\n")
 
 
-COMMANDS = (ranking, yields, scan, modifiers, templates)
+COMMANDS = (ranking, yields, profile, modifiers, templates)
