@@ -194,5 +194,13 @@ def test_every_plot_option_writes_a_png(ws_file, tmp_path):
         json.loads(result.stdout)  # the JSON result is printed as well
         for name in files:
             assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG", name
+    # drawing again replaces an existing plot (file) or fills an existing folder
+    for args, files in runs:
+        for name in files:
+            (tmp_path / name).write_bytes(b"old")
+        result = _run(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        for name in files:
+            assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG", name
     # a plot into a folder that does not exist: one line, exit 2, nothing written
     assert_one_line_error(_run("fit", ws_file, "--plot", tmp_path / "nope" / "p.png"))

@@ -64,7 +64,7 @@ def plot_option(
     args = (name,) if dest is None else (name, dest)
     return click.option(
         *args,
-        type=click.Path(dir_okay=not folder, file_okay=folder),
+        type=click.Path(dir_okay=folder, file_okay=not folder),
         default=None,
         metavar="DIR" if folder else "FILE",
         help=f"Draw {what} (extra 'plot').",

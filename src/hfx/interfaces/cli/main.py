@@ -8,6 +8,7 @@ import click
 
 from hfx import __version__
 from hfx.interfaces.cli._common import HfxGroup, set_debug
+from hfx.interfaces.cli.contour import COMMANDS as CONTOUR_COMMANDS
 from hfx.interfaces.cli.contrib import contrib
 from hfx.interfaces.cli.diagnostics import COMMANDS as DIAGNOSTIC_COMMANDS
 from hfx.interfaces.cli.inference import COMMANDS as INFERENCE_COMMANDS
@@ -45,7 +46,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 for _command in (inspect, prune, rename, combine, digest, sort, patchset):
     cli.add_command(_command)
 cli.add_command(contrib)
-for _command in (*INFERENCE_COMMANDS, *DIAGNOSTIC_COMMANDS, *SCAN_COMMANDS):
+for _command in (*INFERENCE_COMMANDS, *DIAGNOSTIC_COMMANDS, *SCAN_COMMANDS, *CONTOUR_COMMANDS):
     cli.add_command(_command)
 cli.add_command(xml2json)
 cli.add_command(json2xml)

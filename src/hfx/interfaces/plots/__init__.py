@@ -7,6 +7,7 @@ with ``path``, saves it there atomically (format from the suffix).
 from __future__ import annotations
 
 from hfx.interfaces.plots._common import save_figure
+from hfx.interfaces.plots.contour import contour_plot
 from hfx.interfaces.plots.correlation import correlation_plot
 from hfx.interfaces.plots.limits import brazil_plot
 from hfx.interfaces.plots.modifiers import modifier_grid_plot, templates_plot, templates_plots
@@ -17,6 +18,7 @@ from hfx.interfaces.plots.yields import yields_plot, yields_plots
 
 __all__ = [
     "brazil_plot",
+    "contour_plot",
     "correlation_plot",
     "modifier_grid_plot",
     "pulls_plot",
