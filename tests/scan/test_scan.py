@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from hfx.errors import HfxWarning, PatchError
 from hfx.interfaces.scan import read_records, scan
 from hfx.interfaces.scan.executors import process_executor
 from hfx.spec.patches import apply_patch
+from tests.conftest import ATLAS_WS, SHARED
 
 from .conftest import BKG, patchset_spec
 
@@ -152,3 +154,30 @@ def test_a_dask_local_cluster_gives_the_serial_numbers():
     assert result.failed == 0
     for name, values in _cls(result.records).items():
         np.testing.assert_allclose(values, serial[name], rtol=1e-12)
+
+
+PYHF_REF = Path(__file__).resolve().parents[1] / "reference" / "pyhf" / "scan_points.json"
+
+
+@pytest.mark.skipif(not (SHARED / "patchsets").is_dir(), reason="no shared patchsets")
+def test_points_of_the_shared_grids_agree_with_pyhf():
+    """pyhf 0.7.6's CLs and limits (tools/pyhf_scan_reference.py) at a few points of each
+    shared grid: within 2e-3 relative."""
+    reference = json.loads(PYHF_REF.read_text())
+    by_grid: dict[str, list[dict]] = {}
+    for point in reference["points"]:
+        by_grid.setdefault(point["workspace"], []).append(point)
+    assert set(by_grid) == {"2018-31_BkgOnlyA", "2018-14_Comb_bkgonly"}
+    for grid, points in by_grid.items():
+        names = {p["name"] for p in points}
+        patchset = hfx.PatchSet.load(SHARED / "patchsets" / f"{grid}.patchset.json")
+        chosen = [p for p in patchset.patches if p.name in names]
+        result = scan(ATLAS_WS / f"{grid}.json", chosen, upper_limit=True)
+        ours = {r["name"]: r for r in result.records}
+        for point in points:
+            record = ours[point["name"]]
+            np.testing.assert_allclose(record["CLs_obs"], point["CLs_obs"], rtol=2e-3)
+            np.testing.assert_allclose(record["CLs_exp"], point["CLs_exp"], rtol=2e-3)
+            limit = record["upper_limit"]
+            np.testing.assert_allclose(limit["obs"], point["upper_limit"]["obs"], rtol=2e-3)
+            np.testing.assert_allclose(limit["exp"], point["upper_limit"]["exp"], rtol=2e-3)

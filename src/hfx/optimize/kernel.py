@@ -79,7 +79,8 @@ def require() -> None:
 def compiled() -> ModuleType:
     """The compiled kernels (importing them compiles or loads them, once per process)."""
     loaded = sys.modules.get(_IMPL)
-    if loaded is not None:
+    # (one that another thread is still importing is waited for by import_module)
+    if loaded is not None and not getattr(loaded.__spec__, "_initializing", False):
         return loaded
     require()
     return importlib.import_module(_IMPL)

@@ -3,8 +3,18 @@ on this process, a process pool or a Dask cluster, resumable, with exclusion con
 
 from __future__ import annotations
 
+from hfx.interfaces.scan.contour import ContourResult, contours
 from hfx.interfaces.scan.points import ScanPoint, ScanPoints, collect_points
 from hfx.interfaces.scan.records import read_records
 from hfx.interfaces.scan.runner import ScanResult, scan
 
-__all__ = ["ScanPoint", "ScanPoints", "ScanResult", "collect_points", "read_records", "scan"]
+__all__ = [
+    "ContourResult",
+    "ScanPoint",
+    "ScanPoints",
+    "ScanResult",
+    "collect_points",
+    "contours",
+    "read_records",
+    "scan",
+]

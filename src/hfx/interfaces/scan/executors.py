@@ -58,10 +58,18 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
 
 
-def process_executor(workers: int) -> concurrent.futures.ProcessPoolExecutor:
-    """A pool of ``workers`` processes (forked where the platform allows: no second start of
-    Python and of hfx's imports) that leave Ctrl-C to the parent."""
-    method = "fork" if sys.platform.startswith("linux") else None
+def process_executor(
+    workers: int, method: str | None = None
+) -> concurrent.futures.ProcessPoolExecutor:
+    """A pool of ``workers`` processes that leave Ctrl-C to the parent.  ``method``: how
+    they start; by default forked where the platform allows (no second start of Python and
+    of hfx's imports), else (JAX or PyTorch loaded) from a fork server.  A process with
+    threads of its own (a server) asks for "forkserver"."""
+    if method is None:
+        # (a process running JAX's or PyTorch's threads must not fork: they would deadlock)
+        threaded = any(name in sys.modules for name in ("jax", "torch"))
+        if sys.platform.startswith("linux"):
+            method = "forkserver" if threaded else "fork"
     return concurrent.futures.ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context(method),
