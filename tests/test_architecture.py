@@ -56,10 +56,32 @@ ALLOWED_UPWARD = {
 }
 
 # Third-party packages only hfx.interfaces may import.
-INTERFACE_ONLY = ("click", "typer", "matplotlib", "uproot", "starlette", "fastapi", "flask")
+INTERFACE_ONLY = (
+    "click",
+    "typer",
+    "matplotlib",
+    "uproot",
+    "starlette",
+    "fastapi",
+    "flask",
+    "uvicorn",
+    "distributed",
+)
 
 # Optional extras: a module that needs a missing one is skipped by the runtime checks.
-OPTIONAL = ("numba", "jax", "jaxlib", "torch", "iminuit", "uproot", "lxml", "matplotlib")
+OPTIONAL = (
+    "numba",
+    "jax",
+    "jaxlib",
+    "torch",
+    "iminuit",
+    "uproot",
+    "lxml",
+    "matplotlib",
+    "starlette",
+    "uvicorn",
+    "distributed",
+)
 
 MUTABLE = (list, dict, set, bytearray, deque)
 

@@ -14,6 +14,7 @@ from hfx.interfaces.cli.diagnostics import COMMANDS as DIAGNOSTIC_COMMANDS
 from hfx.interfaces.cli.inference import COMMANDS as INFERENCE_COMMANDS
 from hfx.interfaces.cli.patchset import patchset
 from hfx.interfaces.cli.scan import COMMANDS as SCAN_COMMANDS
+from hfx.interfaces.cli.serve import COMMANDS as SERVE_COMMANDS
 from hfx.interfaces.cli.spec import combine, digest, inspect, prune, rename, sort
 from hfx.interfaces.cli.xml import json2xml, xml2json
 
@@ -46,7 +47,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 for _command in (inspect, prune, rename, combine, digest, sort, patchset):
     cli.add_command(_command)
 cli.add_command(contrib)
-for _command in (*INFERENCE_COMMANDS, *DIAGNOSTIC_COMMANDS, *SCAN_COMMANDS, *CONTOUR_COMMANDS):
+for _command in (
+    *INFERENCE_COMMANDS,
+    *DIAGNOSTIC_COMMANDS,
+    *SCAN_COMMANDS,
+    *CONTOUR_COMMANDS,
+    *SERVE_COMMANDS,
+):
     cli.add_command(_command)
 cli.add_command(xml2json)
 cli.add_command(json2xml)
