@@ -500,3 +500,40 @@ def test_workspace_rejects_invalid_documents():
         pyhf.Workspace(spec)
     with pytest.raises(HfxError, match="Unsupported options"):
         pyhf.Workspace(_workspace_spec(), not_an_option=True)
+
+
+def test_changing_a_param_set_changes_the_fits_as_in_pyhf():
+    """pyhf's param_set() returns the config's own object: setting its suggested_fixed or
+    suggested_init changes config.suggested_*() and so every fit.  The expected γ̂ solve
+    d(−log L)/dγ = 10 − 120/(5μ + 10γ) + τ − τ/γ = 0 (τ = (10/3)²) at the fixed μ; pyhf 0.7.6
+    gives [1.0, 0.8903254] and [2.0, 0.7743884] here (its optimizer stops 1e-5 short)."""
+    from scipy.optimize import brentq
+
+    tau = (10.0 / 3.0) ** 2
+
+    def gamma_hat(mu: float) -> float:
+        return brentq(lambda g: 10 - 120 / (5 * mu + 10 * g) + tau - tau / g, 0.5, 1.5, xtol=1e-14)
+
+    import hfx.compat.pyhf as pyhf_facade
+
+    model = pyhf_facade.simplemodels.uncorrelated_background([5.0], [10.0], [3.0])
+    data = [12.0, *model.config.auxdata]
+    free = pyhf_facade.infer.mle.fit(data, model)
+    assert abs(free[0] - 0.4) < 1e-6
+    mu = model.config.param_set("mu")
+    assert model.config.param_set("mu") is mu
+    mu.suggested_fixed = [True]
+    assert model.config.suggested_fixed() == [True, False]
+    np.testing.assert_allclose(
+        pyhf_facade.infer.mle.fit(data, model), [1.0, gamma_hat(1.0)], rtol=1e-6
+    )
+    mu.suggested_init = [2.0]
+    assert model.config.suggested_init() == [2.0, 1.0]
+    np.testing.assert_allclose(
+        pyhf_facade.infer.mle.fit(data, model), [2.0, gamma_hat(2.0)], rtol=1e-6
+    )
+    mu.suggested_bounds = [(0.0, 3.0)]
+    assert model.config.suggested_bounds()[0] == (0.0, 3.0)
+    mu.suggested_fixed = [True, False]
+    with pytest.raises(HfxError, match="2 entries; the parameter has 1"):
+        model.config.suggested_fixed()

@@ -59,6 +59,9 @@ class _ModelConfig:
     def __init__(self, native: NativeConfig, modifier_settings: Mapping[str, Any]):
         self._native = native
         self.modifier_settings = copy_json(dict(modifier_settings))
+        # The parameter sets handed out by param_set(): as in pyhf, they are the config's own,
+        # so that `param_set("mu").suggested_fixed = [True]` changes suggested_fixed().
+        self._param_sets: dict[str, paramset] = {}
 
     def __repr__(self) -> str:
         return f"<pyhf-compatible config of {self._native.npars} parameters, poi={self.poi_name!r}>"
@@ -85,7 +88,24 @@ class _ModelConfig:
         return self._native.par_slice(name)
 
     def param_set(self, name: str) -> paramset:
-        return view(self._native.param_set(name))
+        found = self._param_sets.get(name)
+        if found is None:
+            found = self._param_sets[name] = view(self._native.param_set(name))
+        return found
+
+    def _suggested(self, native: Any, attribute: str, convert: Any) -> list[Any]:
+        """The native suggestions, with those of the parameter sets a user may have changed."""
+        out = [convert(v) for v in native]
+        for name, pset in self._param_sets.items():
+            values = list(getattr(pset, attribute))
+            part = self.par_slice(name)
+            if len(values) != part.stop - part.start:
+                raise ModelError(
+                    f"param_set({name!r}).{attribute} has {len(values)} entries; the parameter "
+                    f"has {part.stop - part.start}"
+                )
+            out[part] = [convert(v) for v in values]
+        return out
 
     @property
     def par_map(self) -> dict[str, dict[str, Any]]:
@@ -146,13 +166,17 @@ class _ModelConfig:
 
     # --- suggestions and auxiliary data --------------------------------------------------
     def suggested_init(self) -> list[float]:
-        return [float(v) for v in self._native.suggested_init()]
+        return self._suggested(self._native.suggested_init(), "suggested_init", float)
 
     def suggested_bounds(self) -> list[tuple[float, float]]:
-        return [(float(lo), float(hi)) for lo, hi in self._native.suggested_bounds()]
+        def pair(bound: Any) -> tuple[float, float]:
+            low, high = bound
+            return (float(low), float(high))
+
+        return self._suggested(self._native.suggested_bounds(), "suggested_bounds", pair)
 
     def suggested_fixed(self) -> list[bool]:
-        return [bool(v) for v in self._native.suggested_fixed()]
+        return self._suggested(self._native.suggested_fixed(), "suggested_fixed", bool)
 
     @property
     def auxdata(self) -> list[float]:
