@@ -537,3 +537,20 @@ def test_changing_a_param_set_changes_the_fits_as_in_pyhf():
     mu.suggested_fixed = [True, False]
     with pytest.raises(HfxError, match="2 entries; the parameter has 1"):
         model.config.suggested_fixed()
+
+
+def test_patchset_labels_and_patches_are_lists_as_in_pyhf():
+    spec = {
+        "metadata": {
+            "description": "d",
+            "digests": {"sha256": "0" * 64},
+            "labels": ["m1", "m2"],
+            "references": {},
+        },
+        "patches": [{"metadata": {"name": "a", "values": [1, 2]}, "patch": []}],
+        "version": "1.0.0",
+    }
+    ps = pyhf.PatchSet(spec)
+    assert ps.labels == ["m1", "m2"] and isinstance(ps.labels, list)
+    assert isinstance(ps.patches, list) and ps.patches[0].name == "a"
+    assert ps.patches[0].values == (1, 2)  # a tuple in pyhf too

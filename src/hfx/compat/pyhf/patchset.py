@@ -14,7 +14,18 @@ __all__ = ["Patch", "PatchSet"]
 
 
 class PatchSet(_patches.PatchSet):
-    """A HEPData patchset (labels, digests, named patches); look patches up by name or values."""
+    """A HEPData patchset (labels, digests, named patches); look patches up by name or values.
+
+    ``labels`` and ``patches`` are lists, as pyhf's are (hfx's own PatchSet gives tuples).
+    """
+
+    @property
+    def labels(self) -> list[str]:  # type: ignore[override]
+        return list(super().labels)
+
+    @property
+    def patches(self) -> list[Patch]:  # type: ignore[override]
+        return list(super().patches)
 
     # pyhf's signature, not hfx's: a spec in, a pyhf-style (dict) Workspace out
     def apply(  # type: ignore[override]
