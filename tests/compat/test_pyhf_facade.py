@@ -17,6 +17,7 @@ from hfx import simplemodels as native_simplemodels
 from hfx.errors import HfxError
 from hfx.likelihood.model import Model as NativeModel
 from hfx.spec.operations import digest
+from tests.cli.helpers import doc_example
 from tests.conftest import ATLAS_NAMES, load_atlas
 
 AUX_SIMPLE = [277.77777777777777, 55.183673469387756]  # (50/3)², (52/7)²
@@ -554,3 +555,38 @@ def test_patchset_labels_and_patches_are_lists_as_in_pyhf():
     assert ps.labels == ["m1", "m2"] and isinstance(ps.labels, list)
     assert isinstance(ps.patches, list) and ps.patches[0].name == "a"
     assert ps.patches[0].values == (1, 2)  # a tuple in pyhf too
+
+
+def test_pyhf_exception_names_catch_what_the_facade_raises(tmp_path):
+    bad = doc_example()
+    bad["channels"][0]["samples"][0]["data"] = [1.0]  # one bin in a two-bin channel
+    with pytest.raises(pyhf.exceptions.InvalidSpecification):
+        pyhf.Workspace(bad)
+    spec = {
+        "metadata": {
+            "description": "d",
+            "digests": {"sha256": "0" * 64},
+            "labels": ["m1"],
+            "references": {},
+        },
+        "patches": [{"metadata": {"name": "a", "values": [1]}, "patch": []}],
+        "version": "1.0.0",
+    }
+    ps = pyhf.PatchSet(spec)
+    with pytest.raises(pyhf.exceptions.InvalidPatchLookup):
+        ps["b"]
+    with pytest.raises(pyhf.exceptions.PatchSetVerificationError):
+        ps.verify(pyhf.Workspace(doc_example()))
+    with pytest.raises(pyhf.exceptions.InvalidBackend):
+        pyhf.set_backend("no-such-backend")
+    assert issubclass(pyhf.exceptions.FailedMinimization, HfxError)
+
+
+def test_version_digest_and_the_older_upperlimit_name():
+    assert pyhf.__version__ == "0.7.6"
+    # pyhf 0.7.6's pyhf.utils.digest of the same object
+    assert (
+        pyhf.utils.digest({"a": [1, 2.5, "x"]})
+        == "42e8953dff6325ad93e12eee28356f8328f6c360a0cb41c66773c60dadc74202"
+    )
+    assert pyhf.infer.intervals.upperlimit is pyhf.infer.intervals.upper_limits.upper_limit

@@ -18,11 +18,13 @@ numbers are hfx's, which agree with pyhf 0.7 (see the tests).
 
 from __future__ import annotations
 
-from hfx.compat.pyhf import exceptions, infer, optimize, simplemodels
+from hfx.compat.pyhf import exceptions, infer, optimize, simplemodels, utils
 from hfx.compat.pyhf.backend import get_backend, set_backend, tensorlib
 from hfx.compat.pyhf.patchset import PatchSet
 from hfx.compat.pyhf.pdf import Model
 from hfx.compat.pyhf.workspace import Workspace
+
+__version__ = "0.7.6"  # the pyhf release whose API and numbers the facade follows
 
 __all__ = [
     "Model",
@@ -35,4 +37,5 @@ __all__ = [
     "set_backend",
     "simplemodels",
     "tensorlib",
+    "utils",
 ]

@@ -1,10 +1,46 @@
-"""pyhf's exception names for the facade (``pyhf.exceptions``), as hfx errors."""
+"""pyhf's exception names for the facade (``pyhf.exceptions``), as hfx errors.
+
+A pyhf script catches pyhf's classes (``except pyhf.exceptions.FailedMinimization:``); the
+facade raises hfx's errors.  Each pyhf name is therefore the hfx class that covers it, so
+that the script's ``except`` catches what hfx raises.  hfx's classes are coarser than pyhf's:
+``InvalidPatchLookup`` and ``PatchSetVerificationError`` are both ``PatchError``, and catching
+one catches the other.
+"""
 
 from __future__ import annotations
 
-from hfx.errors import ModelError
+from hfx.errors import (
+    BackendError,
+    FitError,
+    HfxError,
+    MissingExtraError,
+    ModelError,
+    PatchError,
+    SpecError,
+)
 
-__all__ = ["InvalidPdfData", "InvalidPdfParameters"]
+__all__ = [
+    "FailedMinimization",
+    "ImportBackendError",
+    "InvalidArchive",
+    "InvalidArchiveHost",
+    "InvalidBackend",
+    "InvalidInterpCode",
+    "InvalidMeasurement",
+    "InvalidModel",
+    "InvalidModifier",
+    "InvalidNameReuse",
+    "InvalidOptimizer",
+    "InvalidPatchLookup",
+    "InvalidPatchSet",
+    "InvalidPdfData",
+    "InvalidPdfParameters",
+    "InvalidSpecification",
+    "InvalidWorkspaceOperation",
+    "PatchSetVerificationError",
+    "UnspecifiedPOI",
+    "Unsupported",
+]
 
 
 class InvalidPdfParameters(ModelError):
@@ -13,3 +49,24 @@ class InvalidPdfParameters(ModelError):
 
 class InvalidPdfData(ModelError):
     """Data whose shape does not match the model (pyhf's name)."""
+
+
+# pyhf's names for the hfx errors that stand for them
+InvalidSpecification = SpecError
+InvalidMeasurement = SpecError
+InvalidNameReuse = SpecError
+InvalidWorkspaceOperation = SpecError
+InvalidModifier = SpecError
+InvalidPatchSet = PatchError
+InvalidPatchLookup = PatchError
+PatchSetVerificationError = PatchError
+InvalidModel = ModelError
+UnspecifiedPOI = ModelError
+InvalidInterpCode = HfxError
+FailedMinimization = FitError
+InvalidOptimizer = FitError
+InvalidBackend = BackendError
+ImportBackendError = MissingExtraError
+InvalidArchive = HfxError
+InvalidArchiveHost = HfxError
+Unsupported = HfxError
