@@ -590,3 +590,18 @@ def test_version_digest_and_the_older_upperlimit_name():
         == "42e8953dff6325ad93e12eee28356f8328f6c360a0cb41c66773c60dadc74202"
     )
     assert pyhf.infer.intervals.upperlimit is pyhf.infer.intervals.upper_limits.upper_limit
+
+
+def test_schema_validate_and_load_under_pyhfs_names():
+    spec = doc_example()
+    pyhf.schema.validate(spec, "workspace.json")
+    pyhf.schema.validate(spec, "workspace.json", version="1.0.0")
+    assert pyhf.schema.version == "1.0.0"
+    assert pyhf.schema.load_schema("1.0.0/workspace.json")["$id"].endswith("workspace.json")
+    del spec["observations"]
+    with pytest.raises(pyhf.exceptions.InvalidSpecification, match="observations"):
+        pyhf.schema.validate(spec, "workspace.json")
+    with pytest.raises(pyhf.exceptions.InvalidSpecification, match="no schema"):
+        pyhf.schema.validate(spec, "nope.json")
+    with pytest.raises(pyhf.exceptions.InvalidSpecification, match="version"):
+        pyhf.schema.validate(doc_example(), "workspace.json", version="2.0.0")
