@@ -605,3 +605,26 @@ def test_schema_validate_and_load_under_pyhfs_names():
         pyhf.schema.validate(spec, "nope.json")
     with pytest.raises(pyhf.exceptions.InvalidSpecification, match="version"):
         pyhf.schema.validate(doc_example(), "workspace.json", version="2.0.0")
+
+
+def test_tensorlib_maths_equal_pyhf_and_scipy():
+    """Values pyhf 0.7.6's numpy backend gives, and SciPy's distributions."""
+    from scipy import stats
+
+    t = pyhf.tensorlib
+    np.testing.assert_allclose(t.poisson(5.0, 6.0), 0.16062314104797995, rtol=1e-14)
+    np.testing.assert_allclose(t.poisson(0.0, 2.5), 0.0820849986238988, rtol=1e-14)
+    np.testing.assert_allclose(
+        t.poisson_logpdf([3.0, 4.0], [2.0, 5.0]), [-1.7123179275482192, -1.7403021806115446]
+    )
+    np.testing.assert_allclose(t.poisson(7.0, 3.2), stats.poisson.pmf(7, 3.2), rtol=1e-12)
+    np.testing.assert_allclose(t.normal(0.5, 0.0, 2.0), stats.norm.pdf(0.5, 0, 2), rtol=1e-14)
+    np.testing.assert_allclose(t.normal_cdf(1.2), 0.8849303297782918, rtol=1e-14)
+    np.testing.assert_allclose(t.normal_logpdf(1.0, 2.0, 3.0), -2.0731063774283376, rtol=1e-14)
+    np.testing.assert_allclose(t.erfinv(0.3), 0.2724627147267544, rtol=1e-14)
+    np.testing.assert_allclose(t.erf(t.erfinv(0.3)), 0.3, rtol=1e-14)
+    assert t.tolist(t.concatenate([t.ones(2), t.zeros(1)])) == [1.0, 1.0, 0.0]
+    assert t.shape(t.stack([t.ones(3), t.ones(3)])) == (2, 3)
+    assert t.tolist(t.boolean_mask(t.astensor([1, 2, 3]), [True, False, True])) == [1.0, 3.0]
+    assert t.sum(t.astensor([[1, 2], [3, 4]]), axis=0).tolist() == [4.0, 6.0]
+    assert t.percentile(t.astensor([1, 2, 3, 4]), 50) == 2.5

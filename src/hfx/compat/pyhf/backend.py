@@ -20,7 +20,8 @@ __all__ = ["get_backend", "set_backend", "tensorlib"]
 
 
 class numpy_backend:  # pyhf's name
-    """The few tensor helpers pyhf scripts call on ``pyhf.tensorlib``."""
+    """The tensor helpers pyhf scripts call on ``pyhf.tensorlib``, on NumPy and SciPy, with
+    pyhf's names and argument orders."""
 
     name = "numpy"
     precision = "64b"
@@ -32,8 +33,118 @@ class numpy_backend:  # pyhf's name
     def tolist(self, tensor_in: Any) -> Any:
         return tensor_in.tolist() if hasattr(tensor_in, "tolist") else list(tensor_in)
 
+    def to_numpy(self, tensor_in: Any) -> np.ndarray:
+        return np.asarray(tensor_in)
+
     def shape(self, tensor: Any) -> tuple[int, ...]:
         return tuple(np.shape(tensor))
+
+    # --- building and reshaping ----------------------------------------------------------
+    def ones(self, shape: Any, dtype: str = "float") -> Any:
+        return np.ones(shape, dtype=self.astensor(0, dtype).dtype)
+
+    def zeros(self, shape: Any, dtype: str = "float") -> Any:
+        return np.zeros(shape, dtype=self.astensor(0, dtype).dtype)
+
+    def reshape(self, tensor: Any, newshape: Any) -> Any:
+        return np.reshape(tensor, newshape)
+
+    def ravel(self, tensor: Any) -> Any:
+        return np.ravel(tensor)
+
+    def concatenate(self, sequence: Any, axis: int = 0) -> Any:
+        return np.concatenate(sequence, axis=axis)
+
+    def stack(self, sequence: Any, axis: int = 0) -> Any:
+        return np.stack(sequence, axis=axis)
+
+    def tile(self, tensor_in: Any, repeats: Any) -> Any:
+        return np.tile(tensor_in, repeats)
+
+    def where(self, mask: Any, tensor_in_1: Any, tensor_in_2: Any) -> Any:
+        return np.where(mask, tensor_in_1, tensor_in_2)
+
+    def clip(self, tensor_in: Any, min_value: Any, max_value: Any) -> Any:
+        return np.clip(tensor_in, min_value, max_value)
+
+    def gather(self, tensor: Any, indices: Any) -> Any:
+        return np.asarray(tensor)[indices]
+
+    def boolean_mask(self, tensor: Any, mask: Any) -> Any:
+        return np.asarray(tensor)[np.asarray(mask, dtype=bool)]
+
+    def isfinite(self, tensor: Any) -> Any:
+        return np.isfinite(tensor)
+
+    # --- arithmetic -------------------------------------------------------------------------
+    def sum(self, tensor_in: Any, axis: Any = None) -> Any:
+        return np.sum(tensor_in, axis=axis)
+
+    def product(self, tensor_in: Any, axis: Any = None) -> Any:
+        return np.prod(tensor_in, axis=axis)
+
+    def abs(self, tensor: Any) -> Any:
+        return np.abs(tensor)
+
+    def sqrt(self, tensor_in: Any) -> Any:
+        return np.sqrt(tensor_in)
+
+    def exp(self, tensor_in: Any) -> Any:
+        return np.exp(tensor_in)
+
+    def log(self, tensor_in: Any) -> Any:
+        return np.log(tensor_in)
+
+    def power(self, tensor_in_1: Any, tensor_in_2: Any) -> Any:
+        return np.power(tensor_in_1, tensor_in_2)
+
+    def divide(self, tensor_in_1: Any, tensor_in_2: Any) -> Any:
+        return np.divide(tensor_in_1, tensor_in_2)
+
+    def einsum(self, subscripts: str, *operands: Any) -> Any:
+        return np.einsum(subscripts, *operands)
+
+    def percentile(
+        self, tensor_in: Any, q: Any, axis: Any = None, interpolation: str = "linear"
+    ) -> Any:
+        method: Any = interpolation  # (numpy checks the name)
+        return np.percentile(np.asarray(tensor_in, dtype=float), q, axis=axis, method=method)
+
+    def conditional(self, predicate: Any, true_callable: Any, false_callable: Any) -> Any:
+        return true_callable() if predicate else false_callable()
+
+    # --- distributions -------------------------------------------------------------------------
+    def erf(self, tensor_in: Any) -> Any:
+        from scipy.special import erf
+
+        return erf(tensor_in)
+
+    def erfinv(self, tensor_in: Any) -> Any:
+        from scipy.special import erfinv
+
+        return erfinv(tensor_in)
+
+    def normal_logpdf(self, x: Any, mu: Any, sigma: Any) -> Any:
+        x, mu, sigma = np.asarray(x), np.asarray(mu), np.asarray(sigma)
+        return -0.5 * ((x - mu) / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
+
+    def normal(self, x: Any, mu: Any, sigma: Any) -> Any:
+        return np.exp(self.normal_logpdf(x, mu, sigma))
+
+    def normal_cdf(self, x: Any, mu: Any = 0.0, sigma: Any = 1.0) -> Any:
+        from scipy.special import ndtr
+
+        return ndtr((np.asarray(x) - mu) / sigma)
+
+    def poisson_logpdf(self, n: Any, lam: Any) -> Any:
+        """log of the continuous Poisson density n ln λ − λ − ln Γ(n + 1) (pyhf's)."""
+        from scipy.special import gammaln, xlogy
+
+        n, lam = np.asarray(n, dtype=float), np.asarray(lam, dtype=float)
+        return xlogy(n, lam) - lam - gammaln(n + 1.0)
+
+    def poisson(self, n: Any, lam: Any) -> Any:
+        return np.exp(self.poisson_logpdf(n, lam))
 
     def __repr__(self) -> str:
         return "<hfx.compat.pyhf numpy backend (64b)>"
