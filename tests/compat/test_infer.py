@@ -233,6 +233,14 @@ def test_mle_return_shapes():
     assert np.all(pars_unc[:, 1] > 0)
     np.testing.assert_allclose(np.diag(corr), 1.0)
     np.testing.assert_allclose(corr, corr.T)
+    # pyhf's result object: an OptimizeResult with x, fun (−2 log L), unc, corr, hess_inv
+    np.testing.assert_allclose(result.x, pars_unc[:, 0])
+    np.testing.assert_allclose(result.fun, nll)
+    np.testing.assert_allclose(result.unc, pars_unc[:, 1])
+    np.testing.assert_allclose(result.corr, corr)
+    np.testing.assert_allclose(np.sqrt(np.diag(result.hess_inv)), result.unc)
+    assert result.success and result.minuit is None and result.nfev > 0
+    assert result["x"] is result.x and result.native.twice_nll == result.twice_nll
     fixed_unc = pyhf.infer.mle.fixed_poi_fit(1.0, data, model, return_uncertainties=True)
     assert fixed_unc[0, 0] == 1.0 and fixed_unc[0, 1] == 0.0
     pars = pyhf.infer.mle.fit(data, model, par_bounds=model.config.suggested_bounds())

@@ -48,8 +48,41 @@ def _shape_result(
     if return_fitted_val:
         out.append(scalar(result.twice_nll))
     if return_result_obj:
-        out.append(result)
+        out.append(_optimize_result(result))
     return tuple(out) if len(out) > 1 else out[0]
+
+
+def _optimize_result(result: Any) -> Any:
+    """pyhf's result object: a SciPy OptimizeResult with ``x``, ``fun`` (−2 log L, pyhf's
+    objective), ``unc``, ``corr``, ``hess_inv`` (the covariance), ``minuit`` (None: hfx's
+    uncertainties come from the exact Hessian), ``success``, ``message``, ``nfev``, ``njev``;
+    plus the fields of hfx's FitResult (``bestfit``, ``uncertainties``, ``covariance``,
+    ``correlation``, ``twice_nll``, ``par_names``, ``fixed``) and the FitResult itself
+    (``native``)."""
+    from scipy.optimize import OptimizeResult
+
+    out = OptimizeResult()
+    out.update(
+        x=np.array(result.bestfit, dtype=np.float64),
+        fun=scalar(result.twice_nll),
+        unc=np.array(result.uncertainties, dtype=np.float64),
+        corr=np.array(result.correlation, dtype=np.float64),
+        hess_inv=np.array(result.covariance, dtype=np.float64),
+        minuit=None,
+        success=bool(result.success),
+        message=str(result.message),
+        nfev=int(result.nfev),
+        njev=int(result.ngrad),
+        bestfit=result.bestfit,
+        uncertainties=result.uncertainties,
+        covariance=result.covariance,
+        correlation=result.correlation,
+        twice_nll=result.twice_nll,
+        par_names=result.par_names,
+        fixed=result.fixed,
+        native=result,
+    )
+    return out
 
 
 def fit(
