@@ -628,3 +628,34 @@ def test_tensorlib_maths_equal_pyhf_and_scipy():
     assert t.tolist(t.boolean_mask(t.astensor([1, 2, 3]), [True, False, True])) == [1.0, 3.0]
     assert t.sum(t.astensor([[1, 2], [3, 4]]), axis=0).tolist() == [4.0, 6.0]
     assert t.percentile(t.astensor([1, 2, 3, 4]), 50) == 2.5
+
+
+def test_make_pdf_log_prob_expected_data_and_samples():
+    model = pyhf.simplemodels.uncorrelated_background([5.0, 3.0], [10.0, 8.0], [3.0, 2.0])
+    pars = model.config.suggested_init()
+    pdf = model.make_pdf(pars)
+    expected = model.expected_data(pars)
+    np.testing.assert_allclose(pdf.expected_data(), expected)
+    data = [14.0, 9.0, *model.config.auxdata]
+    np.testing.assert_allclose(pdf.log_prob(data), model.logpdf(pars, data)[0], rtol=1e-12)
+    np.random.seed(1)
+    toys = pdf.sample((3,))
+    # pyhf 0.7.6 draws these with np.random.seed(1) (main Poisson counts, then the Poisson
+    # constraints' auxiliary data, as here)
+    np.testing.assert_array_equal(toys, [[14, 7, 10, 11], [11, 10, 9, 9], [14, 8, 6, 26]])
+    many = pdf.sample((20000,))
+    assert many.shape == (20000, 4)
+    np.testing.assert_allclose(many.mean(axis=0), expected, rtol=0.01)
+    # a Gaussian constraint: Normal draws around θ with its σ
+    normal = pyhf.simplemodels.correlated_background([5.0], [10.0], [12.0], [8.0])
+    init = normal.config.suggested_init()
+    draws = normal.make_pdf(init).sample((20000,))
+    aux = draws[:, normal.config.nmaindata :]
+    assert abs(aux.mean()) < 0.03 and abs(aux.std() - 1.0) < 0.03
+    point = [12.0, *normal.config.auxdata]
+    np.testing.assert_allclose(
+        normal.make_pdf(init).log_prob(point), normal.logpdf(init, point)[0], rtol=1e-12
+    )
+    assert pyhf.probability.Poisson([3.0]).log_prob([2.0]) == pytest.approx(
+        math.log(math.exp(-3) * 9 / 2)
+    )

@@ -18,7 +18,7 @@ numbers are hfx's, which agree with pyhf 0.7 (see the tests).
 
 from __future__ import annotations
 
-from hfx.compat.pyhf import exceptions, infer, optimize, schema, simplemodels, utils
+from hfx.compat.pyhf import exceptions, infer, optimize, probability, schema, simplemodels, utils
 from hfx.compat.pyhf.backend import get_backend, set_backend, tensorlib
 from hfx.compat.pyhf.patchset import PatchSet
 from hfx.compat.pyhf.pdf import Model
@@ -34,6 +34,7 @@ __all__ = [
     "get_backend",
     "infer",
     "optimize",
+    "probability",
     "schema",
     "set_backend",
     "simplemodels",

@@ -16,7 +16,7 @@ from typing import Any
 
 from hfx._names import did_you_mean
 from hfx.compat.pyhf.exceptions import InvalidPdfData, InvalidPdfParameters
-from hfx.compat.pyhf.paramsets import paramset, view
+from hfx.compat.pyhf.paramsets import constrained_by_normal, paramset, view
 from hfx.errors import ModelError
 from hfx.likelihood.model import Model as NativeModel
 from hfx.likelihood.model import ModelConfig as NativeConfig
@@ -314,6 +314,44 @@ class Model:
 
     def expected_data(self, pars: Any, include_auxdata: bool = True) -> Any:
         return self.native.expected_data(pars, include_auxdata=include_auxdata)
+
+    def make_pdf(self, pars: Any) -> Any:
+        """pyhf's ``make_pdf``: the distribution of the data (main, then auxiliary) at
+        ``pars``, with ``log_prob``, ``expected_data`` and ``sample``."""
+        import numpy as np
+
+        from hfx.compat.pyhf import probability
+
+        config = self.config
+        pars = np.asarray(pars, dtype=np.float64)
+        main = probability.Independent(probability.Poisson(self.expected_actualdata(pars)))
+        aux = np.asarray(self.expected_auxdata(pars), dtype=np.float64)
+        normal_at: list[int] = []
+        poisson_at: list[int] = []
+        sigmas: list[float] = []
+        at = 0
+        for name in config.auxdata_order:
+            pset = config.param_set(name)
+            count = len(pset.suggested_init)
+            where = list(range(at, at + count))
+            if isinstance(pset, constrained_by_normal):
+                normal_at += where
+                sigmas += list(pset.sigmas)
+            else:
+                poisson_at += where
+            at += count
+        nmain = config.nmaindata
+        pdfs = [
+            main,
+            probability.Independent(probability.Normal(aux[normal_at], sigmas)),
+            probability.Independent(probability.Poisson(aux[poisson_at])),
+        ]
+        blocks = [
+            np.arange(nmain),
+            nmain + np.asarray(normal_at, dtype=np.int64),
+            nmain + np.asarray(poisson_at, dtype=np.int64),
+        ]
+        return probability.Simultaneous(pdfs, blocks=blocks)
 
     def expected_actualdata(self, pars: Any) -> Any:
         return self.native.expected_actualdata(pars)
