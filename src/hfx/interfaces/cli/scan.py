@@ -170,7 +170,8 @@ def _inputs(workspace: str, sources: tuple[str, ...]) -> tuple[str, list[str]]:
     "--chunk-size",
     type=click.IntRange(min=1),
     default=None,
-    help="Points per task (default: about four tasks per worker, at most 16 points each).",
+    help="Points per task (default: about four tasks per worker, at most 4 points each, 1 "
+    "with --upper-limit).",
 )
 @progress_option
 def scan(

@@ -155,5 +155,6 @@ def compact(path: PathLike, order: Iterable[str]) -> None:
     ``order`` first, in that order, then any other names the file holds, as they were."""
     latest = latest_by_name(read_records(path))
     names = [name for name in order if name in latest]
-    names += [name for name in latest if name not in set(names)]
+    listed = set(names)
+    names += [name for name in latest if name not in listed]
     write_text_atomic(path, "".join(dumps_record(latest[name]) for name in names))

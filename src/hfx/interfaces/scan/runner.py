@@ -14,6 +14,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hfx.errors import HfxError, HfxWarning, PatchError
@@ -101,12 +102,9 @@ def _done_before(
     """Records of the output file that this scan can keep: status ok, same digest."""
     if output is None or force:
         return {}
-    try:
-        previous = latest_by_name(read_records(output))
-    except HfxError as exc:
-        if "no such file" in str(exc):
-            return {}
-        raise
+    if not Path(output).exists():
+        return {}
+    previous = latest_by_name(read_records(output))
     return {
         name: record
         for name, record in previous.items()

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from hfx.errors import HfxError
+from hfx.errors import HfxError, check_finite
 from hfx.interfaces.scan.points import ScanPoint
 
 __all__ = ["Chunk", "ScanSettings", "compute_chunk", "pack_workspace", "point_digest"]
@@ -145,11 +145,12 @@ def _poi_overrides(model: Any, poi_bounds: tuple[float, float] | None) -> dict[s
 
 
 def _check_finite(result: Mapping[str, Any]) -> None:
-    values = [result["CLs_obs"], *result["CLs_exp"]]
+    """A result that is not a finite number fails its point (JSON has no NaN)."""
+    values = {"CLs_obs": result["CLs_obs"], "CLs_exp": result["CLs_exp"]}
     if "upper_limit" in result:
-        values += [result["upper_limit"]["obs"], *result["upper_limit"]["exp"]]
-    if not all(v == v and abs(v) != float("inf") for v in values):
-        raise HfxError("a result is not a finite number (NaN or infinite)")
+        values["upper_limit.obs"] = result["upper_limit"]["obs"]
+        values["upper_limit.exp"] = result["upper_limit"]["exp"]
+    check_finite("the point's result", values)
 
 
 def compute_chunk(chunk: Chunk) -> list[dict[str, Any]]:
