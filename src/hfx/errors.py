@@ -36,8 +36,16 @@ class HfxError(Exception):
         return err
 
 
+class ArgumentError(HfxError, ValueError):
+    """An argument value hfx does not accept (e.g. an unknown option name)."""
+
+
 class SpecError(HfxError):
     """A workspace, patch or patchset that is malformed or inconsistent."""
+
+
+class SpecArgumentError(SpecError, ValueError):
+    """An argument value a workspace operation does not accept (e.g. an unknown join mode)."""
 
 
 class PatchError(SpecError):
@@ -124,6 +132,7 @@ class MissingPOIWarning(HfxWarning):
 
 
 __all__ = [
+    "ArgumentError",
     "BackendError",
     "FitError",
     "HfxError",
@@ -134,5 +143,6 @@ __all__ = [
     "PatchError",
     "PoiOutOfBoundsError",
     "ResultError",
+    "SpecArgumentError",
     "SpecError",
 ]

@@ -446,7 +446,7 @@ def test_workspace_get_measurement():
     assert ws.model(measurement_name="other").config.poi_name == "norm"
     with pytest.raises(HfxError, match="no measurement named"):
         ws.get_measurement(measurement_name="missing")
-    with pytest.raises(HfxError, match="out of range"):
+    with pytest.raises(HfxError, match="out of bounds"):
         ws.get_measurement(measurement_index=5)
 
 
@@ -589,7 +589,13 @@ def test_version_digest_and_the_older_upperlimit_name():
         pyhf.utils.digest({"a": [1, 2.5, "x"]})
         == "42e8953dff6325ad93e12eee28356f8328f6c360a0cb41c66773c60dadc74202"
     )
-    assert pyhf.infer.intervals.upperlimit is pyhf.infer.intervals.upper_limits.upper_limit
+    model = pyhf.simplemodels.uncorrelated_background([12.0], [50.0], [3.0])
+    data = [55.0, *model.config.auxdata]
+    scan = np.linspace(0, 5, 11)
+    with pytest.warns(DeprecationWarning, match="upper_limits.upper_limit"):
+        older = pyhf.infer.intervals.upperlimit(data, model, scan=scan)
+    newer = pyhf.infer.intervals.upper_limits.upper_limit(data, model, scan=scan)
+    assert float(older[0]) == float(newer[0])
 
 
 def test_schema_validate_and_load_under_pyhfs_names():

@@ -66,12 +66,14 @@ def test_bound_warnings_are_logged(canonical, caplog):
     bounds = model.config.suggested_bounds()
     with caplog.at_level(logging.WARNING, logger="hfx.infer"):
         qmu(model, data, 1.0)
-    assert "qtilde" in caplog.text
+    assert "qmu test statistic used for fit configuration with POI bounded at zero" in caplog.text
+    assert "'qtilde'" in caplog.text
     caplog.clear()
     bounds[0] = [-10.0, 10.0]
     with caplog.at_level(logging.WARNING, logger="hfx.infer"):
         qmu_tilde(model, data, 1.0, bounds=bounds)
-    assert "not 0" in caplog.text
+    assert "POI not bounded at zero (lower bound -10.0)" in caplog.text
+    assert "'q'" in caplog.text
 
 
 def test_asymptotic_rejects_two_sided_stat(canonical):

@@ -139,7 +139,11 @@ def compile_workspace(
     apply_measurement(specs, measurement, source=source, optional=unused_ok)
     table = ParameterTable(specs)
     if poi_name is not None and table[poi_name].n != 1:
-        raise ModelError(f"POI {poi_name!r} must be a single parameter, not per-bin", source=source)
+        raise ModelError(
+            f"The parameter {poi_name!r} contains multiple components and is not currently "
+            "supported as parameter of interest (the POI must be a single parameter, not per-bin)",
+            source=source,
+        )
     terms = build_terms(layout, table)
     arrays = CompiledArrays(
         nbins=layout.nbins,

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from hfx.errors import HfxError
+from hfx.errors import ArgumentError
 from hfx.infer._common import FitOptions, as_numpy, poi_index, resolve_options
 from hfx.infer.asymptotic_lean import LeanAsymptotic, prepare
 from hfx.infer.normal import normal_sf
@@ -163,7 +163,9 @@ class AsymptoticCalculator:
         base_dist: str = "normal",
     ) -> None:
         if base_dist not in ("normal", "clipped_normal"):
-            raise HfxError(f"unknown base distribution {base_dist!r}: normal or clipped_normal")
+            raise ArgumentError(
+                f"unknown base distribution {base_dist!r}: normal or clipped_normal"
+            )
         self.model = model
         self.data = as_numpy(data)
         self.opts = resolve_options(model, init, bounds, fixed, optimizer, engine)

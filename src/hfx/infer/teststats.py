@@ -102,18 +102,23 @@ class TestStatistic:
         """Log (as pyhf does) when the POI lower bound does not suit this statistic."""
         if self.discovery:
             return
+        long_name = {"q": "qmu", "qtilde": "qmu_tilde", "t": "tmu", "ttilde": "tmu_tilde"}
         if self.tilde and lower_bound != 0:
             log.warning(
-                "%s used with a POI lower bound of %s, not 0; %r is meant for that case",
-                self.name,
+                "%s test statistic used for fit configuration with POI not bounded at zero "
+                "(lower bound %s); test_stat=%r (%s) is meant for that case",
+                long_name[self.name],
                 lower_bound,
                 self.name[0],
+                long_name[self.name[0]],
             )
         elif not self.tilde and lower_bound == 0:
             log.warning(
-                "%s used with the POI bounded at 0; %r is the statistic meant for that case",
-                self.name,
+                "%s test statistic used for fit configuration with POI bounded at zero; "
+                "test_stat=%r (%s) is meant for that case",
+                long_name[self.name],
                 self.name + "tilde",
+                long_name[self.name + "tilde"],
             )
 
 

@@ -11,6 +11,7 @@ the p-values of the background-only toys, as pyhf computes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -91,7 +92,10 @@ class ToyCalculator:
         fixed: Any = None,
         optimizer: Any = None,
         engine: str = "auto",
+        sampler: Callable[[np.ndarray, int], Any] | None = None,
     ) -> None:
+        """``sampler(pars, ntoys)``, when given, draws the toys instead of ``seed``'s
+        generator (the pyhf facade uses it to draw pyhf's toys from NumPy's global one)."""
         if int(ntoys) < 1:
             raise HfxError(f"ntoys must be at least 1, got {ntoys}")
         self.model = model
@@ -102,9 +106,16 @@ class ToyCalculator:
         self.test_stat = self.statistic.name
         self.ntoys = int(ntoys)
         self.rng = np.random.default_rng(seed)
+        self.sampler = sampler
         self.progress = bool(progress)
         self._free: FitResult | None = None
         self._cond: dict[float, FitResult] = {}
+
+    def _sample(self, pars: Any) -> np.ndarray:
+        if self.sampler is None:
+            return sample_toys(self.model, pars, self.ntoys, self.rng)
+        toys = np.asarray(self.sampler(as_numpy(pars), self.ntoys), dtype=np.float64)
+        return toys.reshape(self.ntoys, -1)
 
     def _conditional(self, mu: float) -> FitResult:
         mu = float(mu)
@@ -197,8 +208,8 @@ class ToyCalculator:
         b_mu = self.statistic.asimov_poi
         sb_pars = self._conditional(sb_mu).bestfit
         b_pars = self._conditional(b_mu).bestfit
-        sb_toys = sample_toys(self.model, sb_pars, self.ntoys, self.rng)
-        b_toys = sample_toys(self.model, b_pars, self.ntoys, self.rng)
+        sb_toys = self._sample(sb_pars)
+        b_toys = self._sample(b_pars)
         sb = self.toy_teststats(poi, sb_toys, sb_pars, "signal+background toys")
         b = self.toy_teststats(poi, b_toys, b_pars, "background-only toys")
         return EmpiricalDistribution(sb), EmpiricalDistribution(b)

@@ -13,11 +13,14 @@ import copy
 import difflib
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
-from hfx.errors import SpecError
+from hfx.errors import SpecArgumentError, SpecError
+
+_log = logging.getLogger("hfx.spec")
 
 __all__ = ["JOIN_MODES", "combine_specs", "digest", "prune_spec", "rename_spec", "sort_spec"]
 
@@ -200,10 +203,16 @@ def combine_specs(
     the preferred side's samples winning.  Versions must be equal.
     """
     if join not in JOIN_MODES:
-        raise SpecError(f"unknown join mode {join!r}; valid join modes: {_JOIN_LIST}")
+        raise SpecArgumentError(f"unknown join mode {join!r}; valid join modes: {_JOIN_LIST}")
     if merge_channels and join == "none":
-        raise SpecError(
+        raise SpecArgumentError(
             "merge_channels needs join 'outer', 'left outer' or 'right outer', not 'none'"
+        )
+    if join in ("left outer", "right outer"):
+        _log.warning(
+            "combining workspaces using an unsafe join operation (%r): of two same-named "
+            "channels, observations or measurements, one side's is kept unchecked",
+            join,
         )
     versions = (left.get("version"), right.get("version"))
     if versions[0] != versions[1]:

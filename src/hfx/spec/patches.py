@@ -187,7 +187,7 @@ class PatchSet:
                 return patch
             close = difflib.get_close_matches(key, list(self._by_name), n=5)
             hint = f"; close names: {', '.join(map(repr, close))}" if close else ""
-            raise PatchError(f"no patch named {key!r}{hint}", source=self.source)
+            raise PatchError(f"No patch associated with the name {key!r}{hint}", source=self.source)
         if isinstance(key, (tuple, list)):
             try:
                 exact = self._by_values.get(tuple(key))

@@ -18,18 +18,41 @@ numbers are hfx's, which agree with pyhf 0.7 (see the tests).
 
 from __future__ import annotations
 
-from hfx.compat.pyhf import exceptions, infer, optimize, probability, schema, simplemodels, utils
+from typing import Any
+
+from hfx.compat.pyhf import (
+    events,
+    exceptions,
+    infer,
+    optimize,
+    probability,
+    schema,
+    simplemodels,
+    tensor,
+    utils,
+)
 from hfx.compat.pyhf.backend import get_backend, set_backend, tensorlib
 from hfx.compat.pyhf.patchset import PatchSet
 from hfx.compat.pyhf.pdf import Model
 from hfx.compat.pyhf.workspace import Workspace
 
+default_backend = tensorlib  # pyhf's name for its NumPy backend object
+
 __version__ = "0.7.6"  # the pyhf release whose API and numbers the facade follows
+
+
+def __getattr__(name: str) -> Any:
+    if name == "optimizer":  # pyhf.optimizer: the current default optimizer
+        return infer.mle.current_optimizer()
+    raise AttributeError(f"module 'hfx.compat.pyhf' has no attribute {name!r}")
+
 
 __all__ = [
     "Model",
     "PatchSet",
     "Workspace",
+    "default_backend",
+    "events",
     "exceptions",
     "get_backend",
     "infer",
@@ -38,6 +61,7 @@ __all__ = [
     "schema",
     "set_backend",
     "simplemodels",
+    "tensor",
     "tensorlib",
     "utils",
 ]

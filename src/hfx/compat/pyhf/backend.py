@@ -24,7 +24,10 @@ class numpy_backend:  # pyhf's name
     pyhf's names and argument orders."""
 
     name = "numpy"
-    precision = "64b"
+
+    def __init__(self, precision: str = "64b", poisson_from_normal: bool = False):
+        self.precision = precision.decode("utf-8") if isinstance(precision, bytes) else precision
+        self.poisson_from_normal = poisson_from_normal
 
     def astensor(self, tensor_in: Any, dtype: str = "float") -> np.ndarray:
         dtypes = {"float": np.float64, "int": np.int64, "bool": np.bool_}

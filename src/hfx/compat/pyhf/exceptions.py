@@ -36,8 +36,10 @@ __all__ = [
     "InvalidPdfData",
     "InvalidPdfParameters",
     "InvalidSpecification",
+    "InvalidTestStatistic",
     "InvalidWorkspaceOperation",
     "PatchSetVerificationError",
+    "SchemaNotFound",
     "UnspecifiedPOI",
     "Unsupported",
 ]
@@ -49,6 +51,24 @@ class InvalidPdfParameters(ModelError):
 
 class InvalidPdfData(ModelError):
     """Data whose shape does not match the model (pyhf's name)."""
+
+
+class InvalidModelSpecification(SpecError, ModelError):
+    """A spec that cannot make a model.  pyhf raises InvalidModel for some of these (bin
+    counts that disagree, a modifier twice on a sample) and InvalidSpecification for others;
+    hfx finds them all while validating, so the error is both."""
+
+    @classmethod
+    def from_error(cls, error: HfxError) -> InvalidModelSpecification:
+        return cls(error.message, source=error.source, pointer=error.pointer)
+
+
+class SchemaNotFound(SpecError, FileNotFoundError):
+    """A schema name that hfx does not have (pyhf's name)."""
+
+
+class InvalidTestStatistic(HfxError, ValueError):
+    """A test statistic name that is not one of "q0", "q", "qtilde" (pyhf's name)."""
 
 
 # pyhf's names for the hfx errors that stand for them

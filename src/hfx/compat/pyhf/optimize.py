@@ -52,7 +52,7 @@ class _Optimizer:
         if unknown:
             raise HfxError(
                 f"Unsupported options were passed in: {unknown} "
-                f"(the {self.name} optimizer accepts {sorted(allowed)})"
+                f"(the {self.name} optimizer accepts {sorted(set(allowed))})"
             )
         settings = {k: getattr(self, k) for k in ("maxiter", "verbose", *self._options)}
         settings.update(options)

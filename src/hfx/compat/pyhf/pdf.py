@@ -15,14 +15,19 @@ from types import MappingProxyType
 from typing import Any
 
 from hfx._names import did_you_mean
-from hfx.compat.pyhf.exceptions import InvalidPdfData, InvalidPdfParameters
+from hfx.compat.pyhf.exceptions import (
+    InvalidModelSpecification,
+    InvalidPdfData,
+    InvalidPdfParameters,
+)
 from hfx.compat.pyhf.paramsets import constrained_by_normal, paramset, view
-from hfx.errors import ModelError
+from hfx.errors import ModelError, SpecError
 from hfx.likelihood.model import Model as NativeModel
 from hfx.likelihood.model import ModelConfig as NativeConfig
 from hfx.likelihood.model import check_data_shape, check_pars_shape
 from hfx.simplemodels import model_workspace
 from hfx.spec.jsonio import copy_json
+from hfx.spec.semantic import MODIFIER_TYPES
 from hfx.spec.validate import validate_model_spec
 
 __all__ = ["Model"]
@@ -232,6 +237,29 @@ def _known_parameter_configs(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def plain_json(obj: Any) -> Any:
+    """A copy of JSON-like data with arrays (pyhf accepts tensors in a spec) made lists."""
+    if isinstance(obj, Mapping):
+        return {key: plain_json(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain_json(value) for value in obj]
+    tolist = getattr(obj, "tolist", None)
+    return tolist() if tolist is not None else obj
+
+
+def _check_modifier_types(spec: Mapping[str, Any]) -> None:
+    """The one check a model needs even unvalidated: every modifier type is known."""
+    for c, channel in enumerate(spec.get("channels", ())):
+        for s, sample in enumerate(channel.get("samples", ())):
+            for m, modifier in enumerate(sample.get("modifiers", ())):
+                if modifier.get("type") not in MODIFIER_TYPES:
+                    raise SpecError(
+                        f"unknown modifier type {modifier.get('type')!r} "
+                        f"(valid: {', '.join(MODIFIER_TYPES)})",
+                        pointer=f"/channels/{c}/samples/{s}/modifiers/{m}/type",
+                    )
+
+
 class Model:
     """A HistFactory model from a bare spec, with pyhf's constructor and methods.
 
@@ -261,25 +289,48 @@ class Model:
         self.schema = config_kwargs.pop("schema", "model.json")
         self.version = config_kwargs.pop("version", None)
         poi_name = config_kwargs.pop("poi_name", "mu")
+        # set by Workspace.model when the POI is the measurement's: a published
+        # background-only workspace names a POI its signal patch adds, which hfx warns about
+        poi_from_measurement = config_kwargs.pop("_poi_from_measurement", False)
         modifier_settings = config_kwargs.pop("modifier_settings", None)
         backend = config_kwargs.pop("backend", "numpy")
         if config_kwargs:
             raise ModelError(f"Unsupported options were passed in: {list(config_kwargs)}.")
-        self.spec = copy_json(dict(spec))
-        if validate:
-            validate_model_spec(self.spec, allow_negative=True)
+        self.spec = plain_json(spec)
+        try:
+            if validate:
+                validate_model_spec(self.spec, allow_negative=True)
+            else:
+                _check_modifier_types(self.spec)
+        except SpecError as exc:
+            raise InvalidModelSpecification.from_error(exc) from None
         poi_name = poi_name or None
+        if poi_name is not None and not poi_from_measurement:
+            declared = {
+                modifier["name"]
+                for channel in self.spec["channels"]
+                for sample in channel["samples"]
+                for modifier in sample["modifiers"]
+            }
+            if poi_name not in declared:
+                raise ModelError(
+                    f"the parameter of interest {poi_name!r} is not a parameter of the model; "
+                    "pass poi_name=None for a model without one"
+                )
         bare = {
             "channels": self.spec["channels"],
             "parameters": _known_parameter_configs(self.spec),
         }
-        workspace = model_workspace(bare, poi_name=poi_name, validate=False)
         settings = _DEFAULT_MODIFIER_SETTINGS if modifier_settings is None else modifier_settings
         if isinstance(settings, Mapping):
             settings = {k: dict(v) if isinstance(v, Mapping) else v for k, v in settings.items()}
-        self.native: NativeModel = workspace.model(
-            modifier_settings=_unclamped(settings), backend=backend, poi_name=poi_name
-        )
+        try:
+            workspace = model_workspace(bare, poi_name=poi_name, validate=False)
+            self.native: NativeModel = workspace.model(
+                modifier_settings=_unclamped(settings), backend=backend, poi_name=poi_name
+            )
+        except SpecError as exc:
+            raise InvalidModelSpecification.from_error(exc) from None
         self._config = _ModelConfig(self.native.config, settings)
         self.main_model = _MainModel(self)
         self.constraint_model = _ConstraintModel(self)
@@ -311,6 +362,10 @@ class Model:
         except ModelError as exc:
             raise InvalidPdfData(exc.message) from None
         return self._per_point(native.logpdf(pars, data))
+
+    def pdf(self, pars: Any, data: Any) -> Any:
+        """L(pars | data), the exponential of :meth:`logpdf`."""
+        return self.native.backend.xp.exp(self.logpdf(pars, data))
 
     def expected_data(self, pars: Any, include_auxdata: bool = True) -> Any:
         return self.native.expected_data(pars, include_auxdata=include_auxdata)

@@ -8,15 +8,20 @@ SpecError) with hfx's located message.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from hfx.compat.pyhf.exceptions import SchemaNotFound
 from hfx.errors import SpecError
 from hfx.spec import validate as _validate
 
-__all__ = ["load_schema", "validate", "version"]
+__all__ = ["load_schema", "path", "validate", "version"]
 
 version = _validate.SCHEMA_VERSION
+#: the folder that holds hfx's schema versions (read-only: hfx's schemas are not swappable)
+path = Path(str(resources.files("hfx.spec").joinpath("schemas")))
 
 _VALIDATORS: Mapping[str, Callable[..., None]] = MappingProxyType(
     {
@@ -34,7 +39,7 @@ def _name(schema_name: str, schema_version: str | None) -> str:
         raise SpecError(f"schema version {schema_version!r} is not known; hfx has {version!r}")
     name = schema_name.rsplit("/", 1)[-1].removesuffix(".json")
     if name not in _validate.SCHEMA_NAMES:
-        raise SpecError(
+        raise SchemaNotFound(
             f"no schema {schema_name!r}; known: "
             + ", ".join(f"{n}.json" for n in _validate.SCHEMA_NAMES)
         )
@@ -60,4 +65,8 @@ def validate(
     check = _VALIDATORS.get(name)
     if check is None:
         raise SpecError(f"{schema_name!r} describes a part of a document; validate the whole")
+    if allow_tensors:
+        from hfx.compat.pyhf.pdf import plain_json
+
+        spec = plain_json(spec)
     check(spec)

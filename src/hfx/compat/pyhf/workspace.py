@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from hfx.compat.pyhf.pdf import Model
+from hfx.compat.pyhf.exceptions import InvalidModelSpecification
+from hfx.compat.pyhf.pdf import Model, plain_json
 from hfx.errors import SpecError
 from hfx.spec import operations
 from hfx.spec.jsonio import copy_json
@@ -84,14 +85,16 @@ class Workspace(dict[str, Any]):
     valid_joins = ("none", "outer", "left outer", "right outer")
 
     def __init__(self, spec: Mapping[str, Any], validate: bool = True, **config_kwargs: Any):
-        spec = copy_json(dict(spec))
+        spec = plain_json(spec)
         self.schema = config_kwargs.pop("schema", "workspace.json")
         self.version = config_kwargs.pop("version", spec.get("version"))
         if config_kwargs:
             raise SpecError(f"Unsupported options were passed in: {list(config_kwargs)}.")
         if validate:
-            # pyhf accepts negative yields (they occur in real workspaces)
-            validate_workspace(spec, allow_negative=True)
+            try:  # pyhf accepts negative yields (they occur in real workspaces)
+                validate_workspace(spec, allow_negative=True)
+            except SpecError as exc:
+                raise InvalidModelSpecification.from_error(exc) from None
         super().__init__(spec)
 
     def __eq__(self, other: object) -> bool:
@@ -104,8 +107,8 @@ class Workspace(dict[str, Any]):
 
     def __repr__(self) -> str:
         return (
-            f"<hfx.compat.pyhf.Workspace {len(self.channels)} channels, "
-            f"{len(self.measurement_names)} measurements>"
+            f"<hfx.compat.pyhf.workspace.Workspace object at {id(self):#x}: "
+            f"{len(self.channels)} channels, {len(self.measurement_names)} measurements>"
         )
 
     @property
@@ -182,7 +185,7 @@ class Workspace(dict[str, Any]):
             return measurements[index]
         except IndexError:
             raise SpecError(
-                f"measurement index {index} is out of range: "
+                f"measurement index {index} is out of bounds: "
                 f"{len(measurements)} measurement(s) defined",
                 pointer="/measurements",
             ) from None
@@ -200,7 +203,9 @@ class Workspace(dict[str, Any]):
         to :class:`~hfx.compat.pyhf.pdf.Model` (``modifier_settings``, ``batch_size``, ...).
         """
         measurement = self.get_measurement(measurement_name, measurement_index)
-        config_kwargs.setdefault("poi_name", measurement["config"]["poi"])
+        if "poi_name" not in config_kwargs:
+            config_kwargs["poi_name"] = measurement["config"]["poi"]
+            config_kwargs["_poi_from_measurement"] = True
         modelspec: dict[str, Any] = {
             "channels": self["channels"],
             "parameters": measurement["config"]["parameters"],

@@ -180,18 +180,23 @@ class AsymptoticCalculator(_PValues):
         )
 
 
-def _global_seed() -> int:
-    """A seed drawn from NumPy's global generator, so ``np.random.seed(n)`` reproduces toys."""
-    return int(np.random.randint(0, 2**31 - 1))
+def _pyhf_sampler(pdf: Any) -> Any:
+    """Toys as pyhf's ToyCalculator draws them: ``pdf.make_pdf(pars).sample((ntoys,))``."""
+
+    def sample(pars: np.ndarray, ntoys: int) -> np.ndarray:
+        return np.asarray(pdf.make_pdf(pars).sample((ntoys,)), dtype=np.float64)
+
+    return sample
 
 
 class ToyCalculator(_PValues):
     """Toy-based calculator with pyhf's constructor and methods (statistic in q space).
 
-    Toys come from a :class:`numpy.random.Generator` seeded with ``seed`` (an hfx
-    extension); without one the seed is drawn from NumPy's global generator, so
-    ``np.random.seed(0)`` before the call makes the result reproducible as in pyhf (the
-    toys themselves differ from pyhf's).  ``track_progress`` shows a progress bar on stderr.
+    Without ``seed`` the toys are drawn as pyhf draws them, ``pdf.make_pdf(pars).sample``
+    from NumPy's global generator, so ``np.random.seed(0)`` before the call gives pyhf's
+    toys (for Poisson-constrained models; with Gaussian constraints the order of the draws
+    differs).  ``seed`` (an hfx extension) draws them from a :class:`numpy.random.Generator`
+    of that seed instead.  ``track_progress`` shows a progress bar on stderr.
     """
 
     def __init__(
@@ -222,7 +227,8 @@ class ToyCalculator(_PValues):
             as_data(data),
             test_stat=test_stat,
             ntoys=self.ntoys,
-            seed=_global_seed() if seed is None else seed,
+            seed=seed,
+            sampler=_pyhf_sampler(pdf) if seed is None else None,
             progress=self.track_progress,
             **kwargs,
         )

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from hfx.compat.pyhf.backend import default_optimizer
 from hfx.compat.pyhf.infer._common import (
     as_data,
     fit_settings,
@@ -22,9 +23,9 @@ from hfx.compat.pyhf.infer._common import (
     poi_index,
     scalar,
 )
-from hfx.errors import PoiOutOfBoundsError
+from hfx.errors import HfxError, PoiOutOfBoundsError
 
-__all__ = ["fit", "fixed_poi_fit", "twice_nll"]
+__all__ = ["current_optimizer", "fit", "fixed_poi_fit", "twice_nll"]
 
 
 def twice_nll(pars: Any, data: Any, pdf: Any) -> Any:
@@ -151,3 +152,66 @@ def fixed_poi_fit(
     init[idx] = float(poi_val)
     fixed[idx] = True
     return fit(data, pdf, init, par_bounds, fixed, **kwargs)
+
+
+class _CurrentOptimizer:
+    """``pyhf.optimizer``: the default optimizer, with pyhf's ``minimize`` method."""
+
+    def __init__(self, optimizer: Any):
+        self._optimizer = optimizer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._optimizer, name)
+
+    def __repr__(self) -> str:
+        return repr(self._optimizer)
+
+    def minimize(
+        self,
+        objective: Any,
+        data: Any,
+        pdf: Any,
+        init_pars: Any,
+        par_bounds: Any,
+        fixed_vals: Any = None,
+        return_fitted_val: bool = False,
+        return_result_obj: bool = False,
+        return_uncertainties: bool = False,
+        return_correlations: bool = False,
+        do_grad: bool | None = None,
+        do_stitch: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Minimise ``objective`` (``pyhf.infer.mle.twice_nll``, the one hfx minimises) with
+        the parameters in ``fixed_vals`` (``[(index, value), ...]``) held; returns as
+        :func:`fit`."""
+        if objective is not twice_nll:
+            raise HfxError(
+                "hfx.compat.pyhf minimises pyhf.infer.mle.twice_nll only, not "
+                f"{getattr(objective, '__name__', objective)!r}"
+            )
+        settings = fit_settings(pdf, init_pars, par_bounds, None)
+        init, fixed = list(settings["init"]), list(settings["fixed"])
+        for index, value in fixed_vals or ():
+            init[int(index)] = float(value)
+            fixed[int(index)] = True
+        return fit(
+            data,
+            pdf,
+            init,
+            par_bounds,
+            fixed,
+            return_fitted_val=return_fitted_val,
+            return_result_obj=return_result_obj,
+            return_uncertainties=return_uncertainties,
+            return_correlations=return_correlations,
+            optimizer=self._optimizer,
+            do_grad=do_grad,
+            do_stitch=do_stitch,
+            **kwargs,
+        )
+
+
+def current_optimizer() -> _CurrentOptimizer:
+    """The optimizer later inference calls use (``pyhf.optimizer``)."""
+    return _CurrentOptimizer(default_optimizer())

@@ -163,7 +163,11 @@ def q0(
     """Discovery statistic q₀ (t₀ when μ̂ ≥ 0, else 0); ``mu`` other than 0 is replaced by
     0 with a logged warning, as in pyhf."""
     if mu != 0.0:
-        log.warning("q0 tests the background-only hypothesis: using mu=0, not %s", mu)
+        log.warning(
+            "q0 test statistic only used for fit configuration with POI set to zero: "
+            "using mu=0, not %s",
+            mu,
+        )
     return _statistic(
         _native.q0,
         (),

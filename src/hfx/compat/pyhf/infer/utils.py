@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any
 
+from hfx.compat.pyhf.exceptions import InvalidTestStatistic
 from hfx.compat.pyhf.infer import test_statistics
 from hfx.compat.pyhf.infer.calculators import AsymptoticCalculator, ToyCalculator
 from hfx.errors import HfxError
@@ -42,6 +43,6 @@ def get_test_stat(name: str) -> Any:
     try:
         return _TEST_STATS[name]
     except KeyError:
-        raise HfxError(
+        raise InvalidTestStatistic(
             f"unknown test statistic {name!r}; choose one of {', '.join(_TEST_STATS)}"
         ) from None

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from hfx.compat.pyhf.infer.intervals import upper_limits
-from hfx.compat.pyhf.infer.intervals.upper_limits import upper_limit as upperlimit
+import warnings
+from typing import Any
 
-__all__ = ["upper_limits", "upperlimit"]  # upperlimit: pyhf 0.7's older name
+from hfx.compat.pyhf.infer.intervals import upper_limits
+
+__all__ = ["upper_limits", "upperlimit"]
+
+
+def upperlimit(*args: Any, **kwargs: Any) -> Any:
+    """pyhf 0.7's older name of :func:`upper_limits.upper_limit` (deprecated, as in pyhf)."""
+    warnings.warn(
+        "pyhf.infer.intervals.upperlimit is deprecated in favor of "
+        "pyhf.infer.intervals.upper_limits.upper_limit",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return upper_limits.upper_limit(*args, **kwargs)
