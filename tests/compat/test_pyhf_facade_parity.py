@@ -184,8 +184,35 @@ def test_events_subscribe_trigger_and_disable():
 
 def test_other_backends_can_be_named_but_not_used():
     with pytest.raises(pyhf.exceptions.InvalidBackend):
-        pyhf.set_backend(pyhf.tensor.jax_backend())
+        pyhf.set_backend(pyhf.tensor.pytorch_backend())
+    with pytest.raises(pyhf.exceptions.InvalidBackend, match="64-bit"):
+        pyhf.set_backend(pyhf.tensor.numpy_backend(precision="32b"))
     pyhf.set_backend(pyhf.tensor.numpy_backend(precision="64b"))
+
+
+def test_set_backend_jax_routes_later_models_and_tensorlib_to_jax():
+    pytest.importorskip("jax")
+    numpy_model = pyhf.simplemodels.uncorrelated_background([12.0, 11.0], [50.0, 52.0], [3.0, 7.0])
+    data = [51.0, 48.0, *numpy_model.config.auxdata]
+    expected = pyhf.infer.hypotest(1.0, data, numpy_model, return_expected_set=True)
+    try:
+        pyhf.set_backend("jax")
+        assert pyhf.tensorlib.name == "jax" and pyhf.get_backend()[0].name == "jax"
+        model = pyhf.simplemodels.uncorrelated_background([12.0, 11.0], [50.0, 52.0], [3.0, 7.0])
+        logpdf = model.logpdf(model.config.suggested_init(), data)
+        assert type(logpdf).__module__.startswith("jax")
+        assert float(logpdf[0]) == pytest.approx(
+            float(numpy_model.logpdf(numpy_model.config.suggested_init(), data)[0]), rel=1e-12
+        )
+        assert float(pyhf.tensorlib.normal_cdf(1.0)) == pytest.approx(0.8413447460685429)
+        obs, exp = pyhf.infer.hypotest(1.0, data, model, return_expected_set=True)
+        assert float(obs) == pytest.approx(float(expected[0]), rel=1e-6)
+        assert [float(e) for e in exp] == pytest.approx([float(e) for e in expected[1]], rel=1e-6)
+        # a model built before the switch keeps its backend
+        assert type(numpy_model.logpdf(numpy_model.config.suggested_init(), data)) is np.ndarray
+    finally:
+        pyhf.set_backend("numpy")
+    assert pyhf.tensorlib.name == "numpy"
 
 
 def test_test_statistic_names_and_calc_base_dist_errors():

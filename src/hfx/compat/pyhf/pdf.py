@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from hfx._names import did_you_mean
+from hfx.compat.pyhf.backend import current_tensorlib
 from hfx.compat.pyhf.exceptions import (
     InvalidModelSpecification,
     InvalidPdfData,
@@ -293,7 +294,7 @@ class Model:
         # background-only workspace names a POI its signal patch adds, which hfx warns about
         poi_from_measurement = config_kwargs.pop("_poi_from_measurement", False)
         modifier_settings = config_kwargs.pop("modifier_settings", None)
-        backend = config_kwargs.pop("backend", "numpy")
+        backend = config_kwargs.pop("backend", None) or current_tensorlib().name
         if config_kwargs:
             raise ModelError(f"Unsupported options were passed in: {list(config_kwargs)}.")
         self.spec = plain_json(spec)

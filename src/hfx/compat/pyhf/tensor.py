@@ -1,16 +1,15 @@
 """``pyhf.tensor``: the backend classes pyhf scripts name.
 
-``numpy_backend`` is the facade's one array backend.  The others exist so that scripts
-(and pyhf's own test fixtures) that *name* them still import; handing one to
-``set_backend`` raises :class:`hfx.errors.BackendError`, which says to build the model on
-that backend with hfx directly.
+``numpy_backend`` and ``jax_backend`` are the facade's array backends.  The others exist so
+that scripts (and pyhf's own test fixtures) that *name* them still import; handing one to
+``set_backend`` raises :class:`hfx.errors.BackendError`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hfx.compat.pyhf.backend import numpy_backend
+from hfx.compat.pyhf.backend import jax_backend, numpy_backend
 
 __all__ = ["jax_backend", "numpy_backend", "pytorch_backend", "tensorflow_backend"]
 
@@ -26,10 +25,6 @@ class _OtherBackend:
 
     def __repr__(self) -> str:
         return f"<pyhf {self.name} backend: not available in hfx.compat.pyhf>"
-
-
-class jax_backend(_OtherBackend):  # pyhf's name
-    name = "jax"
 
 
 class pytorch_backend(_OtherBackend):  # pyhf's name
