@@ -244,3 +244,10 @@ def test_readxml_and_writexml_round_trip(tmp_path: Path):
     assert after.logpdf(pars, pyhf.Workspace(again).data(after)) == pytest.approx(
         before.logpdf(pars, pyhf.Workspace(spec).data(before)), rel=1e-12
     )
+
+
+def test_citation_names_pyhfs_software_and_paper():
+    text = pyhf.utils.citation()
+    assert "10.5281/zenodo.1169739" in text and "10.21105/joss.02823" in text
+    assert "\n" not in pyhf.utils.citation(oneline=True)
+    assert pyhf.utils.citation(oneline=True).startswith("@software{pyhf,")
