@@ -379,3 +379,102 @@ def test_shape_card_without_uproot(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "uproot", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'hfx\[xml\]'"):
         load_datacard(card)
+
+
+def test_bb_lite_width_away_from_the_nominal_signal(tmp_path):
+    """Combine adds x·sqrt(Σ (c_i e_i)²) to a BB-lite bin; HistFactory's γ scales the sum.
+
+    For bin 0 of card B (b = 150 ± 6.40, s = 0.5 ± 0.1) the additive one-sigma width at
+    r = 1 is the same; at r = 0 and r = 2 it differs by about 0.3 %.
+    """
+    write_root_file(
+        tmp_path / "stats.root",
+        {
+            "data_obs": (DATA_B, None),
+            "sig": (SIG_B, SIG_B_ERR),
+            "bkg1": (BKG1, BKG1_ERR),
+            "bkg2": (BKG2, BKG2_ERR),
+        },
+    )
+    card = tmp_path / "card.txt"
+    card.write_text(CARD_B)
+    model = hfx.Workspace(read_datacard(card)).model()
+    sigma = float(model.config.param_set("prop_binch").sigmas[0])
+    for r, expected in ((0.0, -3.2e-3), (1.0, 0.0), (2.0, 3.0e-3)):
+        up = np.ones(4)
+        up[0] = 1 + sigma
+        at = model.config.pars_from_dict
+        width = float(
+            model.expected_actualdata(at({"r": r, "prop_binch": up}))[0]
+            - model.expected_actualdata(at({"r": r}))[0]
+        )
+        combine = math.hypot(math.hypot(5.0, 4.0), r * 0.1)
+        assert width / combine - 1 == pytest.approx(expected, abs=2e-4)
+
+
+def test_auto_mc_stats_options(tmp_path):
+    """include-signal counts the signal in n_eff; hist-mode 2 morphs unnormalised templates;
+    a process with no yield but an error in a per-process bin is left out, with a warning."""
+    write_root_file(
+        tmp_path / "s.root",
+        {
+            "data_obs": ([10.0, 3.0], None),
+            "sig": ([4.0, 1.0], [0.5, 0.3]),
+            "bkg": ([6.0, 2.0], [2.9, 0.9]),
+            "bkg_aUp": ([7.0, 2.0], [2.9, 0.9]),
+            "bkg_aDown": ([5.5, 2.0], [2.9, 0.9]),
+            "zero": ([0.0, 1.0], [0.4, 0.1]),
+        },
+    )
+    head = "imax 1\njmax 2\nkmax *\nshapes * * s.root $PROCESS $PROCESS_$SYSTEMATIC\n"
+    head += "bin ch\nobservation 13\nbin ch ch ch\nprocess sig bkg zero\nprocess 0 1 2\n"
+    head += "rate -1 -1 -1\na shape - 1 -\n"
+    card = tmp_path / "card.txt"
+    # bin 0, backgrounds only: n_eff = round(36/8.57) = 4 <= 10, so per process
+    card.write_text(head + "ch autoMCStats 10 0 2\n")
+    with pytest.warns(HfxWarning, match="process 'zero' .* bin 0, has no yield"):
+        spec = read_datacard(card)
+    samples = {s["name"]: s for s in spec["channels"][0]["samples"]}
+    bkg = {m["type"]: m for m in samples["bkg"]["modifiers"]}
+    assert "normsys" not in bkg  # hist-mode 2: the normalisation is in the morphing
+    assert bkg["histosys"]["data"]["hi_data"] == [7.0, 2.0]
+    card.write_text(head + "ch autoMCStats 10 1 2\n")  # with the signal: n_eff 11 > 10
+    spec = read_datacard(card)
+    samples = {s["name"]: s for s in spec["channels"][0]["samples"]}
+    lite = {m["name"]: m["data"] for m in samples["sig"]["modifiers"]}
+    assert lite["prop_binch"][0] == 0.5
+
+
+def test_scaled_shape_rescales_its_lnn_entries(tmp_path):
+    text = CARD_A.replace("jes        shape?  1.05  1", "jes        shape?  1.05  2")
+    spec = read_datacard(write_card_a(tmp_path, text))
+    sig = spec["channels"][0]["samples"][0]
+    jes = next(m for m in sig["modifiers"] if m["name"] == "jes")
+    # κ^θ = (κ^(1/s))^θ' with θ' = sθ
+    assert jes["data"] == pytest.approx({"hi": 1.05**0.5, "lo": 1.05**-0.5})
+    config = {c["name"]: c for c in spec["measurements"][0]["config"]["parameters"]}
+    assert config["jes"]["sigmas"] == [2.0]
+
+
+def test_counting_and_template_channels_in_one_card(tmp_path):
+    write_card_a(tmp_path)
+    text = CARD_A.replace("shapes * * shapes.root", "shapes * cnt FAKE\nshapes * ch shapes.root")
+    text = text.replace("imax 1", "imax 2").replace("observation -1", "observation -1 7")
+    text = text.replace("bin ch\nobservation", "bin ch cnt\nobservation")
+    text = text.replace("bin          ch    ch    ch", "bin          ch    ch    ch    cnt")
+    text = text.replace("process      sig   bkg   other", "process      sig   bkg   other bkg")
+    text = text.replace("process      0     1     2", "process      0     1     2     1")
+    text = text.replace("rate         -1    40    -1", "rate         -1    40    -1    5")
+    for name in ("lumi", "alpha", "res", "jes", "other_norm"):
+        text = "\n".join(
+            line + "  -" if line.startswith(name + " ") else line for line in text.splitlines()
+        )
+    text = text.replace(
+        "alpha      shape   -     1     -  -", "alpha      shape   -     1     -  1.1"
+    )
+    card = tmp_path / "card.txt"
+    card.write_text(text + "\n")
+    with pytest.warns(HfxWarning, match="shape nuisance alpha has no effect on counting bin"):
+        spec = read_datacard(card)
+    assert spec["observations"][1] == {"name": "cnt", "data": [7.0]}
+    assert spec["channels"][1]["samples"] == [{"name": "bkg", "data": [5.0], "modifiers": []}]

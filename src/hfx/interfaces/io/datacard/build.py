@@ -438,6 +438,13 @@ class _Builder:
         card = self.card
         for name, param in card.params.items():
             if name in self.constrained_rates:
+                if name != "lumi":
+                    card.warn(
+                        param.line,
+                        f"param {name} on a rateParam: a Gaussian-constrained factor is a "
+                        "HistFactory lumi modifier; hfx reads it under any name, pyhf's schema "
+                        "only as 'lumi'",
+                    )
                 lo, hi = param.bounds or (
                     param.mean - 4 * param.sigma,
                     param.mean + 4 * param.sigma,
