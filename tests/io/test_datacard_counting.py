@@ -404,3 +404,32 @@ def test_rate_param_without_range_and_unused_param(tmp_path):
     assert any("param z" in str(w.message) for w in caught)
     config = spec["measurements"][0]["config"]["parameters"]
     assert {"name": "k", "inits": [2.0], "bounds": [[0.0, 200.0]]} in config
+
+
+def test_benchmark_gamma_card():
+    """data/benchmarks/gammas: S·r + 0.2·n with Pois(10 | n), 2 observed (a theta1 name)."""
+    ws, model = model_of(read_datacard(CARDS / "counting-S1-Sideband10-alpha0p2-Obs2.txt"))
+    data = ws.data(model)
+    points = [(0.3, 7.0), (1.0, 10.0), (2.5, 14.0), (0.0, 4.0)]
+    ours = [
+        float(model.nll(model.config.pars_from_dict({"r": r, "theta1": [n / 10]}), data))
+        for r, n in points
+    ]
+    theirs = [poisson_nll(2, r + 0.2 * n) + poisson_nll(10, n) for r, n in points]
+    assert_same_up_to_constant(ours, theirs)
+    fit = hfx.fit(model, data)  # n̂ = 10, then r̂ = 2 − 0.2·10 = 0 (on its bound)
+    assert fit.value("r") == pytest.approx(0.0, abs=1e-6)
+    assert 10 * fit.bestfit[model.config.par_slice("theta1")][0] == pytest.approx(10, rel=1e-5)
+
+
+def test_benchmark_asymmetric_card():
+    """data/benchmarks/asymm: 5.5 background with a 0.60/1.10 lnN, no first 'bin' line."""
+    ws, model = model_of(read_datacard(CARDS / "counting-B5p5-Obs6-Syst4010B.txt"))
+    data = ws.data(model)
+    points = [(0.5, -0.5), (2.0, 0.7), (1.0, -1.5), (0.0, 2.0)]
+    ours = [
+        float(model.nll(model.config.pars_from_dict({"r": r, "theta1": t}), data))
+        for r, t in points
+    ]
+    theirs = [poisson_nll(6, r + 5.5 * asym_pow(t, 0.60, 1.10)) + 0.5 * t * t for r, t in points]
+    assert_same_up_to_constant(ours, theirs)
