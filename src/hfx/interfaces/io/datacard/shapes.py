@@ -57,6 +57,7 @@ class TemplateReader:
             self._map.setdefault(entry.channel, {})[entry.process] = entry
         self._uproot: Any = None
         self._files: dict[Path, Any] = {}
+        self._read_cache: dict[tuple[str, str], Template | None] = {}
 
     def __enter__(self) -> TemplateReader:
         return self
@@ -144,6 +145,9 @@ class TemplateReader:
         card = self.card
         filename = self._substitute(entry.names[0], channel, process, syst)
         objname = self._substitute(pattern, channel, process, syst)
+        key = (filename, objname)
+        if key in self._read_cache and (optional or self._read_cache[key] is not None):
+            return self._read_cache[key]
         if filename.endswith(_DATAFRAME_SUFFIXES):
             raise card.fail(
                 entry.line, f"shapes from the data frame {filename!r} are not supported"
@@ -159,6 +163,7 @@ class TemplateReader:
             obj = handle[objname]
         except Exception:
             if optional:
+                self._read_cache[key] = None
                 return None
             what = f"{syst} of " if syst else ""
             raise card.fail(
@@ -182,7 +187,9 @@ class TemplateReader:
             variances = np.abs(values)
         if not (np.all(np.isfinite(values)) and np.all(np.isfinite(variances))):
             raise card.fail(entry.line, f"histogram {objname!r} has a NaN or infinite bin")
-        return Template(values, np.sqrt(np.abs(variances)), objname)
+        template = Template(values, np.sqrt(np.abs(variances)), objname)
+        self._read_cache[key] = template
+        return template
 
     def _path(self, filename: str) -> Path:
         path = Path(filename)
