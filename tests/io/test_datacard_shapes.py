@@ -438,11 +438,20 @@ def test_auto_mc_stats_options(tmp_path):
     bkg = {m["type"]: m for m in samples["bkg"]["modifiers"]}
     assert "normsys" not in bkg  # hist-mode 2: the normalisation is in the morphing
     assert bkg["histosys"]["data"]["hi_data"] == [7.0, 2.0]
+    assert bkg["shapesys"]["data"] == pytest.approx([3.0, 0.0])  # Poisson, n = 4
     card.write_text(head + "ch autoMCStats 10 1 2\n")  # with the signal: n_eff 11 > 10
     spec = read_datacard(card)
     samples = {s["name"]: s for s in spec["channels"][0]["samples"]}
     lite = {m["name"]: m["data"] for m in samples["sig"]["modifiers"]}
     assert lite["prop_binch"][0] == 0.5
+    # bin 1 (bkg 2 ± 0.9, zero 1 ± 0.1): n_eff 11 > 10, but 8 once bkg starts at 2×
+    assert lite["prop_binch"][1] == 0.3
+    card.write_text(head + "k rateParam ch bkg 2\nch autoMCStats 10 0 2\n")
+    with pytest.warns(HfxWarning, match="process 'zero'"):
+        spec = read_datacard(card)
+    samples = {s["name"]: s for s in spec["channels"][0]["samples"]}
+    mods = {m["name"]: m["data"] for m in samples["bkg"]["modifiers"]}
+    assert mods["prop_binch_bkg"] == pytest.approx([6.0 / 2, 2.0 / math.sqrt(5)])
 
 
 def test_scaled_shape_rescales_its_lnn_entries(tmp_path):

@@ -162,8 +162,20 @@ class _Builder:
         for column, sample in zip(live, samples, strict=True):
             self._modifiers(column, sample, counting=counting[0])
         if flags is not None:
-            self.used.update(add_auto_mc_stats(card, b, flags, samples))
+            scales = [self._initial_scale(b, c.process) for c in live]
+            self.used.update(add_auto_mc_stats(card, b, flags, samples, scales))
         return samples, observed
+
+    def _initial_scale(self, b: str, process: str) -> float:
+        """The product of the initial values of the rateParams of (b, process)."""
+        scale, seen = 1.0, set()
+        for rp in self.card.rate_params:
+            if (rp.bin, rp.process) == (b, process) and rp.name not in seen:
+                seen.add(rp.name)
+                param = self.card.params.get(rp.name)
+                first = next(x for x in self.card.rate_params if x.name == rp.name)
+                scale *= param.mean if param is not None else first.init
+        return scale
 
     def _counting_observation(self, b: str) -> list[float]:
         card = self.card

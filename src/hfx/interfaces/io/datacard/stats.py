@@ -48,9 +48,17 @@ class Sample:
 
 
 def add_auto_mc_stats(
-    card: Datacard, channel: str, flags: AutoMCStats, samples: list[Sample]
+    card: Datacard,
+    channel: str,
+    flags: AutoMCStats,
+    samples: list[Sample],
+    scales: list[float] | None = None,
 ) -> list[str]:
-    """Add the modifiers of ``autoMCStats`` in ``channel`` to ``samples``; the new names."""
+    """Add the modifiers of ``autoMCStats`` in ``channel`` to ``samples``; the new names.
+
+    ``scales``: each sample's normalisation at the initial parameter values (rateParam
+    initial values), which Combine's choice between BB-lite and per-process bins uses.
+    """
     if flags.threshold < 0 or not samples:
         return []
     nbins = len(samples[0].data)
@@ -60,8 +68,9 @@ def add_auto_mc_stats(
     gauss = [np.zeros(nbins) for _ in samples]
     for j in range(nbins):
         use = [i for i, s in enumerate(samples) if flags.include_signal or not s.signal]
-        sub_sum = sum(float(samples[i].data[j]) for i in use)
-        sub_err = math.sqrt(sum(float(errors[i][j]) ** 2 for i in use))
+        c = scales if scales is not None else [1.0] * len(samples)
+        sub_sum = sum(c[i] * float(samples[i].data[j]) for i in use)
+        sub_err = math.sqrt(sum((c[i] * float(errors[i][j])) ** 2 for i in use))
         if sub_err <= 0:
             continue
         n_eff = math.floor(0.5 + sub_sum * sub_sum / (sub_err * sub_err))
