@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from hfx.interfaces.io.datacard.parse import Column, Datacard, Nuisance
+from hfx.interfaces.io.datacard.records import Column, Datacard, Nuisance
 from hfx.interfaces.io.datacard.shapes import Template, TemplateReader
 from hfx.interfaces.io.datacard.stats import Sample, add_auto_mc_stats
 

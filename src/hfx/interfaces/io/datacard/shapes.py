@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import MissingExtraError
-from hfx.interfaces.io.datacard.parse import Datacard, ShapesLine
+from hfx.interfaces.io.datacard.records import Datacard, ShapesLine
 
 __all__ = ["Template", "TemplateReader"]
 

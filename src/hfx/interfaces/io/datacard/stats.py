@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from hfx.interfaces.io.datacard.parse import AutoMCStats, Datacard
+from hfx.interfaces.io.datacard.records import AutoMCStats, Datacard
 
 __all__ = ["Sample", "add_auto_mc_stats"]
 
