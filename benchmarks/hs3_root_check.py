@@ -210,8 +210,10 @@ def make_fixture(spec_path: str, out_dir: str) -> None:
                     sample.AddShapeFactor(name)
             channel.AddSample(sample)
         meas.AddChannel(channel)
+    out = Path(out_dir).resolve()
+    spec_path = str(Path(spec_path).resolve())
+    os.chdir(tempfile.mkdtemp())  # HistFactory writes ROOT files of its own here
     ws = hf.MakeModelAndMeasurementFast(meas)
-    out = Path(out_dir)
     stem = Path(spec_path).stem
     ROOT.RooJSONFactoryWSTool(ws).exportJSON(str(out / f"{stem}.root.hs3.json"))
     mc = ws.obj("ModelConfig")

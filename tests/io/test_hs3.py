@@ -427,3 +427,99 @@ def test_export_refusals():
     )
     with pytest.raises(SpecError, match="HS3 parameter 'alpha_jes'"):
         workspace_to_hs3(clash)
+
+
+def test_background_only_export_warns_and_import_takes_poi():
+    bkg_only = spec()
+    del bkg_only["channels"][0]["samples"][0]  # the signal sample carries the POI
+    bkg_only["measurements"] = bkg_only["measurements"][:1]
+    bkg_only["measurements"][0]["config"]["parameters"].pop()  # mu's bounds
+    with pytest.warns(HfxWarning, match="its POI 'mu' is not a parameter of the model"):
+        doc = workspace_to_hs3(bkg_only)
+    assert "parameters_of_interest" not in doc["analyses"][0]
+    with pytest.raises(SpecError, match="no parameter of interest"):
+        hs3_to_workspace(doc)
+    again = hs3_to_workspace(doc, poi="mu")
+    assert again["measurements"][0]["config"]["poi"] == "mu"
+    _same_spec(again, bkg_only)
+
+
+def test_the_standards_own_spelling():
+    """The HS3 standard's histfactory_dist example: 'constraint' keys, no ROOT names."""
+    doc = {
+        "distributions": [
+            {
+                "name": "myChannel1",
+                "type": "histfactory_dist",
+                "axes": [{"name": "myRegion", "min": 0.0, "max": 1.0, "nbins": 2}],
+                "samples": [
+                    {
+                        "name": "mySignal",
+                        "data": {"contents": [0.5, 0.7], "errors": [0.1, 0.1]},
+                        "modifiers": [
+                            {"parameter": "mu_signal_strength", "type": "normfactor"},
+                            {
+                                "constraint": "Gauss",
+                                "data": {"hi": 1.1, "lo": 0.9},
+                                "parameter": "my_normalization_systematic_1",
+                                "type": "normsys",
+                                "interpolation": "log",
+                            },
+                            {
+                                "constraint": "Gauss",
+                                "type": "staterror",
+                                "parameters": ["gamma_stat_1", "gamma_stat_2"],
+                            },
+                            {
+                                "constraint": "Gauss",
+                                "type": "histosys",
+                                "data": {
+                                    "hi": {"contents": [0.6, 0.8]},
+                                    "lo": {"contents": [0.4, 0.65]},
+                                },
+                                "parameter": "my_correlated_shape_systematic_1",
+                                "interpolation": "lin",
+                            },
+                            {
+                                "constraint": "Poisson",
+                                "data": {"vals": [0.0, 0.2]},
+                                "parameter": "my_uncorrelated_shape_systematic_2",
+                                "type": "shapesys",
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
+        "data": [{"name": "obs", "type": "binned", "contents": [1.0, 2.0]}],
+        "likelihoods": [{"name": "L", "distributions": ["myChannel1"], "data": ["obs"]}],
+        "analyses": [
+            {"name": "A", "likelihood": "L", "parameters_of_interest": ["mu_signal_strength"]}
+        ],
+    }
+    with pytest.warns(HfxWarning) as caught:
+        spec = hs3_to_workspace(doc, source="standard.json")
+    text = " ".join(str(w.message) for w in caught)
+    assert "normsys interpolation code1" in text and "histosys interpolation code0" in text
+    (channel,) = spec["channels"]
+    assert channel["name"] == "myChannel1"
+    mods = {m["name"]: m for m in channel["samples"][0]["modifiers"]}
+    assert {n: m["type"] for n, m in mods.items()} == {
+        "mu_signal_strength": "normfactor",
+        "my_normalization_systematic_1": "normsys",
+        "staterror_myChannel1": "staterror",
+        "my_correlated_shape_systematic_1": "histosys",
+        "my_uncorrelated_shape_systematic_2": "shapesys",
+    }
+    assert mods["staterror_myChannel1"]["data"] == [0.1, 0.1]
+    assert mods["my_uncorrelated_shape_systematic_2"]["data"] == pytest.approx([0.0, 0.14])
+    assert spec["measurements"] == [
+        {"name": "A", "config": {"poi": "mu_signal_strength", "parameters": []}}
+    ]
+    settings = {"normsys": {"interpcode": "code1"}, "histosys": {"interpcode": "code0"}}
+    model = hfx.Workspace(spec).model(modifier_settings=settings)
+    # mu * 0.5 * 1.1^alpha + histosys shift at alpha = 1 and the per-bin factors
+    pars = model.config.suggested_init()
+    pars[model.config.par_slice("my_normalization_systematic_1")] = 1.0
+    pars[model.config.par_slice("my_correlated_shape_systematic_1")] = 1.0
+    np.testing.assert_allclose(model.expected_actualdata(pars), [0.6 * 1.1, 0.8 * 1.1], rtol=1e-12)

@@ -1,7 +1,8 @@
 """HS3 (HEP Statistics Serialization Standard) <-> HistFactory JSON workspaces.
 
 :func:`workspace_to_hs3` writes the dialect ROOT's ``RooJSONFactoryWSTool`` reads and
-writes (ROOT >= 6.30); :func:`hs3_to_workspace` reads it back, and ROOT's own exports.
+writes (checked with ROOT 6.40); :func:`hs3_to_workspace` reads it back, and ROOT's own
+exports.
 """
 
 from __future__ import annotations

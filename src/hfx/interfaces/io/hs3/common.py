@@ -1,7 +1,7 @@
 """Names and conventions shared by the HS3 writer and reader.
 
-hfx writes HS3 the way ROOT's ``RooJSONFactoryWSTool`` (6.30+) does, so that ROOT loads it
-and so that one reader handles both: one ``histfactory_dist`` per channel named
+hfx writes HS3 the way ROOT's ``RooJSONFactoryWSTool`` does (checked: ROOT 6.40), so that
+ROOT loads it and so that one reader handles both: one ``histfactory_dist`` per channel named
 ``model_<channel>``, its observations ``obsData_<channel>``, the likelihood ``simPdf_obsData``,
 normsys and histosys parameters ``alpha_<name>`` with an explicit ``gaussian_dist``
 constraint, per-bin parameters ``gamma_<name>_bin_<i>`` (``gamma_stat_<channel>_bin_<i>``
@@ -32,7 +32,7 @@ DATA_PREFIX = "obsData_"
 MODEL_PREFIX = "model_"
 ALPHA = "alpha_"
 
-# hfx interpolation code -> ROOT's integer code (RooFit/Detail/MathFuncs.h, ROOT >= 6.30:
+# hfx interpolation code -> ROOT's integer code (RooFit/Detail/MathFuncs.h of ROOT 6.40:
 # 0 linear, 1 exponential, 2 parabolic, 4 poly6 + linear extrapolation (additive),
 # 5 poly6 + exponential extrapolation (multiplicative)), per modifier type.
 ROOT_CODES: Mapping[str, Mapping[str, int]] = MappingProxyType(

@@ -32,8 +32,8 @@ def workspace_to_hs3(
     Every measurement (or only ``measurement``) becomes an analysis with its own domain
     (bounds) and parameter point (inits, fixed parameters, auxiliary data).  Interpolation
     codes are hfx's defaults unless ``modifier_settings`` chooses others.  The document
-    follows ROOT's dialect, so ``RooJSONFactoryWSTool::importJSON`` (ROOT >= 6.30) loads it
-    with the same likelihood; a staterror is written so that ROOT keeps it Gaussian.
+    follows ROOT's dialect, so ``RooJSONFactoryWSTool::importJSON`` (checked: ROOT 6.40)
+    loads it with the same likelihood; a staterror is written so that ROOT keeps it Gaussian.
     Raises :class:`~hfx.errors.SpecError` for what HS3 cannot express.
     """
     from hfx.spec.workspace import Workspace
@@ -95,7 +95,8 @@ class _Exporter:
                 }
             )
         models = [
-            self.ws.model(m["name"], modifier_settings=self.settings) for m in self.measurements
+            self.ws.model(m["name"], modifier_settings=self.settings, poi_name=None)
+            for m in self.measurements
         ]
         lumi_sigma = self._lumi_sigmas(models)
         for name, dist in self.constraints.items():
@@ -113,9 +114,17 @@ class _Exporter:
                 "domains": [domain["name"]],
                 "init": point["name"],
             }
-            poi = model.config.poi_name
-            if poi is not None:
+            poi = meas["config"].get("poi")
+            if poi in self.params:
                 analysis["parameters_of_interest"] = self.params[poi]
+            else:
+                warnings.warn(
+                    f"measurement {meas['name']!r}: its POI {poi!r} is not a parameter of the "
+                    "model (a background-only workspace without its signal patch?); the HS3 "
+                    "analysis has no parameter of interest",
+                    HfxWarning,
+                    stacklevel=3,
+                )
             analyses.append(analysis)
         # ROOT reads its ranges and start values from these two names.
         domains.append({**domains[0], "name": "default_domain"})
@@ -185,7 +194,7 @@ class _Exporter:
                     HfxWarning,
                     stacklevel=4,
                 )
-            # ROOT (6.30-6.40) reads the constraint of a channel's staterror from here, and
+            # ROOT 6.40 reads the constraint of a channel's staterror from here, and
             # makes it Poisson when this is absent, whatever the modifiers say.
             dist["staterror"] = {"constraint_type": "Gauss", "relThreshold": 0.0}
         return dist

@@ -357,7 +357,7 @@ class _Importer:
             return self._staterror(
                 channel, where, mod, params, nominal, errors, constraint, stat_default
             )
-        given = mod.get("name")
+        given = mod.get("name", mod.get("parameter"))
         match = _GAMMA.fullmatch(params[0])
         name = given if isinstance(given, str) else match.group(1) if match else params[0]
         if kind == "shapefactor":
@@ -427,7 +427,7 @@ class _Importer:
                     f"constraint {constraint!r} of {param!r}: the JSON spec has Gaussian "
                     "constraints here",
                 )
-            self.gauss.setdefault(name, (f"nom_{param}", 1.0))
+            self.gauss.setdefault(name, (f"?nom_{param}", 1.0))  # 0 unless a point says
             return
         if cname not in self.dists:
             raise fail(self.source, where, f"no constraint distribution {cname!r}")
@@ -488,12 +488,20 @@ class _Importer:
                 )
 
     # --- measurements -------------------------------------------------------------------------
-    def _value(self, param: str, point: Mapping[str, Any] | None, where: str) -> float:
+    def _value(
+        self,
+        param: str,
+        point: Mapping[str, Any] | None,
+        where: str,
+        default: float | None = None,
+    ) -> float:
         for candidate in (point, self.points.get("default_values", ("", None))[1]):
             if isinstance(candidate, Mapping):
                 for entry in candidate.get("parameters", []):
                     if isinstance(entry, Mapping) and entry.get("name") == param:
                         return as_number(entry.get("value"), self.source, where)
+        if default is not None:
+            return default
         raise fail(self.source, where, f"no value for {param!r} in the parameter points")
 
     def _measurements(self, lh_name: str, poi: str | None) -> list[dict[str, Any]]:
@@ -553,7 +561,12 @@ class _Importer:
             cfg["_const"] = const
             if name in self.gauss:
                 glob, sigma = self.gauss[name]
-                aux = float(glob[1:]) if glob.startswith("=") else self._value(glob, point, where)
+                if glob.startswith("="):
+                    aux = float(glob[1:])
+                elif glob.startswith("?"):  # implicit constraint: the convention's nominal 0
+                    aux = self._value(glob[1:], point, where, default=0.0)
+                else:
+                    aux = self._value(glob, point, where)
                 cfg["auxdata"], cfg["sigmas"] = [aux], [sigma]
             params.append(cfg)
         config = {"poi": poi, "parameters": params}
