@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from hfx import simplemodels
+from hfx.errors import FitError
 from hfx.optimize import fit, fit_batch, fixed_poi_fit, kernel, make_plan
 from tests.conftest import needs_shared
 from tests.optimize.test_batched import sample_toys
@@ -199,7 +200,10 @@ def test_auto_engine_by_model():
     assert make_plan(big, engine="numba").engine == "numpy"
     pytest.importorskip("jax")
     assert not kernel.applies(model.to("jax"))
-    assert make_plan(model.to("jax")).engine == "numpy"
+    assert make_plan(model.to("jax")).engine == "jax"
+    assert make_plan(model.to("jax"), engine="numpy").engine == "numpy"
+    with pytest.raises(FitError, match="JAX backend"):
+        make_plan(model, engine="jax")
 
 
 def test_every_entry_runs_the_signature_compiled_at_import(impl):

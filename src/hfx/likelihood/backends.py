@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
+import sys
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -174,6 +177,43 @@ class NumpyBackend(Backend):
         return np.stack(arrays, axis=-1)
 
 
+def user_cache_dir() -> Path:
+    """hfx's per-user cache folder: $HFX_CACHE_DIR, else the platform's user cache folder
+    (``~/.cache/hfx`` on Linux).  Nothing is created here."""
+    explicit = os.environ.get("HFX_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA")
+        base = Path(local) if local else Path.home() / "AppData" / "Local"
+        return base / "hfx" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "hfx"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "hfx"
+
+
+def _use_compilation_cache(jax: Any) -> None:
+    """JAX's persistent compilation cache in ``user_cache_dir()/jax``, so that a second
+    process loads compiled fits from disk instead of compiling them again.  Left alone when
+    the user has configured a cache or set ``HFX_JAX_CACHE=0``; a folder that cannot be
+    written means no cache, never an error."""
+    if os.environ.get("HFX_JAX_CACHE", "1").lower() in ("0", "off", "no", "false"):
+        return
+    if jax.config.jax_compilation_cache_dir:
+        return
+    folder = user_cache_dir() / "jax"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    if not os.access(folder, os.W_OK):
+        return
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
 class JaxBackend(NumpyBackend):
     """JAX backend (float64 enabled); differentiable and jit-compatible."""
 
@@ -182,6 +222,7 @@ class JaxBackend(NumpyBackend):
     def __init__(self) -> None:
         jax = _import_extra("jax", "jax")
         jax.config.update("jax_enable_x64", True)
+        _use_compilation_cache(jax)
         import jax.numpy as jnp
         import jax.scipy.special as jsp
 
@@ -202,7 +243,10 @@ class JaxBackend(NumpyBackend):
     def segment_sum(self, values: Any, seg: SegmentIndex) -> Any:
         ids = getattr(seg, "_jax_ids", None)
         if ids is None:
-            ids = seg._jax_ids = self.xp.asarray(seg.ids)
+            if isinstance(values, self.jax.core.Tracer):  # a constant of the trace, not kept
+                ids = seg.ids
+            else:
+                ids = seg._jax_ids = self.xp.asarray(seg.ids)
         moved = self.xp.moveaxis(values, -1, 0)
         summed = self.jax.ops.segment_sum(moved, ids, num_segments=seg.num_segments)
         return self.xp.moveaxis(summed, 0, -1)

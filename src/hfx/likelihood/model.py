@@ -73,14 +73,21 @@ class Model:
         # The backend arrays of the array code (_prepare) are made at their first use: fits
         # on the compiled kernels read flat_terms instead and never need them.
         if name.startswith("_") and not self.__dict__.get("_prepared", True):
-            self._prepared = True
-            try:
-                self._prepare()
-            except BaseException:
-                self._prepared = False
-                raise
+            self.prepare_arrays()
             return getattr(self, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def prepare_arrays(self) -> None:
+        """Make the backend arrays of the array code now, if not made yet.  A JAX trace
+        must not be the first use: the arrays would be made inside it and escape it."""
+        if self._prepared:
+            return
+        self._prepared = True
+        try:
+            self._prepare()
+        except BaseException:
+            self._prepared = False
+            raise
 
     @cached_property
     def flat_terms(self) -> FlatTerms:

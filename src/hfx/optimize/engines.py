@@ -2,8 +2,10 @@
 
 ``"numpy"`` runs the array code of :mod:`hfx.optimize.newton` on the model's backend;
 ``"numba"`` runs the compiled kernels (:mod:`hfx.optimize.kernel`) on the small NumPy models
-they apply to, and the array code elsewhere.  ``"auto"`` is ``"numba"`` where numba is
-installed and the model is one the kernels apply to, else ``"numpy"``.  An engine is a value
+they apply to, and the array code elsewhere; ``"jax"`` runs each batch of fits as one compiled
+JAX program (:mod:`hfx.optimize.jax_newton`) on models of the JAX backend.  ``"auto"`` is
+``"jax"`` on a JAX model, ``"numba"`` where numba is installed and the model is one the
+kernels apply to, else ``"numpy"``.  An engine is a value
 chosen once per task (:func:`resolve_engine`), so the same call always takes the same path.
 """
 
@@ -14,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import FitError
-from hfx.optimize import kernel
+from hfx.optimize import jax_newton, kernel
 from hfx.optimize.newton import numpy_newton_rows
 from hfx.optimize.problem import to_numpy
 
@@ -30,7 +32,7 @@ __all__ = [
     "twice_nll",
 ]
 
-ENGINES = ("auto", "numpy", "numba")
+ENGINES = ("auto", "numpy", "numba", "jax")
 
 # Loading the compiled kernels costs a process about 0.5 s (numba's own start-up, then the
 # machine code from the on-disk cache).  One Newton solve on a small model (a single fit, or
@@ -45,10 +47,17 @@ def resolve_engine(model: Any, engine: str = "auto") -> str:
     """The engine (``"numpy"`` or ``"numba"``) that fits of ``model`` use for ``engine``.
 
     ``"numba"`` without numba installed raises :class:`~hfx.errors.MissingExtraError`; on a
-    model the kernels do not apply to (JAX/PyTorch, 21+ parameters) it is ``"numpy"``.
+    model the kernels do not apply to (PyTorch, 21+ parameters) it is ``"numpy"``.  On a
+    JAX model ``"auto"`` and ``"jax"`` are ``"jax"`` (``"jax"`` on another model raises
+    :class:`~hfx.errors.FitError`); ``"numpy"`` runs the array code on it op by op.
     """
     if engine not in ENGINES:
         raise FitError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    on_jax = getattr(getattr(model, "backend", None), "name", None) == "jax"
+    if engine == "jax" and not on_jax:
+        raise FitError("engine 'jax' fits models on the JAX backend (build it with backend='jax')")
+    if on_jax and engine in ("auto", "jax"):
+        return "jax"
     if engine == "numpy":
         return "numpy"
     if engine == "numba":
@@ -84,6 +93,8 @@ def newton_rows(
     ``engine``: the free components [N, nfree], which rows converged, the iterations taken."""
     if engine == "numba" and 0 < int(free.sum()) <= kernel.MAX_FREE:
         return kernel.newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
+    if engine == "jax":
+        return jax_newton.newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
     return numpy_newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
 
 
@@ -106,7 +117,7 @@ def newton_values(
         return kernel.fit_values(model, data, full, idx, lo, hi, tolerance, maxiter)
     free = np.zeros(full.shape[1], dtype=bool)
     free[idx] = True
-    x, converged, niter = numpy_newton_rows(model, data, full, free, lo, hi, tolerance, maxiter)
+    x, converged, niter = newton_rows(engine, model, data, full, free, lo, hi, tolerance, maxiter)
     out = full.copy()
     out[:, idx] = x
     return out, converged, twice_nll(engine, model, out, data), niter
@@ -178,6 +189,8 @@ def twice_nll(engine: str, model: Any, pars: np.ndarray, data: np.ndarray) -> np
     """−2 log L per row of ``pars`` [N, npars] and ``data`` [N, ndata]."""
     if engine == "numba":
         return kernel.twice_nll(model, pars, data)
+    if engine == "jax":
+        return jax_newton.twice_nll(model, pars, data)
     return np.array(-2.0 * to_numpy(model.logpdf(pars, data)), dtype=np.float64)
 
 
@@ -185,4 +198,6 @@ def expected_data(engine: str, model: Any, pars: np.ndarray) -> np.ndarray:
     """Expected main + auxiliary data at ``pars`` [npars]."""
     if engine == "numba":
         return kernel.expected_data(model, pars)
+    if engine == "jax":
+        return jax_newton.expected_data(model, pars)
     return np.array(to_numpy(model.expected_data(pars)), dtype=np.float64)

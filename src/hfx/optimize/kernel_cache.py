@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from hfx.likelihood.backends import user_cache_dir
 
 __all__ = ["KERNEL_SOURCES", "cache_root", "holds_kernels", "prepare"]
 
@@ -34,17 +35,7 @@ KERNEL_SOURCES = (
 
 
 def _user_cache_base() -> Path:
-    explicit = os.environ.get("HFX_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    if sys.platform == "win32":
-        local = os.environ.get("LOCALAPPDATA")
-        base = Path(local) if local else Path.home() / "AppData" / "Local"
-        return base / "hfx" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "hfx"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "hfx"
+    return user_cache_dir()
 
 
 def _sources_digest() -> str:

@@ -1,0 +1,331 @@
+"""Projected Newton as one compiled JAX program (the ``"jax"`` engine).
+
+A batch of fits (rows: datasets, starting points, bounds) runs as one XLA computation: a
+``lax.while_loop`` of Newton iterations on −log L with its exact gradient from JAX's
+autodiff.  The curvature is Gauss-Newton's (JᵀWJ of the Poisson terms with the exact
+Jacobian of the expected counts, plus the exact constraint curvature), and the exact Hessian
+once every active row is close to its minimum, as in :mod:`hfx.optimize.newton`; a step
+that would not descend falls back to a scaled gradient step.  Steps are projected onto the
+bounds with per-row held sets, as there.  The line
+search is Armijo's, vectorised over the step lengths 1, 1/2, ..., 1/2^15 of each row.  Each
+row stops when its Newton decrement is below the tolerance (converged) or when no step length
+decreases −log L (not converged; the callers refit such rows).
+
+Parameters that are not free are pinned by equal bounds, so the free fit and every
+conditional fit of a model share one program.  Rows are padded to a power of two, so a model
+compiles once per size class.  The compiled program is kept on the model object, and JAX's
+persistent cache (set up by the JAX backend) keeps it on disk for the next process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from hfx.likelihood.backends import user_cache_dir
+from hfx.optimize.newton import NEAR_DECREMENT
+
+__all__ = ["LINE_SEARCH_STEPS", "expected_data", "newton_rows", "rows_per_call", "twice_nll"]
+
+LINE_SEARCH_STEPS = 16
+MAX_ROWS_PER_CALL = 1024
+_CALL_BYTES = 2**28  # Hessians and line-search trials of one call stay within ~256 MB
+
+
+def rows_per_call(npars: int) -> int:
+    """Rows per compiled call: bounded by the memory of the [rows, npars, npars] Hessians."""
+    per_row = 8 * 4 * max(npars, 1) ** 2 + 8 * LINE_SEARCH_STEPS * max(npars, 1)
+    return max(1, min(MAX_ROWS_PER_CALL, _CALL_BYTES // per_row))
+
+
+def _padded_size(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
+
+
+def _pad(array: np.ndarray, size: int) -> np.ndarray:
+    if array.shape[0] == size:
+        return array
+    extra = np.repeat(array[-1:], size - array.shape[0], axis=0)
+    return np.concatenate([array, extra])
+
+
+def newton_rows(
+    model: Any,
+    data: np.ndarray,
+    full: np.ndarray,
+    free: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Projected Newton from ``full`` [N, npars] on ``data`` [N, ndata] in compiled JAX
+    (arguments and returns as :func:`hfx.optimize.newton.numpy_newton_rows`)."""
+    nrows, npars = full.shape
+    if not free.any():
+        return full[:, free].copy(), np.ones(nrows, dtype=bool), 0
+    full = np.asarray(full, dtype=np.float64)
+    lower, upper = full.copy(), full.copy()
+    lower[:, free] = lo
+    upper[:, free] = hi
+    data = np.asarray(data, dtype=np.float64)
+    out = full.copy()
+    converged = np.zeros(nrows, dtype=bool)
+    niter = 0
+    step = rows_per_call(npars)
+    for first in range(0, nrows, step):
+        part = slice(first, min(nrows, first + step))
+        count = part.stop - part.start
+        size = _padded_size(count)
+        x, done, iterations = _solver(model, size, data.shape[1])(
+            _pad(full[part], size),
+            _pad(data[part], size),
+            _pad(lower[part], size),
+            _pad(upper[part], size),
+            np.float64(tolerance),
+            np.int32(min(int(maxiter), 2**31 - 1)),
+        )
+        out[part] = np.asarray(x)[:count]
+        converged[part] = np.asarray(done)[:count]
+        niter = max(niter, int(iterations))
+    return out[:, free], converged, niter
+
+
+def twice_nll(model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """−2 log L per row of ``pars`` [N, npars] and ``data`` [N, ndata], compiled."""
+    size = _padded_size(pars.shape[0])
+    values = _compiled(model, "twice_nll")(_pad(pars, size), _pad(data, size))
+    return np.array(values, dtype=np.float64)[: pars.shape[0]]
+
+
+def expected_data(model: Any, pars: np.ndarray) -> np.ndarray:
+    """Expected main + auxiliary data at ``pars`` [npars], compiled."""
+    return np.array(_compiled(model, "expected_data")(pars), dtype=np.float64)
+
+
+def _compiled(model: Any, name: str) -> Any:
+    """The compiled function ``name`` of ``model``, made once per model object."""
+    cache = model.__dict__.setdefault("jax_compiled", {})
+    function = cache.get(name)
+    if function is None:
+        function = cache[name] = _BUILDERS[name](model)
+    return function
+
+
+def _solver(model: Any, rows: int, ndata: int) -> Any:
+    """The compiled batch solver of ``model`` for ``rows`` rows, made once per model object
+    and size; exported to the user cache folder (``jax.export``), so that a later process
+    skips tracing it and, with JAX's persistent cache, compiling it."""
+    cache = model.__dict__.setdefault("jax_solvers", {})
+    solver = cache.get(rows)
+    if solver is None:
+        solver = cache[rows] = _exported_solver(model, rows, ndata)
+    return solver
+
+
+def _exported_solver(model: Any, rows: int, ndata: int) -> Any:
+    import jax
+    import jax.numpy as jnp
+
+    run = _compiled(model, "newton")
+    try:
+        from jax import export
+        from jax._src.export import serialization  # noqa: F401  (needs flatbuffers)
+    except ImportError:
+        return run
+    folder = _export_folder()
+    path = None if folder is None else folder / f"newton-{_model_key(model)}-{rows}.bin"
+    if path is not None and path.is_file():
+        try:
+            return jax.jit(export.deserialize(bytearray(path.read_bytes())).call)
+        except Exception:
+            pass
+    npars = model.config.npars
+    f64 = jnp.float64
+    shape: Any = jax.ShapeDtypeStruct  # (untyped in jax)
+    shapes = (
+        shape((rows, npars), f64),
+        shape((rows, ndata), f64),
+        shape((rows, npars), f64),
+        shape((rows, npars), f64),
+        shape((), f64),
+        shape((), jnp.int32),
+    )
+    exported = export.export(run)(*shapes)
+    if path is not None:
+        _write_atomically(path, bytes(exported.serialize()))
+    return jax.jit(exported.call)
+
+
+def _export_folder() -> Path | None:
+    """Where exported solvers are kept: beside JAX's compilation cache, or None."""
+    if os.environ.get("HFX_JAX_CACHE", "1").lower() in ("0", "off", "no", "false"):
+        return None
+    folder = user_cache_dir() / "jax" / "hfx-exported"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
+
+
+def _model_key(model: Any) -> str:
+    """Digest of the model's compiled arrays and configuration and of the code that turns
+    them into the solver (this module and the likelihood package)."""
+    digest = hashlib.sha256(pickle.dumps((model.arrays, model.config), protocol=4))
+    for source in sorted(Path(__file__).resolve().parents[1].joinpath("likelihood").glob("*.py")):
+        digest.update(source.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    import jax
+
+    digest.update(jax.__version__.encode())
+    return digest.hexdigest()[:32]
+
+
+def _write_atomically(path: Path, blob: bytes) -> None:
+    try:
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(blob)
+        os.replace(tmp, path)
+    except OSError:
+        return
+
+
+def _build_twice_nll(model: Any) -> Any:
+    import jax
+
+    model.prepare_arrays()
+    return jax.jit(lambda pars, data: -2.0 * model.logpdf(pars, data))
+
+
+def _build_expected_data(model: Any) -> Any:
+    import jax
+
+    model.prepare_arrays()
+    return jax.jit(lambda pars: model.expected_data(pars))
+
+
+def _build(model: Any) -> Any:
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    model.prepare_arrays()  # before any trace: the model's arrays must not be made inside one
+    nbins = model.config.nmaindata
+    steps = 0.5 ** jnp.arange(LINE_SEARCH_STEPS, dtype=jnp.float64)
+
+    def nll(x: Any, d: Any) -> Any:
+        return -model.logpdf(x, d)
+
+    def constraint_nll(x: Any, aux: Any) -> Any:
+        return -model.constraint_logpdf(x, aux)
+
+    gradient = jax.grad(nll)
+    exact_hessian = jax.hessian(nll)
+    rates_jacobian = jax.jacfwd(model.expected_actualdata)
+    constraint_hessian = jax.hessian(constraint_nll)
+
+    def gauss_newton(x: Any, d: Any) -> Any:
+        """JᵀWJ of the Poisson terms (W = n/ν²) plus the exact constraint curvature."""
+        n = d[:nbins]
+        nu = model.expected_actualdata(x)
+        safe = jnp.where(n == 0, 1.0, nu)
+        weight = jnp.where(n == 0, 0.0, n / safe) / safe
+        jac = rates_jacobian(x)
+        return jac.T @ (jac * weight[:, None]) + constraint_hessian(x, d[nbins:])
+
+    def solve(h: Any, g: Any, held: Any) -> Any:
+        """−H⁻¹g with the held components removed (H scaled to unit diagonal)."""
+        pair = held[:, None] | held[None, :]
+        h = jnp.where(pair, 0.0, h) + jnp.diag(held.astype(h.dtype))
+        g = jnp.where(held, 0.0, g)
+        diag = jnp.diagonal(h)
+        scale = 1.0 / jnp.sqrt(jnp.where(diag > 0, diag, 1.0))
+        hs = h * scale[:, None] * scale[None, :] + 1e-12 * jnp.eye(g.size)
+        step = -jnp.linalg.solve(hs, g * scale) * scale
+        descends = jnp.all(jnp.isfinite(step)) & (jnp.dot(step, g) < 0)
+        fallback = -g * scale * scale  # a scaled gradient step where H is singular/indefinite
+        return jnp.where(held, 0.0, jnp.where(descends, step, fallback))
+
+    def direction(x: Any, g: Any, h: Any, lo: Any, hi: Any) -> tuple[Any, Any]:
+        held = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)) | (lo == hi)
+        step = solve(h, g, held)
+        out = (((x + step < lo) & (g > 0)) | ((x + step > hi) & (g < 0))) & ~held
+        again = jnp.any(out)
+        held = jnp.where(again, held | out, held)
+        step = jnp.where(again, solve(h, g, held), step)
+        move = jnp.where(held, jnp.where(g > 0, lo, hi) - x, step)
+        return move, -jnp.dot(g, move)
+
+    def finite(value: Any) -> Any:
+        return jnp.where(jnp.isfinite(value), value, jnp.inf)
+
+    def row_step(x: Any, f: Any, d: Any, lo: Any, hi: Any, h: Any) -> tuple[Any, ...]:
+        g = gradient(x, d)
+        move, decrement = direction(x, g, h, lo, hi)
+        trials = jnp.clip(x[None, :] + steps[:, None] * move[None, :], lo, hi)
+        values = finite(jax.vmap(nll, in_axes=(0, None))(trials, d))
+        descent = (trials - x[None, :]) @ g
+        good = values <= f + 1e-4 * jnp.minimum(descent, 0.0) + 1e-12 * jnp.abs(f)
+        first = jnp.argmax(good)
+        found = jnp.any(good)
+        return (
+            jnp.where(found, trials[first], x),
+            jnp.where(found, values[first], f),
+            decrement,
+            found,
+        )
+
+    rows_step = jax.vmap(row_step)
+    rows_nll = jax.vmap(nll)
+    rows_gauss_newton = jax.vmap(gauss_newton)
+    rows_exact = jax.vmap(exact_hessian)
+
+    def run(x: Any, d: Any, lo: Any, hi: Any, tolerance: Any, maxiter: Any) -> tuple[Any, ...]:
+        f = finite(rows_nll(x, d))
+        failed = ~jnp.isfinite(f)
+        done = jnp.zeros_like(failed)
+        last = jnp.full(f.shape, jnp.inf)  # the Newton decrement of the last iteration
+
+        def more(state: tuple[Any, ...]) -> Any:
+            _, _, done, failed, _, iteration = state
+            return (iteration < maxiter) & jnp.any(~done & ~failed)
+
+        def iterate(state: tuple[Any, ...]) -> tuple[Any, ...]:
+            x, f, done, failed, last, iteration = state
+            active = ~done & ~failed
+            # Gauss-Newton far from the minimum; once every active row is close (decrement
+            # below NEAR_DECREMENT) the exact Hessian, for quadratic convergence
+            near = jnp.all(jnp.where(active, last < NEAR_DECREMENT, True))
+            h = lax.cond(near, rows_exact, rows_gauss_newton, x, d)
+            x_new, f_new, decrement, found = rows_step(x, f, d, lo, hi, h)
+            finished = active & (decrement <= tolerance)
+            stepped = active & ~finished & found
+            return (
+                jnp.where(stepped[:, None], x_new, x),
+                jnp.where(stepped, f_new, f),
+                done | finished,
+                failed | (active & ~finished & ~found),
+                jnp.where(active, decrement, last),
+                iteration + 1,
+            )
+
+        x, f, done, failed, last, iterations = lax.while_loop(
+            more, iterate, (x, f, done, failed, last, jnp.int32(0))
+        )
+        return x, done, iterations
+
+    return jax.jit(run)
+
+
+_BUILDERS = MappingProxyType(
+    {"newton": _build, "twice_nll": _build_twice_nll, "expected_data": _build_expected_data}
+)
