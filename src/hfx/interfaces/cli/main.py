@@ -10,6 +10,7 @@ from hfx import __version__
 from hfx.interfaces.cli._common import HfxGroup, set_debug
 from hfx.interfaces.cli.contour import COMMANDS as CONTOUR_COMMANDS
 from hfx.interfaces.cli.contrib import contrib
+from hfx.interfaces.cli.datacard import COMMANDS as DATACARD_COMMANDS
 from hfx.interfaces.cli.diagnostics import COMMANDS as DIAGNOSTIC_COMMANDS
 from hfx.interfaces.cli.inference import COMMANDS as INFERENCE_COMMANDS
 from hfx.interfaces.cli.patchset import patchset
@@ -53,6 +54,7 @@ for _command in (
     *SCAN_COMMANDS,
     *CONTOUR_COMMANDS,
     *SERVE_COMMANDS,
+    *DATACARD_COMMANDS,
 ):
     cli.add_command(_command)
 cli.add_command(xml2json)
