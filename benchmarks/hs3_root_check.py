@@ -109,6 +109,18 @@ def root_worker(hs3_path: str, points_path: str, out_path: str) -> None:
     Path(out_path).write_text(json.dumps(out))
 
 
+def root_reexport(hs3_path: str, out_path: str) -> None:
+    """Import an HS3 file into ROOT and export it again in ROOT's own dialect."""
+    import ROOT
+
+    ROOT.gROOT.SetBatch(True)
+    ROOT.RooMsgService.instance().setGlobalKillBelow(ROOT.RooFit.WARNING)
+    ws = ROOT.RooWorkspace("w")
+    if not ROOT.RooJSONFactoryWSTool(ws).importJSON(hs3_path):
+        raise SystemExit(f"ROOT could not import {hs3_path}")
+    ROOT.RooJSONFactoryWSTool(ws).exportJSON(out_path)
+
+
 def _fit_poi(ROOT: Any, nll: Any, params: Any, poi_name: str, test_poi: float) -> dict[str, Any]:
     """μ̂ and both NLL minima (free, POI fixed at ``test_poi``) with Minuit2."""
     snapshot = params.snapshot()
@@ -256,7 +268,9 @@ def make_fixture(spec_path: str, out_dir: str) -> None:
 
 
 # --- the hfx side ---------------------------------------------------------------------------
-def hfx_side(name: str, folder: Path) -> tuple[dict[str, Any], dict[str, Any], Path]:
+def hfx_side(
+    name: str, folder: Path, poisson_staterror: bool = False
+) -> tuple[dict[str, Any], dict[str, Any], Path]:
     """Export ``name`` (a shared workspace, or a workspace file) and compute hfx's numbers."""
     import numpy as np
 
@@ -273,6 +287,9 @@ def hfx_side(name: str, folder: Path) -> tuple[dict[str, Any], dict[str, Any], P
         patch = json.loads((ATLAS / f"{name}.signal.json").read_text())
         ws = hfx.Workspace(spec).apply_patches([patch])
     doc = workspace_to_hs3(ws)
+    if poisson_staterror:  # as ROOT's own export: ROOT then rebuilds the staterror Poisson
+        for dist in doc["distributions"]:
+            dist.pop("staterror", None)
     path = folder / f"{name}.hs3.json"
     write_json_atomic(path, doc)
     model = ws.model()
@@ -333,12 +350,14 @@ def _hs3_names(doc: dict[str, Any], config: Any) -> list[str]:
     return out
 
 
-def run(names: tuple[str, ...], root_python: str) -> list[dict[str, Any]]:
+def run(
+    names: tuple[str, ...], root_python: str, poisson_staterror: bool = False
+) -> list[dict[str, Any]]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for name in names:
-            request, mine, path = hfx_side(name, folder)
+            request, mine, path = hfx_side(name, folder, poisson_staterror)
             points = folder / f"{name}.points.json"
             out = folder / f"{name}.root.json"
             points.write_text(json.dumps(request))
@@ -380,6 +399,65 @@ def run(names: tuple[str, ...], root_python: str) -> list[dict[str, Any]]:
     return rows
 
 
+def through_root(names: tuple[str, ...], root_python: str) -> list[dict[str, Any]]:
+    """hfx -> HS3 -> ROOT import -> ROOT's export -> hfx: the likelihood of what comes back
+    (ROOT's dialect, read by hfx) against the original's: NLL differences and CLs(μ=1)."""
+    import warnings
+
+    import numpy as np
+
+    import hfx
+    from hfx.infer import hypotest
+    from hfx.interfaces.io.hs3 import hs3_to_workspace, workspace_to_hs3
+    from hfx.spec.jsonio import write_json_atomic
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            spec = json.loads((ATLAS / f"{name}.json").read_text())
+            patch = json.loads((ATLAS / f"{name}.signal.json").read_text())
+            original = hfx.Workspace(spec).apply_patches([patch])
+            ours, theirs = Path(tmp) / f"{name}.hs3.json", Path(tmp) / f"{name}.root.hs3.json"
+            write_json_atomic(ours, workspace_to_hs3(original))
+            proc = subprocess.run(
+                [root_python, __file__, "--root-reexport", str(ours), str(theirs)],
+                capture_output=True,
+                text=True,
+                check=False,
+                env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            )
+            if proc.returncode != 0 or not theirs.exists():
+                rows.append({"name": name, "error": proc.stderr.strip().splitlines()[-3:]})
+                continue
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                back = hfx.Workspace(
+                    hs3_to_workspace(json.loads(theirs.read_text()), source=theirs.name)
+                )
+            row: dict[str, Any] = {"name": name, "warnings": [str(w.message) for w in caught]}
+            m0, m1 = original.model(), back.model()
+            d0, d1 = np.asarray(original.data(m0)), np.asarray(back.data(m1))
+            same_pars = m0.config.par_order == m1.config.par_order
+            row["same_parameters"] = same_pars
+            if same_pars:
+                rng = np.random.default_rng(7)
+                init, fixed = m0.config.suggested_init(), m0.config.suggested_fixed()
+                points = [init] + [
+                    np.where(fixed, init, init + 0.02 * rng.normal(size=init.shape))
+                    for _ in range(2)
+                ]
+                n0 = [float(m0.nll(x, d0)) for x in points]
+                n1 = [float(m1.nll(x, d1)) for x in points]
+                row["max_dnll_diff"] = max(
+                    abs((a - n0[0]) - (b - n1[0])) for a, b in zip(n0, n1, strict=True)
+                )
+            row["cls_original"] = float(hypotest(m0, d0, 1.0, test_stat="qtilde").cls)
+            row["cls_through_root"] = float(hypotest(m1, d1, 1.0, test_stat="qtilde").cls)
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
 def _rel(a: float, b: float) -> float:
     """Relative difference; absolute where |b| < 1e-3 (a POI fitted onto its bound at 0)."""
     return abs(a - b) / max(abs(b), 1e-3)
@@ -415,9 +493,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root-worker", nargs=3, metavar=("HS3", "POINTS", "OUT"))
     parser.add_argument("--make-fixture", nargs=2, metavar=("SPEC", "OUTDIR"))
+    parser.add_argument("--root-reexport", nargs=2, metavar=("HS3", "OUT"))
+    parser.add_argument(
+        "--through-root",
+        action="store_true",
+        help="instead: hfx -> HS3 -> ROOT -> ROOT's HS3 -> hfx, compared with the original",
+    )
     parser.add_argument("--root-python", default="/work/root-env/bin/python")
     parser.add_argument("--only", action="append", default=None)
     parser.add_argument("--json", type=Path, default=None, help="write the rows as JSON here")
+    parser.add_argument(
+        "--poisson-staterror",
+        action="store_true",
+        help="leave out the channels' 'staterror' key, as ROOT's own export does: ROOT then "
+        "builds Poisson staterror constraints (to measure what that changes)",
+    )
     args = parser.parse_args()
     if args.root_worker:
         root_worker(*args.root_worker)
@@ -425,7 +515,15 @@ def main() -> None:
     if args.make_fixture:
         make_fixture(*args.make_fixture)
         return
-    rows = run(tuple(args.only or NAMES), args.root_python)
+    if args.root_reexport:
+        root_reexport(*args.root_reexport)
+        return
+    if args.through_root:
+        rows = through_root(tuple(args.only or NAMES), args.root_python)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+        return
+    rows = run(tuple(args.only or NAMES), args.root_python, args.poisson_staterror)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     print(markdown(rows))
