@@ -523,3 +523,16 @@ def test_the_standards_own_spelling():
     pars[model.config.par_slice("my_normalization_systematic_1")] = 1.0
     pars[model.config.par_slice("my_correlated_shape_systematic_1")] = 1.0
     np.testing.assert_allclose(model.expected_actualdata(pars), [0.6 * 1.1, 0.8 * 1.1], rtol=1e-12)
+
+
+def test_aux_distributions_must_belong_to_modifiers():
+    doc = _doc()
+    doc["likelihoods"][0]["aux_distributions"] = ["alpha_jesConstraint", "lumiConstraint"]
+    assert hs3_to_workspace(copy.deepcopy(doc))["channels"]
+    doc["distributions"].append(
+        {"name": "extra", "type": "gaussian_dist", "x": "mu", "mean": 1.0, "sigma": 0.1}
+    )
+    doc["likelihoods"][0]["aux_distributions"].append("extra")
+    with pytest.raises(SpecError, match="'extra' is not the constraint of a modifier") as err:
+        hs3_to_workspace(doc, source="m.json")
+    assert str(err.value).startswith("m.json: /likelihoods/0/aux_distributions/2: ")

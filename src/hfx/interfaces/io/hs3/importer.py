@@ -131,6 +131,7 @@ class _Importer:
         # pyhf name -> (global observable, sigma) of a Gaussian constraint
         self.gauss: dict[str, tuple[str, float]] = {}
         self.codes: dict[str, set[int]] = {"normsys": set(), "histosys": set()}
+        self.used_constraints: set[str] = set()
 
     # --- which likelihood ---------------------------------------------------------------------
     def _pick(self, likelihood: str | None) -> tuple[str, Mapping[str, Any]]:
@@ -177,8 +178,7 @@ class _Importer:
             raise fail(self.source, lh_where, "expected lists 'distributions' and 'data'")
         if len(dist_names) != len(data_names):
             raise fail(self.source, lh_where, "'distributions' and 'data' differ in length")
-        for i, extra in enumerate(lh.get("aux_distributions", []) or []):
-            self._aux_distribution(extra, f"{lh_where}/aux_distributions/{i}")
+        aux = lh.get("aux_distributions", []) or []
         labels = self._channel_names()
         channels, observations = [], []
         for i, (dname, oname) in enumerate(zip(dist_names, data_names, strict=True)):
@@ -192,6 +192,8 @@ class _Importer:
             channels.append(self._channel(channel, *self.dists[dname]))
             nbins = len(channels[-1]["samples"][0]["data"])
             observations.append({"name": channel, "data": self._observed(*self.data[oname], nbins)})
+        for i, extra in enumerate(aux):
+            self._aux_distribution(extra, f"{lh_where}/aux_distributions/{i}")
         self._check_codes()
         order = sorted(range(len(channels)), key=lambda k: channels[k]["name"])
         spec = {
@@ -432,6 +434,7 @@ class _Importer:
         if cname not in self.dists:
             raise fail(self.source, where, f"no constraint distribution {cname!r}")
         cwhere, dist = self.dists[cname]
+        self.used_constraints.add(cname)
         if dist.get("type") != "gaussian_dist" or dist.get("x") != param:
             raise fail(
                 self.source,
@@ -452,9 +455,13 @@ class _Importer:
     def _aux_distribution(self, dname: Any, where: str) -> None:
         if not isinstance(dname, str) or dname not in self.dists:
             raise fail(self.source, where, f"no distribution {dname!r}")
-        cwhere, dist = self.dists[dname]
-        if dist.get("type") != "gaussian_dist":
-            raise fail(self.source, cwhere, "only Gaussian constraints of modifiers are supported")
+        if dname not in self.used_constraints:
+            raise fail(
+                self.source,
+                where,
+                f"constraint {dname!r} is not the constraint of a modifier; the JSON spec has "
+                "constraints only as part of modifiers",
+            )
 
     def _code(self, kind: str, code: Any, where: str) -> None:
         if code is None:
