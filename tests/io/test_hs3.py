@@ -536,3 +536,18 @@ def test_aux_distributions_must_belong_to_modifiers():
     with pytest.raises(SpecError, match="'extra' is not the constraint of a modifier") as err:
         hs3_to_workspace(doc, source="m.json")
     assert str(err.value).startswith("m.json: /likelihoods/0/aux_distributions/2: ")
+
+
+def test_poisson_staterror_on_one_sample_is_a_shapesys():
+    doc = _doc()
+    stat = _sample(doc, "CR", "bkg")["modifiers"][3]
+    assert stat["type"] == "staterror"
+    stat["constraint_type"] = "Poisson"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # exact: no warning
+        again = hs3_to_workspace(doc)
+    mod = again["channels"][0]["samples"][0]["modifiers"][3]
+    assert mod == {"name": "ON_staterror_CR", "type": "shapesys", "data": [5.0, 4.0]}
+    # Poisson constraint with tau = (nu / sigma)^2: (100/5)^2 = 400 and (80/4)^2 = 400
+    config = hfx.Workspace(again).model("meas").config
+    assert config.param_set("ON_staterror_CR").factors == [400.0, 400.0]

@@ -132,6 +132,7 @@ class _Importer:
         self.gauss: dict[str, tuple[str, float]] = {}
         self.codes: dict[str, set[int]] = {"normsys": set(), "histosys": set()}
         self.used_constraints: set[str] = set()
+        self.poisson_stat: dict[str, tuple[str, str]] = {}  # name -> (where, constraint)
 
     # --- which likelihood ---------------------------------------------------------------------
     def _pick(self, likelihood: str | None) -> tuple[str, Mapping[str, Any]]:
@@ -194,6 +195,7 @@ class _Importer:
             observations.append({"name": channel, "data": self._observed(*self.data[oname], nbins)})
         for i, extra in enumerate(aux):
             self._aux_distribution(extra, f"{lh_where}/aux_distributions/{i}")
+        self._poisson_staterrors(channels)
         self._check_codes()
         order = sorted(range(len(channels)), key=lambda k: channels[k]["name"])
         spec = {
@@ -410,14 +412,30 @@ class _Importer:
         if kind not in ("Gauss", "Poisson", None):
             raise fail(self.source, where, f"staterror constraint {kind!r} (known: Gauss, Poisson)")
         if kind != "Gauss":
+            self.poisson_stat.setdefault(name, (where, kind or "default (Poisson)"))
+        self._register(name, "staterror", params, where)
+        return {"name": name, "type": "staterror", "data": sigma}
+
+    def _poisson_staterrors(self, channels: list[dict[str, Any]]) -> None:
+        """A Poisson staterror on one sample is a shapesys (τ = ν²/σ², the same constraint);
+        on several samples the JSON spec has no equivalent: the Gaussian one, with a warning."""
+        for name, (where, kind) in self.poisson_stat.items():
+            carriers = [
+                mod
+                for channel in channels
+                for sample in channel["samples"]
+                for mod in sample["modifiers"]
+                if mod["name"] == name
+            ]
+            if len(carriers) == 1:
+                carriers[0]["type"] = "shapesys"
+                continue
             note(
                 self.source,
                 where,
-                f"staterror {name!r} has a {kind or 'default (Poisson)'} constraint; the JSON "
-                "spec's staterror is Gaussian and is used (same width)",
+                f"staterror {name!r} has a {kind} constraint and is on {len(carriers)} samples; "
+                "the JSON spec's staterror is Gaussian and is used (same width)",
             )
-        self._register(name, "staterror", params, where)
-        return {"name": name, "type": "staterror", "data": sigma}
 
     def _constraint(self, name: str, param: str, cname: Any, constraint: Any, where: str) -> None:
         """Record the Gaussian constraint of a scalar parameter (global observable, sigma)."""
