@@ -333,6 +333,16 @@ def test_other_distribution_types_are_refused():
             "shapesys constraint 'Lognormal'",
         ),
         (
+            lambda d: _sample(d, "SR", "bkg")["modifiers"][4].update(data=[0.1, 0.1, 0.0]),
+            "/distributions/0/samples/1/modifiers/4/data",
+            "expected an object with 'vals'",
+        ),
+        (
+            lambda d: _sample(d, "SR", "bkg")["data"].update(contents="50 40 20"),
+            "/distributions/0/samples/1/data",
+            "expected 'contents'",
+        ),
+        (
             lambda d: d["likelihoods"].append({**d["likelihoods"][0], "name": "other"}),
             "/likelihoods",
             "choose one",
@@ -365,6 +375,13 @@ def test_inexpressible_content_is_one_error(change, pointer, says):
     assert message.startswith(f"m.json: {pointer}"), message
     assert says in message, message
     assert "\n" not in message
+
+
+def test_not_an_hs3_object():
+    with pytest.raises(SpecError, match="expected an HS3 object at the top"):
+        hs3_to_workspace([], source="m.json")  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match=r"m.json: /distributions: expected a list"):
+        hs3_to_workspace({"distributions": {}}, source="m.json")
 
 
 def test_likelihood_and_poi_can_be_chosen():

@@ -312,7 +312,10 @@ class _Importer(MeasurementReader):
             self._register(name, kind, params, where)
             return {"name": name, "type": kind, "data": None}
         # shapesys: relative uncertainties 'vals'; all 0 (or Const) is ROOT's shapefactor
-        vals = (mod.get("data") or {}).get("vals", [0.0] * nbins)
+        data = mod.get("data") or {}
+        if not isinstance(data, Mapping):
+            raise fail(self.source, f"{where}/data", "expected an object with 'vals'")
+        vals = data.get("vals", [0.0] * nbins)
         if not isinstance(vals, list) or len(vals) != nbins:
             raise fail(self.source, f"{where}/data/vals", f"expected {nbins} values")
         rel = [as_number(v, self.source, f"{where}/data/vals") for v in vals]
