@@ -12,6 +12,7 @@ from hfx.interfaces.cli.contour import COMMANDS as CONTOUR_COMMANDS
 from hfx.interfaces.cli.contrib import contrib
 from hfx.interfaces.cli.datacard import COMMANDS as DATACARD_COMMANDS
 from hfx.interfaces.cli.diagnostics import COMMANDS as DIAGNOSTIC_COMMANDS
+from hfx.interfaces.cli.hs3 import COMMANDS as HS3_COMMANDS
 from hfx.interfaces.cli.inference import COMMANDS as INFERENCE_COMMANDS
 from hfx.interfaces.cli.patchset import patchset
 from hfx.interfaces.cli.scan import COMMANDS as SCAN_COMMANDS
@@ -55,6 +56,7 @@ for _command in (
     *CONTOUR_COMMANDS,
     *SERVE_COMMANDS,
     *DATACARD_COMMANDS,
+    *HS3_COMMANDS,
 ):
     cli.add_command(_command)
 cli.add_command(xml2json)
