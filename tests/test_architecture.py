@@ -35,6 +35,7 @@ LAYERS = {
     "hfx.infer": 5,
     "hfx.diagnostics": 5,
     "hfx.simplemodels": 5,
+    "hfx.abcd": 5,
     "hfx.compat": 6,
     "hfx.interfaces": 6,
     "hfx.__main__": 7,
