@@ -87,16 +87,21 @@ def fit_batch(
     bestfit[:, free] = x
     success = converged.copy()
     redo = np.flatnonzero(~converged)
+    # a row the compiled JAX fit left is refitted on the same model in NumPy (the same
+    # numbers; L-BFGS-B calls it once per step, which JAX would dispatch op by op)
+    refit_model, refit_engine = (
+        (model.to("numpy"), "numpy") if plan.engine == "jax" and redo.size else (model, plan.engine)
+    )
     for i in redo:
         try:
             res = fit(
-                model,
+                refit_model,
                 data[i],
                 init=full[i],
                 bounds=bnds,
                 fixed=mask,
                 optimizer="scipy",
-                engine=plan.engine,
+                engine=refit_engine,
                 uncertainties=False,
             )
         except FitError:
