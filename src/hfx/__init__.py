@@ -28,7 +28,7 @@ TYPE_CHECKING = False  # not typing's: importing typing would slow the start of 
 if TYPE_CHECKING:
     from typing import Any
 
-    from hfx import simplemodels
+    from hfx import abcd, simplemodels
     from hfx.diagnostics import (
         PullsResult,
         RankingResult,
@@ -63,6 +63,7 @@ __version__ = "0.1.0"
 # pairs: a tuple, not a dict, so that nothing at module level can be changed.
 _LAZY = (
     ("simplemodels", "hfx.simplemodels"),
+    ("abcd", "hfx.abcd"),
     ("compile_model", "hfx.likelihood.build"),
     ("HypotestResult", "hfx.infer"),
     ("SignificanceResult", "hfx.infer"),
@@ -136,6 +137,7 @@ __all__ = [
     "Workspace",
     "YieldsResult",
     "__version__",
+    "abcd",
     "apply_patch",
     "compile_model",
     "correlations",
