@@ -11,6 +11,7 @@ from hfx.interfaces.plots.contour import contour_plot
 from hfx.interfaces.plots.correlation import correlation_plot
 from hfx.interfaces.plots.limits import brazil_plot
 from hfx.interfaces.plots.modifiers import modifier_grid_plot, templates_plot, templates_plots
+from hfx.interfaces.plots.posterior import posterior_plot
 from hfx.interfaces.plots.pulls import pulls_plot
 from hfx.interfaces.plots.ranking import ranking_plot
 from hfx.interfaces.plots.scan import scan_plot
@@ -21,6 +22,7 @@ __all__ = [
     "contour_plot",
     "correlation_plot",
     "modifier_grid_plot",
+    "posterior_plot",
     "pulls_plot",
     "ranking_plot",
     "save_figure",
