@@ -7,6 +7,8 @@ broadcasts over any leading batch axes of ``pars`` [..., npars] and ``data`` [..
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import math
 from functools import cached_property
 from typing import Any
@@ -60,6 +62,14 @@ def check_model_data(data: Any, nmaindata: int, nauxdata: int) -> None:
     check_data_shape(data, nmaindata + nauxdata, f"{nmaindata} bins + {nauxdata} auxiliary")
 
 
+def _is_tracer(value: Any) -> bool:
+    """Whether ``value`` is a JAX tracer (without importing JAX when it is not loaded)."""
+    import sys
+
+    core = sys.modules.get("jax.core")
+    return core is not None and isinstance(value, core.Tracer)
+
+
 class Model:
     """A compiled HistFactory model bound to one array backend."""
 
@@ -76,6 +86,29 @@ class Model:
             self.prepare_arrays()
             return getattr(self, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def with_nominal(self, nominal: Any) -> Model:
+        """The same model with its nominal yields replaced: ``nominal`` is one value per
+        entry (a sample in a bin; ``arrays.entry_sample``/``entry_bin`` say which), and may
+        be a traced JAX array, so gradients with respect to the yields flow.  The modifiers'
+        data stay as compiled: normsys factors and staterror widths relative to the yield,
+        histosys shifts absolute."""
+        if not _is_tracer(nominal):  # concrete yields: a model compiled with them
+            values = np.array(nominal, dtype=np.float64)
+            if values.shape != self.arrays.nominal.shape:
+                raise ModelError(
+                    f"nominal has shape {list(values.shape)}, the model has "
+                    f"{self.arrays.nentries} entries"
+                )
+            arrays = dataclasses.replace(self.arrays, nominal=values)
+            return Model(self.config, arrays, backend=self.backend)
+        # inside a JAX trace: the same model with the traced yields in its arrays
+        self.prepare_arrays()
+        twin = copy.copy(self)
+        for name in ("jax_compiled", "jax_solvers", "flat_terms"):
+            twin.__dict__.pop(name, None)  # compiled for the old yields
+        twin._nominal = nominal
+        return twin
 
     def prepare_arrays(self) -> None:
         """Make the backend arrays of the array code now, if not made yet.  A JAX trace
