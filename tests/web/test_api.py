@@ -332,13 +332,16 @@ def test_concurrent_requests(client):
     results = []
 
     def work(i):
-        ws = _upload(client, f"ws{i}.json", BKG).json()
-        patch = _upload(client, f"signal{i}.json", SIGNAL).json()
-        job = client.post(
-            "/api/jobs", json={"kind": "cls", "workspace": ws["id"], "patch": patch["id"]}
-        ).json()
-        done = _wait(client, job["id"])
-        results.append(done["state"] if done["state"] == "done" else done["error"])
+        try:
+            ws = _upload(client, f"ws{i}.json", BKG).json()
+            patch = _upload(client, f"signal{i}.json", SIGNAL).json()
+            job = client.post(
+                "/api/jobs", json={"kind": "cls", "workspace": ws["id"], "patch": patch["id"]}
+            ).json()
+            done = _wait(client, job["id"])
+            results.append(done["state"] if done["state"] == "done" else done["error"])
+        except Exception as exc:  # a thread's failure is reported, not lost
+            results.append(f"{type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
     for t in threads:

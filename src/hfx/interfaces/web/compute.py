@@ -252,13 +252,11 @@ def item_figure(
         ws = _patched(ws_doc, patch_doc, point)
         return plots.modifier_grid_plot(modifier_grid(ws.spec))
     if what.startswith("yields/"):
-        import warnings
-
         from hfx.diagnostics import yields
+        from hfx.interfaces.web.quiet import warnings_as
 
         channel = what[len("yields/") :]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # (a background-only workspace lacks its POI)
+        with warnings_as("ignore"):  # (a background-only workspace lacks its POI)
             _, model, data = model_and_data(ws_doc, patch_doc, point)
         result = yields(model, data, postfit=False)
         for entry in result.channels:

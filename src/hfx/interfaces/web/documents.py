@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hfx.errors import HfxError, SpecError
+from hfx.interfaces.web.quiet import warnings_as
 from hfx.spec.jsonio import parse_json
 
 __all__ = ["Document", "check_depth", "one_line", "read_document", "workspace_summary"]
@@ -40,8 +41,6 @@ def check_depth(document: Any, limit: int, source: str) -> None:
 
 
 def _records(text: bytes, name: str) -> Document:
-    import warnings
-
     from hfx.interfaces.scan.records import _parse_lines, latest_by_name
 
     try:
@@ -50,8 +49,7 @@ def _records(text: bytes, name: str) -> Document:
         raise SpecError(f"not UTF-8 text (byte {exc.start})", source=name) from None
     if not decoded.endswith("\n"):
         decoded += "\n"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings_as("error"):
         try:
             records = list(latest_by_name(_parse_lines(decoded, name)).values())
         except Warning as exc:
@@ -100,10 +98,7 @@ def workspace_summary(ws: Any) -> dict[str, Any]:
     """Channels, samples, modifiers, parameters (with bounds, inits, constraints) and
     measurements of a workspace, as the page shows them."""
     measurement = ws.get_measurement(None)
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # (a background-only workspace lacks its POI)
+    with warnings_as("ignore"):  # (a background-only workspace lacks its POI)
         model = ws.model(measurement_name=measurement["name"])
     config = model.config
     bounds = config.suggested_bounds()
