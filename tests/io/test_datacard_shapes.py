@@ -28,6 +28,7 @@ from hfx.interfaces.io.datacard import COMBINE_MODIFIER_SETTINGS, load_datacard,
 pytest.importorskip("uproot")
 
 from hfx.interfaces.io.root_hist import write_root_file
+from tests.io.test_datacard_counting import asym_pow
 
 
 def smooth_step(x: float) -> float:
@@ -40,17 +41,6 @@ def morph(x, nominal, up, down):
     """Combine's vertical morphing Δ (templates already at the nominal integral)."""
     nominal, up, down = (np.asarray(a, dtype=float) for a in (nominal, up, down))
     return 0.5 * x * ((up - down) + smooth_step(x) * (up + down - 2 * nominal))
-
-
-def asym_pow(theta: float, kappa_lo: float, kappa_hi: float) -> float:
-    log_hi, log_lo = math.log(kappa_hi), -math.log(kappa_lo)
-    if abs(theta) >= 0.5:
-        log_kappa = log_hi if theta >= 0 else log_lo
-    else:
-        x = 2 * theta
-        smooth = 0.125 * x * (x * x * (3 * x * x - 10) + 15)
-        log_kappa = 0.5 * (log_hi + log_lo) + smooth * 0.5 * (log_hi - log_lo)
-    return math.exp(log_kappa * theta)
 
 
 def poisson_nll(n, nu):

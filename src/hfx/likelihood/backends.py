@@ -193,21 +193,28 @@ def user_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "hfx"
 
 
-def _use_compilation_cache(jax: Any) -> None:
-    """JAX's persistent compilation cache in ``user_cache_dir()/jax``, so that a second
-    process loads compiled fits from disk instead of compiling them again.  Left alone when
-    the user has configured a cache or set ``HFX_JAX_CACHE=0``; a folder that cannot be
-    written means no cache, never an error."""
+def jax_cache_dir(*parts: str) -> Path | None:
+    """The folder ``user_cache_dir()/jax/<parts>``, made if missing, where hfx keeps what
+    JAX compiled; None when ``HFX_JAX_CACHE=0`` or when it cannot be made or written (no
+    cache then, never an error)."""
     if os.environ.get("HFX_JAX_CACHE", "1").lower() in ("0", "off", "no", "false"):
-        return
-    if jax.config.jax_compilation_cache_dir:
-        return
-    folder = user_cache_dir() / "jax"
+        return None
+    folder = user_cache_dir().joinpath("jax", *parts)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
+
+
+def _use_compilation_cache(jax: Any) -> None:
+    """JAX's persistent compilation cache in :func:`jax_cache_dir`, so that a second
+    process loads compiled fits from disk instead of compiling them again.  Left alone when
+    the user has configured a cache."""
+    if jax.config.jax_compilation_cache_dir:
         return
-    if not os.access(folder, os.W_OK):
+    folder = jax_cache_dir()
+    if folder is None:
         return
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)

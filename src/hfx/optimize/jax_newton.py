@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from hfx.likelihood.backends import user_cache_dir
+from hfx.likelihood.backends import jax_cache_dir
 from hfx.optimize.newton import NEAR_DECREMENT
 
 __all__ = ["LINE_SEARCH_STEPS", "expected_data", "newton_rows", "rows_per_call", "twice_nll"]
@@ -140,7 +140,7 @@ def _exported_solver(model: Any, rows: int, ndata: int) -> Any:
         from jax._src.export import serialization  # noqa: F401  (needs flatbuffers)
     except ImportError:
         return run
-    folder = _export_folder()
+    folder = jax_cache_dir("hfx-exported")  # beside JAX's compilation cache
     path = None if folder is None else folder / f"newton-{_model_key(model)}-{rows}.bin"
     if path is not None and path.is_file():
         try:
@@ -162,18 +162,6 @@ def _exported_solver(model: Any, rows: int, ndata: int) -> Any:
     if path is not None:
         _write_atomically(path, bytes(exported.serialize()))
     return jax.jit(exported.call)
-
-
-def _export_folder() -> Path | None:
-    """Where exported solvers are kept: beside JAX's compilation cache, or None."""
-    if os.environ.get("HFX_JAX_CACHE", "1").lower() in ("0", "off", "no", "false"):
-        return None
-    folder = user_cache_dir() / "jax" / "hfx-exported"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder if os.access(folder, os.W_OK) else None
 
 
 def _model_key(model: Any) -> str:

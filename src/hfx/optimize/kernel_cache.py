@@ -34,10 +34,6 @@ KERNEL_SOURCES = (
 )
 
 
-def _user_cache_base() -> Path:
-    return user_cache_dir()
-
-
 def _sources_digest() -> str:
     digest = hashlib.sha256()
     for path in KERNEL_SOURCES:
@@ -47,7 +43,7 @@ def _sources_digest() -> str:
 
 def cache_root() -> Path:
     """The directory for this hfx's kernels (it may not exist or be writable)."""
-    return _user_cache_base() / "numba" / f"kernels-{_sources_digest()}"
+    return user_cache_dir() / "numba" / f"kernels-{_sources_digest()}"
 
 
 def holds_kernels(root: Path) -> bool:
