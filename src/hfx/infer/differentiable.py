@@ -1,5 +1,6 @@
 """Differentiable inference (what neos needs): the profile likelihood ratio, asymptotic CLs
-and the expected discovery significance as JAX functions of a model's nominal yields.
+and the expected discovery significance as JAX functions of a model's yields and modifier
+data.
 
 Fits enter through the implicit function theorem, not by differentiating the optimiser:
 the fit itself runs in hfx's NumPy engine (a ``jax.pure_callback``), and its derivative
@@ -8,9 +9,12 @@ parameters that are not on a bound).  Everything after the fits — −log L at 
 points, the Asimov data, q̃μ, CLs — is ordinary JAX, so ``jax.grad`` of any of them with
 respect to the yields is exact.
 
-The yields are the model's per-entry nominal counts (``model.arrays.nominal``, one per
-sample and bin; ``entry_labels(model)`` names them); modifier data stay as compiled
-(:meth:`hfx.likelihood.model.Model.with_nominal`).  Needs the ``jax`` extra.
+The inputs ``nu`` are either the model's per-entry nominal counts (``model.arrays.nominal``,
+one per sample and bin; ``entry_labels(model)`` names them), the modifier data then staying
+as compiled, or a dict of named inputs (:data:`hfx.likelihood.model.MODEL_INPUTS`: nominal
+yields, histosys templates, normsys factors, constraint widths and τ; ``model.inputs()``
+gives them as compiled, ``input_labels(model)`` names their components), so that
+``jax.grad`` returns a dict of the same shape.  Needs the ``jax`` extra.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 
 from hfx.errors import ModelError
 
-__all__ = ["DifferentiableModel", "entry_labels"]
+__all__ = ["DifferentiableModel", "entry_labels", "input_labels"]
 
 
 def entry_labels(model: Any) -> list[tuple[str, str, int]]:
@@ -36,8 +40,39 @@ def entry_labels(model: Any) -> list[tuple[str, str, int]]:
     ]
 
 
+def input_labels(model: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Names of the components of each of ``model.inputs()``: (channel, sample, bin) of the
+    nominal yields, (channel, sample, bin, modifier) of the histosys templates, (channel,
+    sample, modifier) of the normsys factors and the constrained parameter of each
+    ``gauss_sigma`` / ``pois_tau``."""
+    entries = entry_labels(model)
+    names = model.config.par_names
+    arrays, t = model.arrays, model.arrays.terms
+
+    def variations(terms: Any) -> list[tuple[tuple[str, str, int], str]]:
+        first_entry = np.zeros(terms.var_par.size, dtype=np.intp)
+        first_entry[terms.source] = terms.entry
+        return [
+            (entries[e], names[p])
+            for e, p in zip(first_entry.tolist(), terms.var_par.tolist(), strict=True)
+        ]
+
+    histosys = [(*entry, par) for entry, par in variations(t.histosys)]
+    normsys = [(entry[0], entry[1], par) for entry, par in variations(t.normsys)]
+    return {
+        "nominal": [tuple(e) for e in entries],
+        "histosys_high": histosys,
+        "histosys_low": list(histosys),
+        "normsys_high": normsys,
+        "normsys_low": list(normsys),
+        "gauss_sigma": [(names[p],) for p in arrays.gauss_par.tolist()],
+        "pois_tau": [(names[p],) for p in arrays.pois_par.tolist()],
+    }
+
+
 class DifferentiableModel:
-    """Inference on ``model`` as JAX functions of its nominal yields ``nu`` [nentries].
+    """Inference on ``model`` as JAX functions of its inputs ``nu``: the nominal yields
+    [nentries], or a dict of named inputs (see the module's docstring).
 
     ``twice_nll(nu, pars, data)``, ``fit(nu, data, poi=None)`` (best-fit parameters; with
     ``poi`` the POI held there), ``qmu_tilde(nu, data, mu)``, ``cls(nu, data, mu)``
@@ -67,20 +102,22 @@ class DifferentiableModel:
         self.bounds = np.array(cfg.suggested_bounds(), dtype=np.float64)
         self.fixed = np.array(cfg.suggested_fixed(), dtype=bool)
         self.nominal = np.array(model.arrays.nominal, dtype=np.float64)
+        self.inputs = model.inputs()  # every input as compiled, for dict-valued ``nu``
         self._fits = {held: self._make_fit(held) for held in (False, True)}
 
-    # --- the likelihood as a function of the yields ------------------------------------
+    # --- the likelihood as a function of the inputs -------------------------------------
     def twice_nll(self, nu: Any, pars: Any, data: Any) -> Any:
-        return -2.0 * self.model.with_nominal(nu).logpdf(pars, data)
+        return -2.0 * _twin(self.model, nu).logpdf(pars, data)
 
     def expected_data(self, nu: Any, pars: Any) -> Any:
-        return self.model.with_nominal(nu).expected_data(pars)
+        return _twin(self.model, nu).expected_data(pars)
 
     # --- fits with implicit gradients ----------------------------------------------------
     def fit(self, nu: Any, data: Any, poi: Any = None) -> Any:
         """Best-fit parameters [npars]; with ``poi``, the POI held at that value."""
         jnp = self.jnp
-        nu, data = jnp.asarray(nu, dtype=jnp.float64), jnp.asarray(data, dtype=jnp.float64)
+        nu = self.jax.tree_util.tree_map(lambda v: jnp.asarray(v, dtype=jnp.float64), nu)
+        data = jnp.asarray(data, dtype=jnp.float64)
         if poi is None:
             return self._fits[False](nu, data, jnp.asarray(0.0))
         return self._fits[True](nu, data, jnp.asarray(poi, dtype=jnp.float64))
@@ -99,7 +136,7 @@ class DifferentiableModel:
             start = init.copy()
             if hold_poi:
                 start[poi] = float(poi_value)
-            twin = numpy_model.with_nominal(np.asarray(nu))
+            twin = _twin(numpy_model, jax.tree_util.tree_map(np.asarray, nu))
             result = fit(
                 twin,
                 np.asarray(data),
@@ -181,6 +218,13 @@ class DifferentiableModel:
         held = self.fit(nu, asimov, 0.0)
         q0 = self.twice_nll(nu, held, asimov) - self.twice_nll(nu, free, asimov)
         return jnp.sqrt(jnp.clip(q0, 1e-300, None))
+
+
+def _twin(model: Any, nu: Any) -> Any:
+    """``model`` with the inputs ``nu`` (nominal yields, or a dict of named inputs)."""
+    if isinstance(nu, dict):
+        return model.with_inputs(nu)
+    return model.with_nominal(nu)
 
 
 def _cls_from_q(jnp: Any, jax: Any, q: Any, q_a: Any) -> Any:

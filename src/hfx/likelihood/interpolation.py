@@ -31,33 +31,39 @@ class InterpConstants:
     """Per-term constants of one interpolation code, computed once at compile time (NumPy)."""
 
     code: str
-    nominal: np.ndarray
-    up: np.ndarray  # I⁺ − I⁰
-    down: np.ndarray  # I⁰ − I⁻
-    extra: dict[str, np.ndarray]
+    nominal: Any  # NumPy arrays, or traced JAX arrays (see prepare)
+    up: Any  # I⁺ − I⁰
+    down: Any  # I⁰ − I⁻
+    extra: dict[str, Any]
 
 
-def prepare(code: str, nominal: Any, high: Any, low: Any) -> InterpConstants:
-    """Precompute the constants ``code`` needs for templates (nominal, high, low)."""
-    nom = np.asarray(nominal, dtype=np.float64)
-    hi = np.asarray(high, dtype=np.float64)
-    lo = np.asarray(low, dtype=np.float64)
+def prepare(code: str, nominal: Any, high: Any, low: Any, xp: Any = np) -> InterpConstants:
+    """Precompute the constants ``code`` needs for templates (nominal, high, low).
+
+    ``xp`` is the array namespace: NumPy at compile time, ``jax.numpy`` when the templates
+    are traced (gradients with respect to modifier data)."""
+    if xp is np:
+        nom = np.asarray(nominal, dtype=np.float64)
+        hi = np.asarray(high, dtype=np.float64)
+        lo = np.asarray(low, dtype=np.float64)
+    else:
+        nom, hi, lo = xp.asarray(nominal), xp.asarray(high), xp.asarray(low)
     up = hi - nom
     down = nom - lo
-    extra: dict[str, np.ndarray] = {}
+    extra: dict[str, Any] = {}
     if code in ("code1", "code4"):
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_up = np.where(nom != 0, np.log(hi / nom), 0.0)
-            log_down = np.where(nom != 0, np.log(lo / nom), 0.0)
+            nonzero = nom != 0
+            safe = xp.where(nonzero, nom, 1.0)
+            ratio_up, ratio_down = hi / safe, lo / safe
+            # the log's argument is 1 where the nominal is 0, so no NaN reaches a gradient
+            # through the unused branch
+            log_up = xp.where(nonzero, xp.log(xp.where(nonzero, ratio_up, 1.0)), 0.0)
+            log_down = xp.where(nonzero, xp.log(xp.where(nonzero, ratio_down, 1.0)), 0.0)
         extra["log_up"] = log_up
         extra["log_down"] = log_down
         if code == "code4":
-            extra["coef"] = _code4_coefficients(
-                hi / np.where(nom != 0, nom, 1.0),
-                lo / np.where(nom != 0, nom, 1.0),
-                log_up,
-                log_down,
-            )
+            extra["coef"] = _code4_coefficients(ratio_up, ratio_down, log_up, log_down, xp)
     elif code == "code2":
         extra["a"] = 0.5 * (hi + lo) - nom
         extra["b"] = 0.5 * (hi - lo)
@@ -68,8 +74,8 @@ def prepare(code: str, nominal: Any, high: Any, low: Any) -> InterpConstants:
 
 
 def _code4_coefficients(
-    ratio_up: np.ndarray, ratio_down: np.ndarray, log_up: np.ndarray, log_down: np.ndarray
-) -> np.ndarray:
+    ratio_up: Any, ratio_down: Any, log_up: Any, log_down: Any, xp: Any = np
+) -> Any:
     """Coefficients a₁…a₆ of p(α) = 1 + Σ aᵢ αⁱ matching the exponential at α = ±1."""
     powers = np.arange(1, 7)
     sign = (-1.0) ** powers
@@ -83,7 +89,7 @@ def _code4_coefficients(
             powers * (powers - 1.0) * sign,  # p''(-1)
         ]
     )
-    rhs = np.stack(
+    rhs = xp.stack(
         [
             ratio_up - 1.0,
             ratio_down - 1.0,
@@ -94,8 +100,7 @@ def _code4_coefficients(
         ],
         axis=-1,
     )
-    coefficients: np.ndarray = rhs @ np.linalg.inv(system).T
-    return coefficients
+    return rhs @ np.linalg.inv(system).T
 
 
 _POWERS = np.arange(7.0)
@@ -167,34 +172,40 @@ def interpolate(xp: Any, alpha: Any, c: dict[str, Any], code: str) -> tuple[Any,
     raise ValueError(f"unknown interpolation code {code!r}")
 
 
-def second_derivative(alpha: np.ndarray, c: dict[str, np.ndarray], code: str) -> np.ndarray:
-    """∂²d/∂α² (NumPy) for the same arguments as :func:`interpolate`.
+def second_derivative(alpha: Any, c: dict[str, Any], code: str, xp: Any = np) -> Any:
+    """∂²d/∂α² for the same arguments as :func:`interpolate` (``xp``: NumPy or jax.numpy).
 
     Used for the exact Hessian of the batched Newton fits; at the kinks of code0/code2/
     code4p (|α| = 1) it takes the outer (linear) side, 0.
     """
-    alpha = np.asarray(alpha, dtype=np.float64)
-    zero: np.ndarray = 0.0 * alpha * c["up"]
+    if xp is np:
+        alpha = np.asarray(alpha, dtype=np.float64)
+    zero = 0.0 * alpha * c["up"]
     if code == "code0":
         return zero
     positive = alpha >= 0
     if code == "code1":
-        log_ratio = np.where(positive, c["log_up"], -c["log_down"])
-        d2: np.ndarray = c["nominal"] * np.exp(alpha * log_ratio) * log_ratio**2
-        return d2
-    outside = np.abs(alpha) >= 1
+        log_ratio = xp.where(positive, c["log_up"], -c["log_down"])
+        return c["nominal"] * xp.exp(alpha * log_ratio) * log_ratio**2
+    outside = xp.abs(alpha) >= 1
     if code == "code2":
-        return np.where(outside, zero, 2.0 * c["a"] + zero)
+        return xp.where(outside, zero, 2.0 * c["a"] + zero)
     if code == "code4p":
         a2 = alpha * alpha
-        return np.where(outside, zero, c["a"] * (30.0 + a2 * (90.0 * a2 - 120.0)))
+        return xp.where(outside, zero, c["a"] * (30.0 + a2 * (90.0 * a2 - 120.0)))
     if code == "code4":
         nom = c["nominal"]
-        log_ratio = np.where(positive, c["log_up"], -c["log_down"])
-        expo = nom * np.exp(np.where(outside, alpha, 0.0) * log_ratio)
-        powers = _power_table(alpha, 4)
-        scale = _POWERS[2:] * (_POWERS[2:] - 1.0)
-        poly2 = np.sum(powers * (c["coef"][..., 1:] * scale), axis=-1)
-        d2 = np.where(outside, expo * log_ratio**2, nom * poly2)
-        return d2
+        log_ratio = xp.where(positive, c["log_up"], -c["log_down"])
+        expo = nom * xp.exp(xp.where(outside, alpha, 0.0 * alpha) * log_ratio)
+        coef = c["coef"]
+        if xp is np:
+            powers = _power_table(alpha, 4)
+            scale = _POWERS[2:] * (_POWERS[2:] - 1.0)
+            poly2 = np.sum(powers * (coef[..., 1:] * scale), axis=-1)
+        else:  # Horner: Σ_{i=2..6} i(i−1) a_i α^(i−2)
+            poly2 = 0.0 * alpha
+            for i in range(6, 2, -1):
+                poly2 = (poly2 + i * (i - 1) * coef[..., i - 1]) * alpha
+            poly2 = poly2 + 2.0 * coef[..., 1]
+        return xp.where(outside, expo * log_ratio**2, nom * poly2)
     raise ValueError(f"unknown interpolation code {code!r}")

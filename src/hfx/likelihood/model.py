@@ -10,11 +10,13 @@ import contextlib
 import copy
 import dataclasses
 import math
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from hfx._names import did_you_mean
 from hfx.compile.compiled import CompiledArrays
 from hfx.compile.config import ModelConfig
 from hfx.errors import ModelError
@@ -30,7 +32,18 @@ from hfx.likelihood.terms import (
     rate_constraint_gradient,
 )
 
-__all__ = ["Model", "ModelConfig"]
+__all__ = ["MODEL_INPUTS", "Model", "ModelConfig"]
+
+# the numeric inputs Model.with_inputs replaces (Model.inputs gives them as compiled)
+MODEL_INPUTS = (
+    "nominal",
+    "histosys_high",
+    "histosys_low",
+    "normsys_high",
+    "normsys_low",
+    "gauss_sigma",
+    "pois_tau",
+)
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 # largest [entries, features · histosys parameters · bins] table of the dense histosys path
@@ -92,23 +105,107 @@ class Model:
         entry (a sample in a bin; ``arrays.entry_sample``/``entry_bin`` say which), and may
         be a traced JAX array, so gradients with respect to the yields flow.  The modifiers'
         data stay as compiled: normsys factors and staterror widths relative to the yield,
-        histosys shifts absolute."""
-        if not _is_tracer(nominal):  # concrete yields: a model compiled with them
-            values = np.array(nominal, dtype=np.float64)
-            if values.shape != self.arrays.nominal.shape:
+        histosys shifts absolute.  :meth:`with_inputs` replaces modifier data too."""
+        return self.with_inputs({"nominal": nominal})
+
+    def inputs(self) -> dict[str, np.ndarray]:
+        """The model's numeric inputs as compiled, by name (see :data:`MODEL_INPUTS`)."""
+        a, t = self.arrays, self.arrays.terms
+        values = {
+            "nominal": a.nominal,
+            "histosys_high": t.histosys.high,
+            "histosys_low": t.histosys.low,
+            "normsys_high": t.normsys.high,
+            "normsys_low": t.normsys.low,
+            "gauss_sigma": a.gauss_sigma,
+            "pois_tau": a.pois_tau,
+        }
+        return {name: np.array(value, dtype=np.float64) for name, value in values.items()}
+
+    def with_inputs(self, inputs: Mapping[str, Any]) -> Model:
+        """The same model with some numeric inputs replaced (names in :data:`MODEL_INPUTS`,
+        shapes as :meth:`inputs` gives them); values may be traced JAX arrays, so gradients
+        with respect to yields and modifier data flow.
+
+        ``histosys_high``/``histosys_low`` are the up/down templates' yields of each histosys
+        variation; when they are given with ``nominal``, the shifts are taken from the new
+        nominal yields of their entries.  ``normsys_high``/``normsys_low`` are the factors
+        κ±, ``gauss_sigma`` the widths of the Gaussian constraints (relative for staterror)
+        and ``pois_tau`` the τ of the Poisson (shapesys) constraints.
+        """
+        current = self.inputs()
+        for name, value in inputs.items():
+            if name not in current:
+                hint = did_you_mean(name, list(current), noun="input")
+                raise ModelError(f"unknown model input {name!r}: {hint}")
+            shape = tuple(np.shape(value))
+            if shape != current[name].shape:
+                what = "entries" if name == "nominal" else "values"
                 raise ModelError(
-                    f"nominal has shape {list(values.shape)}, the model has "
-                    f"{self.arrays.nentries} entries"
+                    f"{name} has shape {list(shape)}, the model has {current[name].size} {what}"
                 )
-            arrays = dataclasses.replace(self.arrays, nominal=values)
+        t = self.arrays.terms
+        histosys_nominal = t.histosys.nominal
+        if "nominal" in inputs and ("histosys_high" in inputs or "histosys_low" in inputs):
+            first_entry = np.zeros(t.histosys.var_par.size, dtype=np.intp)
+            first_entry[t.histosys.source] = t.histosys.entry
+            histosys_nominal = inputs["nominal"][first_entry]
+        if not any(_is_tracer(value) for value in inputs.values()):
+            new = {**current, **{k: np.array(v, dtype=np.float64) for k, v in inputs.items()}}
+            histosys = dataclasses.replace(
+                t.histosys,
+                nominal=np.array(histosys_nominal, dtype=np.float64),
+                high=new["histosys_high"],
+                low=new["histosys_low"],
+            )
+            normsys = dataclasses.replace(
+                t.normsys, high=new["normsys_high"], low=new["normsys_low"]
+            )
+            arrays = dataclasses.replace(
+                self.arrays,
+                nominal=new["nominal"],
+                terms=dataclasses.replace(t, histosys=histosys, normsys=normsys),
+                gauss_sigma=new["gauss_sigma"],
+                pois_tau=new["pois_tau"],
+            )
             return Model(self.config, arrays, backend=self.backend)
-        # inside a JAX trace: the same model with the traced yields in its arrays
+        # inside a JAX trace: the same model with the traced inputs in its backend arrays
+        if self.backend.name != "jax":
+            raise ModelError("traced model inputs need the model on the JAX backend")
         self.prepare_arrays()
+        xp = self.backend.xp
         twin = copy.copy(self)
         for name in ("jax_compiled", "jax_solvers", "flat_terms"):
-            twin.__dict__.pop(name, None)  # compiled for the old yields
-        twin._nominal = nominal
+            twin.__dict__.pop(name, None)  # compiled for the old inputs
+        if "nominal" in inputs:
+            twin._nominal = xp.asarray(inputs["nominal"])
+        codes = self.arrays.codes
+        if "normsys_high" in inputs or "normsys_low" in inputs:
+            twin._ns_consts = self._traced_consts(
+                codes["normsys"],
+                t.normsys.nominal,
+                inputs.get("normsys_high", t.normsys.high),
+                inputs.get("normsys_low", t.normsys.low),
+            )
+        if "histosys_high" in inputs or "histosys_low" in inputs:
+            twin._hs_consts = self._traced_consts(
+                codes["histosys"],
+                histosys_nominal,
+                inputs.get("histosys_high", t.histosys.high),
+                inputs.get("histosys_low", t.histosys.low),
+            )
+        if "gauss_sigma" in inputs:
+            sigma = xp.asarray(inputs["gauss_sigma"])
+            twin._g_sigma = sigma
+            twin._g_norm = -xp.sum(xp.log(sigma)) - _HALF_LOG_2PI * self.arrays.gauss_sigma.size
+        if "pois_tau" in inputs:
+            twin._p_tau = xp.asarray(inputs["pois_tau"])
         return twin
+
+    def _traced_consts(self, code: str, nominal: Any, high: Any, low: Any) -> dict[str, Any]:
+        xp = self.backend.xp
+        consts = prepare(code, xp.asarray(nominal), xp.asarray(high), xp.asarray(low), xp=xp)
+        return {"nominal": consts.nominal, "up": consts.up, "down": consts.down, **consts.extra}
 
     def prepare_arrays(self) -> None:
         """Make the backend arrays of the array code now, if not made yet.  A JAX trace
