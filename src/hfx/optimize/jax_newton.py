@@ -2,14 +2,18 @@
 
 A batch of fits (rows: datasets, starting points, bounds) runs as one XLA computation: a
 ``lax.while_loop`` of Newton iterations on −log L with its exact gradient from JAX's
-autodiff.  The curvature is Gauss-Newton's (JᵀWJ of the Poisson terms with the exact
-Jacobian of the expected counts, plus the exact constraint curvature), and the exact Hessian
-once every active row is close to its minimum, as in :mod:`hfx.optimize.newton`; a step
+autodiff.  The curvature is Gauss-Newton's (JᵀWJ of the Poisson terms with the model's
+analytic Jacobian of the expected counts, plus the exact constraint curvature), and the
+exact Hessian (that plus the analytic residual curvature of
+:mod:`hfx.likelihood.curvature`, the NumPy engine's code) for each row close to its minimum,
+as in :mod:`hfx.optimize.newton`; a step
 that would not descend falls back to a scaled gradient step.  Steps are projected onto the
 bounds with per-row held sets, as there.  The line
-search is Armijo's, vectorised over the step lengths 1, 1/2, ..., 1/2^15 of each row.  Each
+search is Armijo's: the full step of every row first, and where an active row's fails, all
+the step lengths 1, 1/2, ..., 1/2^15 of each row at once.  Each
 row stops when its Newton decrement is below the tolerance (converged) or when no step length
-decreases −log L (not converged; the callers refit such rows).
+decreases −log L (not converged; the callers refit such rows).  A batch whose last few rows
+are slow leaves them to NumPy's Newton, so they do not keep the whole batch iterating.
 
 Parameters that are not free are pinned by equal bounds, so the free fit and every
 conditional fit of a model share one program.  Rows are padded to a power of two, so a model
@@ -30,18 +34,31 @@ from typing import Any
 import numpy as np
 
 from hfx.likelihood.backends import jax_cache_dir
+from hfx.likelihood.curvature import MAX_DENSE_ELEMENTS, ResidualCurvature
+from hfx.likelihood.terms import (
+    gauss_curvature,
+    poisson_curvature,
+    poisson_residual,
+    rate_constraint_curvature,
+)
 from hfx.optimize.newton import NEAR_DECREMENT
 
 __all__ = ["LINE_SEARCH_STEPS", "expected_data", "newton_rows", "rows_per_call", "twice_nll"]
 
 LINE_SEARCH_STEPS = 16
+# after SLOW_AFTER iterations the compiled loop stops once at most 1/SLOW_FRACTION of its
+# rows are still iterating; NumPy's Newton continues those from where they are
+SLOW_AFTER = 8
+SLOW_FRACTION = 4
 MAX_ROWS_PER_CALL = 1024
 _CALL_BYTES = 2**28  # Hessians and line-search trials of one call stay within ~256 MB
 
 
-def rows_per_call(npars: int) -> int:
-    """Rows per compiled call: bounded by the memory of the [rows, npars, npars] Hessians."""
-    per_row = 8 * 4 * max(npars, 1) ** 2 + 8 * LINE_SEARCH_STEPS * max(npars, 1)
+def rows_per_call(npars: int, nentries: int = 0) -> int:
+    """Rows per compiled call: bounded by the memory of the [rows, npars, npars] Hessians
+    and of the dense [rows, 6, nentries, npars] matrices of the residual curvature."""
+    npars = max(npars, 1)
+    per_row = 8 * 4 * npars**2 + 8 * LINE_SEARCH_STEPS * npars + 8 * 6 * nentries * npars
     return max(1, min(MAX_ROWS_PER_CALL, _CALL_BYTES // per_row))
 
 
@@ -79,7 +96,7 @@ def newton_rows(
     out = full.copy()
     converged = np.zeros(nrows, dtype=bool)
     niter = 0
-    step = rows_per_call(npars)
+    step = 1 << (rows_per_call(npars, model.arrays.nentries).bit_length() - 1)  # no padding
     for first in range(0, nrows, step):
         part = slice(first, min(nrows, first + step))
         count = part.stop - part.start
@@ -95,6 +112,16 @@ def newton_rows(
         out[part] = np.asarray(x)[:count]
         converged[part] = np.asarray(done)[:count]
         niter = max(niter, int(iterations))
+    left = np.flatnonzero(~converged)
+    if left.size and niter < maxiter:  # rows the compiled loop left: NumPy goes on from there
+        from hfx.optimize.newton import numpy_newton_rows
+
+        x, done, more = numpy_newton_rows(
+            model.to("numpy"), data[left], out[left], free, lo, hi, tolerance, maxiter - niter
+        )
+        out[np.ix_(left, np.flatnonzero(free))] = x
+        converged[left] = done
+        niter += more
     return out[:, free], converged, niter
 
 
@@ -213,22 +240,38 @@ def _build(model: Any) -> Any:
     def nll(x: Any, d: Any) -> Any:
         return -model.logpdf(x, d)
 
-    def constraint_nll(x: Any, aux: Any) -> Any:
-        return -model.constraint_logpdf(x, aux)
-
     gradient = jax.grad(nll)
-    exact_hessian = jax.hessian(nll)
-    rates_jacobian = jax.jacfwd(model.expected_actualdata)
-    constraint_hessian = jax.hessian(constraint_nll)
+    arrays = model.arrays
+    npars = model.config.npars
+    g_par, p_par = arrays.gauss_par, arrays.pois_par
+    p_aux = arrays.pois_aux + nbins
+    gauss_weight = jnp.asarray(gauss_curvature(arrays.gauss_sigma))
+    # the analytic residual curvature needs dense [entry, parameter] matrices
+    residual_curvature: Any = (
+        ResidualCurvature(model) if arrays.nentries * npars <= MAX_DENSE_ELEMENTS else None
+    )
+    exact_hessian = jax.vmap(jax.hessian(nll))
 
-    def gauss_newton(x: Any, d: Any) -> Any:
-        """JᵀWJ of the Poisson terms (W = n/ν²) plus the exact constraint curvature."""
-        n = d[:nbins]
-        nu = model.expected_actualdata(x)
-        safe = jnp.where(n == 0, 1.0, nu)
-        weight = jnp.where(n == 0, 0.0, n / safe) / safe
-        jac = rates_jacobian(x)
-        return jac.T @ (jac * weight[:, None]) + constraint_hessian(x, d[nbins:])
+    def curvature(x: Any, d: Any, near: Any) -> Any:
+        """[rows, npars, npars]: JᵀWJ of the Poisson terms (W = n/ν², the exact analytic
+        Jacobian) and the constraints' curvature; for the ``near`` rows also Σ_b r_b ∂²ν_b
+        (the exact Hessian), computed only when some row is near."""
+        n = d[:, :nbins]
+        nu, jac = model.expected_and_jacobian(x)
+        h = jnp.einsum("rbp,rb,rbq->rpq", jac, poisson_curvature(jnp, n, nu), jac)
+        diag = jnp.zeros(x.shape, dtype=x.dtype).at[:, g_par].add(gauss_weight)
+        diag = diag.at[:, p_par].add(rate_constraint_curvature(x[:, p_par], d[:, p_aux]))
+        h = h + diag[:, :, None] * jnp.eye(npars, dtype=x.dtype)
+        if residual_curvature is None:  # too large for dense matrices: autodiff's Hessian
+            return lax.cond(
+                jnp.any(near),
+                lambda: jnp.where(near[:, None, None], exact_hessian(x, d), h),
+                lambda: h,
+            )
+        r = poisson_residual(jnp, n, nu)
+        r = jnp.where(jnp.isfinite(r), r, 0.0)
+        extra = lax.cond(jnp.any(near), lambda: residual_curvature(x, r), lambda: jnp.zeros_like(h))
+        return h + jnp.where(near[:, None, None], extra, 0.0)
 
     def solve(h: Any, g: Any, held: Any) -> Any:
         """−H⁻¹g with the held components removed (H scaled to unit diagonal)."""
@@ -256,26 +299,38 @@ def _build(model: Any) -> Any:
     def finite(value: Any) -> Any:
         return jnp.where(jnp.isfinite(value), value, jnp.inf)
 
-    def row_step(x: Any, f: Any, d: Any, lo: Any, hi: Any, h: Any) -> tuple[Any, ...]:
+    def row_direction(x: Any, d: Any, lo: Any, hi: Any, h: Any) -> tuple[Any, ...]:
         g = gradient(x, d)
         move, decrement = direction(x, g, h, lo, hi)
-        trials = jnp.clip(x[None, :] + steps[:, None] * move[None, :], lo, hi)
+        return g, move, decrement
+
+    def row_search(
+        x: Any, f: Any, d: Any, lo: Any, hi: Any, g: Any, move: Any, lengths: Any
+    ) -> tuple[Any, ...]:
+        """Armijo's test on the step ``lengths``: the first that passes, or ``x``."""
+        trials = jnp.clip(x[None, :] + lengths[:, None] * move[None, :], lo, hi)
         values = finite(jax.vmap(nll, in_axes=(0, None))(trials, d))
         descent = (trials - x[None, :]) @ g
         good = values <= f + 1e-4 * jnp.minimum(descent, 0.0) + 1e-12 * jnp.abs(f)
         first = jnp.argmax(good)
         found = jnp.any(good)
-        return (
-            jnp.where(found, trials[first], x),
-            jnp.where(found, values[first], f),
-            decrement,
-            found,
-        )
+        return jnp.where(found, trials[first], x), jnp.where(found, values[first], f), found
 
-    rows_step = jax.vmap(row_step)
+    rows_direction = jax.vmap(row_direction)
+    rows_search = jax.vmap(row_search, in_axes=(0, 0, 0, 0, 0, 0, 0, None))
+
+    def rows_step(x: Any, f: Any, d: Any, lo: Any, hi: Any, h: Any, active: Any) -> tuple[Any, ...]:
+        """One Newton step of every row: the full step where it passes Armijo's test for
+        every active row (one −log L per row), else the search over all step lengths."""
+        g, move, decrement = rows_direction(x, d, lo, hi, h)
+        full = rows_search(x, f, d, lo, hi, g, move, steps[:1])
+        every = jnp.all(full[2] | ~active)
+        x_new, f_new, found = lax.cond(
+            every, lambda: full, lambda: rows_search(x, f, d, lo, hi, g, move, steps)
+        )
+        return x_new, f_new, decrement, found
+
     rows_nll = jax.vmap(nll)
-    rows_gauss_newton = jax.vmap(gauss_newton)
-    rows_exact = jax.vmap(exact_hessian)
 
     def run(x: Any, d: Any, lo: Any, hi: Any, tolerance: Any, maxiter: Any) -> tuple[Any, ...]:
         f = finite(rows_nll(x, d))
@@ -285,16 +340,18 @@ def _build(model: Any) -> Any:
 
         def more(state: tuple[Any, ...]) -> Any:
             _, _, done, failed, _, iteration = state
-            return (iteration < maxiter) & jnp.any(~done & ~failed)
+            active = jnp.sum(~done & ~failed)
+            # a few slow rows do not hold the whole batch: they go on in NumPy
+            few_left = (iteration >= SLOW_AFTER) & (active * SLOW_FRACTION <= done.size)
+            return (iteration < maxiter) & (active > 0) & ~few_left
 
         def iterate(state: tuple[Any, ...]) -> tuple[Any, ...]:
             x, f, done, failed, last, iteration = state
             active = ~done & ~failed
-            # Gauss-Newton far from the minimum; once every active row is close (decrement
-            # below NEAR_DECREMENT) the exact Hessian, for quadratic convergence
-            near = jnp.all(jnp.where(active, last < NEAR_DECREMENT, True))
-            h = lax.cond(near, rows_exact, rows_gauss_newton, x, d)
-            x_new, f_new, decrement, found = rows_step(x, f, d, lo, hi, h)
+            # Gauss-Newton far from the minimum; the exact Hessian for the rows close to it
+            # (decrement below NEAR_DECREMENT), for quadratic convergence
+            h = curvature(x, d, active & (last < NEAR_DECREMENT))
+            x_new, f_new, decrement, found = rows_step(x, f, d, lo, hi, h, active)
             finished = active & (decrement <= tolerance)
             stepped = active & ~finished & found
             return (
