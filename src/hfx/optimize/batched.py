@@ -17,8 +17,9 @@ from hfx.errors import FitError
 from hfx.optimize import engines
 from hfx.optimize.api import fit
 from hfx.optimize.plan import FitPlan, make_plan
-from hfx.optimize.problem import resolve, to_numpy
-from hfx.optimize.result import BatchFitResult
+from hfx.optimize.problem import Objective, resolve, to_numpy
+from hfx.optimize.result import BatchFitResult, Minimum
+from hfx.optimize.scipy_fit import ScipyOptimizer
 
 __all__ = ["fit_batch", "fixed_poi_fit_batch"]
 
@@ -34,15 +35,19 @@ def fit_batch(
     maxiter: int = 100,
     engine: str = "auto",
     plan: FitPlan | None = None,
+    thorough: bool = True,
 ) -> BatchFitResult:
     """Fit N datasets ``data`` [N, ndata] (or one dataset from N starts ``init`` [N, npars]).
 
     ``init`` None | [npars] | [N, npars]; ``bounds`` [npars, 2]; ``fixed`` [npars] mask (the
     same for all rows).  A row converges when its Newton decrement (the predicted decrease
     of −log L) is below ``tolerance``; rows that fail after ``maxiter`` iterations are
-    refitted with the scalar :func:`~hfx.optimize.fit` (L-BFGS-B).  ``engine`` ("auto",
-    "numpy", "numba") or a ``plan`` say where the Newton iterations run; a plan with a chosen
-    optimizer is not a batched plan and is refused.
+    refitted by L-BFGS-B from where Newton stopped (if lower than the start) and from the
+    start, and where neither converges by the scalar :func:`~hfx.optimize.fit`'s further
+    attempts (not with ``thorough`` False: such rows keep the lowest point found and are
+    flagged unsuccessful); the lowest minimum found is kept.
+    ``engine`` ("auto", "numpy", "numba", "jax") or a ``plan`` say where the Newton
+    iterations run; a plan with a chosen optimizer is not a batched plan and is refused.
     """
     if plan is None:
         plan = make_plan(model, engine=engine)
@@ -92,7 +97,24 @@ def fit_batch(
     refit_model, refit_engine = (
         (model.to("numpy"), "numpy") if plan.engine == "jax" and redo.size else (model, plan.engine)
     )
-    for i in redo:
+    if redo.size:
+        reached = plan.twice_nll(model, bestfit[redo], data[redo])
+        started = plan.twice_nll(model, full[redo], data[redo])
+    for k, i in enumerate(redo):
+        best = reached[k] if np.isfinite(reached[k]) else np.inf
+        # one L-BFGS-B run from where Newton stopped (where it went down: it ran out of
+        # iterations near a kink or along a flat direction), then one from the start; the
+        # scalar fit's further attempts only where neither converges
+        starts = [bestfit[i].copy()] if best < started[k] else []
+        for start in [*starts, full[i]]:
+            found = _polish(refit_model, data[i], start, bnds, mask)
+            if 2.0 * found.fun < best:
+                bestfit[i, ~mask], best = found.x, 2.0 * found.fun
+            if found.converged:
+                success[i] = True
+                break
+        if success[i] or not thorough:
+            continue
         try:
             res = fit(
                 refit_model,
@@ -106,7 +128,8 @@ def fit_batch(
             )
         except FitError:
             continue
-        bestfit[i] = res.bestfit
+        if res.twice_nll < best:
+            bestfit[i] = res.bestfit
         success[i] = True
     return BatchFitResult(
         bestfit=bestfit,
@@ -115,6 +138,15 @@ def fit_batch(
         niter=niter,
         nfallback=int(redo.size),
     )
+
+
+def _polish(
+    model: Any, data: np.ndarray, start: np.ndarray, bounds: np.ndarray, fixed: np.ndarray
+) -> Minimum:
+    """One L-BFGS-B run from ``start`` (full parameters) over the free ones."""
+    free = ~fixed
+    objective = Objective(model, data, start, free)
+    return ScipyOptimizer().minimize(objective, start[free], bounds[free])
 
 
 def fixed_poi_fit_batch(
@@ -129,6 +161,7 @@ def fixed_poi_fit_batch(
     maxiter: int = 100,
     engine: str = "auto",
     plan: FitPlan | None = None,
+    thorough: bool = True,
 ) -> BatchFitResult:
     """:func:`fit_batch` with the POI held at ``poi_value`` (a scalar or one value per row)."""
     poi = model.config.poi_index
@@ -156,4 +189,5 @@ def fixed_poi_fit_batch(
         maxiter=maxiter,
         engine=engine,
         plan=plan,
+        thorough=thorough,
     )
