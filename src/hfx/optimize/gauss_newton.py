@@ -170,7 +170,8 @@ class GaussNewton:
         """Σ_b r_b ∂²ν_b over the free parameters [n, nfree, nfree] (``curvature`` not None)."""
         assert self.curvature is not None  # only called on problems built with ``exact``
         full = self.curvature(self.pars(rows, x), np.where(np.isfinite(residual), residual, 0.0))
-        return full[:, self.idx][:, :, self.idx]
+        out: np.ndarray = full[:, self.idx][:, :, self.idx]
+        return out
 
 
 def diagonal_curvature(
