@@ -175,7 +175,7 @@ class Model:
         self.prepare_arrays()
         xp = self.backend.xp
         twin = copy.copy(self)
-        for name in ("jax_compiled", "jax_solvers", "flat_terms"):
+        for name in ("jax_compiled", "jax_exported", "flat_terms"):
             twin.__dict__.pop(name, None)  # compiled for the old inputs
         if "nominal" in inputs:
             twin._nominal = xp.asarray(inputs["nominal"])

@@ -127,8 +127,13 @@ def newton_rows(
 
 def twice_nll(model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
     """−2 log L per row of ``pars`` [N, npars] and ``data`` [N, ndata], compiled."""
+    pars = np.asarray(pars, dtype=np.float64)
+    data = np.asarray(data, dtype=np.float64)
     size = _padded_size(pars.shape[0])
-    values = _compiled(model, "twice_nll")(_pad(pars, size), _pad(data, size))
+    shapes = ((size, pars.shape[1]), (size, data.shape[1]))
+    values = _exported(model, "twice_nll", shapes, ("f64", "f64"))(
+        _pad(pars, size), _pad(data, size)
+    )
     return np.array(values, dtype=np.float64)[: pars.shape[0]]
 
 
@@ -147,45 +152,51 @@ def _compiled(model: Any, name: str) -> Any:
 
 
 def _solver(model: Any, rows: int, ndata: int) -> Any:
-    """The compiled batch solver of ``model`` for ``rows`` rows, made once per model object
-    and size; exported to the user cache folder (``jax.export``), so that a later process
-    skips tracing it and, with JAX's persistent cache, compiling it."""
-    cache = model.__dict__.setdefault("jax_solvers", {})
-    solver = cache.get(rows)
-    if solver is None:
-        solver = cache[rows] = _exported_solver(model, rows, ndata)
-    return solver
+    """The compiled batch solver of ``model`` for ``rows`` rows (see :func:`_exported`)."""
+    npars = model.config.npars
+    shapes = ((rows, npars), (rows, ndata), (rows, npars), (rows, npars), (), ())
+    return _exported(model, "newton", shapes, ("f64",) * 5 + ("i32",))
 
 
-def _exported_solver(model: Any, rows: int, ndata: int) -> Any:
+def _exported(
+    model: Any, name: str, shapes: tuple[tuple[int, ...], ...], dtypes: tuple[str, ...]
+) -> Any:
+    """The compiled function ``name`` of ``model`` for arguments of ``shapes``, made once per
+    model object and shapes; exported to the user cache folder (``jax.export``), so that a
+    later process skips tracing it and, with JAX's persistent cache, compiling it."""
+    cache = model.__dict__.setdefault("jax_exported", {})
+    key = (name, shapes)
+    function = cache.get(key)
+    if function is None:
+        function = cache[key] = _load_or_export(model, name, shapes, dtypes)
+    return function
+
+
+def _load_or_export(
+    model: Any, name: str, shapes: tuple[tuple[int, ...], ...], dtypes: tuple[str, ...]
+) -> Any:
     import jax
     import jax.numpy as jnp
 
-    run = _compiled(model, "newton")
+    run = _compiled(model, name)
     try:
         from jax import export
         from jax._src.export import serialization  # noqa: F401  (needs flatbuffers)
     except ImportError:
         return run
     folder = jax_cache_dir("hfx-exported")  # beside JAX's compilation cache
-    path = None if folder is None else folder / f"newton-{_model_key(model)}-{rows}.bin"
+    tag = "-".join("x".join(map(str, shape)) or "s" for shape in shapes)
+    path = None if folder is None else folder / f"{name}-{_model_key(model)}-{tag}.bin"
     if path is not None and path.is_file():
         try:
             return jax.jit(export.deserialize(bytearray(path.read_bytes())).call)
         except Exception:
             pass
-    npars = model.config.npars
-    f64 = jnp.float64
-    shape: Any = jax.ShapeDtypeStruct  # (untyped in jax)
-    shapes = (
-        shape((rows, npars), f64),
-        shape((rows, ndata), f64),
-        shape((rows, npars), f64),
-        shape((rows, npars), f64),
-        shape((), f64),
-        shape((), jnp.int32),
+    kinds = {"f64": jnp.float64, "i32": jnp.int32}
+    struct: Any = jax.ShapeDtypeStruct  # (untyped in jax)
+    exported = export.export(run)(
+        *(struct(shape, kinds[dtype]) for shape, dtype in zip(shapes, dtypes, strict=True))
     )
-    exported = export.export(run)(*shapes)
     if path is not None:
         _write_atomically(path, bytes(exported.serialize()))
     return jax.jit(exported.call)
