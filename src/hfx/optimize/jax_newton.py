@@ -1,19 +1,21 @@
 """Projected Newton as one compiled JAX program (the ``"jax"`` engine).
 
 A batch of fits (rows: datasets, starting points, bounds) runs as one XLA computation: a
-``lax.while_loop`` of Newton iterations on −log L with its exact gradient from JAX's
-autodiff.  The curvature is Gauss-Newton's (JᵀWJ of the Poisson terms with the model's
-analytic Jacobian of the expected counts, plus the exact constraint curvature), and the
-exact Hessian (that plus the analytic residual curvature of
-:mod:`hfx.likelihood.curvature`, the NumPy engine's code) for each row close to its minimum,
-as in :mod:`hfx.optimize.newton`; a step
-that would not descend falls back to a scaled gradient step.  Steps are projected onto the
-bounds with per-row held sets, as there.  The line
-search is Armijo's: the full step of every row first, and where an active row's fails, all
-the step lengths 1, 1/2, ..., 1/2^15 of each row at once.  Each
-row stops when its Newton decrement is below the tolerance (converged) or when no step length
-decreases −log L (not converged; the callers refit such rows).  A batch whose last few rows
-are slow leaves them to NumPy's Newton, so they do not keep the whole batch iterating.
+``lax.while_loop`` of the iterations of :mod:`hfx.optimize.newton` on −log L with its exact
+gradient from JAX's autodiff.  The curvature is the same as there: Gauss-Newton's (JᵀWJ of
+the Poisson terms with the model's analytic Jacobian of the expected counts, plus the exact
+constraint curvature) plus a per-row secant (PSB) estimate of what Gauss-Newton leaves out,
+dropped for a row where it would not descend; and, on models with at least
+``EXACT_MIN_FREE`` free parameters, the exact Hessian for each row close to its minimum
+(Gauss-Newton plus the analytic residual curvature of :mod:`hfx.likelihood.curvature`).
+Following the same path as the NumPy engine matters on
+multimodal likelihoods: different paths end in different local minima.  Steps are projected
+onto the bounds with per-row held sets, as there.  The line search is Armijo's: the full
+step of every row first, and where an active row's fails, all the step lengths 1, 1/2, ...,
+1/2^15 of each row at once.  Each row stops when its Newton decrement is below the tolerance
+(converged) or when no step length decreases −log L (not converged; the callers refit such
+rows).  A batch whose last few rows are slow leaves them to NumPy's Newton, so they do not
+keep the whole batch iterating.
 
 Parameters that are not free are pinned by equal bounds, so the free fit and every
 conditional fit of a model share one program.  Rows are padded to a power of two, so a model
@@ -41,6 +43,7 @@ from hfx.likelihood.terms import (
     poisson_residual,
     rate_constraint_curvature,
 )
+from hfx.optimize.gauss_newton import EXACT_MIN_FREE
 from hfx.optimize.newton import NEAR_DECREMENT
 
 __all__ = ["LINE_SEARCH_STEPS", "expected_data", "newton_rows", "rows_per_call", "twice_nll"]
@@ -54,11 +57,12 @@ MAX_ROWS_PER_CALL = 1024
 _CALL_BYTES = 2**28  # Hessians and line-search trials of one call stay within ~256 MB
 
 
-def rows_per_call(npars: int, nentries: int = 0) -> int:
+def rows_per_call(npars: int, nentries: int = 0, nbins: int = 0) -> int:
     """Rows per compiled call: bounded by the memory of the [rows, npars, npars] Hessians
-    and of the dense [rows, 6, nentries, npars] matrices of the residual curvature."""
+    and secant matrices, the [rows, nbins, npars] Jacobians, and the dense
+    [rows, 6, nentries, npars] matrices of the residual curvature."""
     npars = max(npars, 1)
-    per_row = 8 * 4 * npars**2 + 8 * LINE_SEARCH_STEPS * npars + 8 * 6 * nentries * npars
+    per_row = 8 * npars * (5 * npars + LINE_SEARCH_STEPS + 6 * nentries + 2 * nbins)
     return max(1, min(MAX_ROWS_PER_CALL, _CALL_BYTES // per_row))
 
 
@@ -96,7 +100,8 @@ def newton_rows(
     out = full.copy()
     converged = np.zeros(nrows, dtype=bool)
     niter = 0
-    step = 1 << (rows_per_call(npars, model.arrays.nentries).bit_length() - 1)  # no padding
+    per_call = rows_per_call(npars, model.arrays.nentries, model.config.nmaindata)
+    step = 1 << (per_call.bit_length() - 1)  # a power of two: no padding
     for first in range(0, nrows, step):
         part = slice(first, min(nrows, first + step))
         count = part.stop - part.start
@@ -261,31 +266,43 @@ def _build(model: Any) -> Any:
     residual_curvature: Any = (
         ResidualCurvature(model) if arrays.nentries * npars <= MAX_DENSE_ELEMENTS else None
     )
-    exact_hessian = jax.vmap(jax.hessian(nll))
 
-    def curvature(x: Any, d: Any, near: Any) -> Any:
-        """[rows, npars, npars]: JᵀWJ of the Poisson terms (W = n/ν², the exact analytic
-        Jacobian) and the constraints' curvature; for the ``near`` rows also Σ_b r_b ∂²ν_b
-        (the exact Hessian), computed only when some row is near."""
+    def gauss_newton(x: Any, d: Any) -> tuple[Any, Any, Any]:
+        """[rows, npars, npars] JᵀWJ of the Poisson terms (W = n/ν², the exact analytic
+        Jacobian J) plus the constraints' curvature; and J and the residuals r = 1 − n/ν."""
         n = d[:, :nbins]
         nu, jac = model.expected_and_jacobian(x)
         h = jnp.einsum("rbp,rb,rbq->rpq", jac, poisson_curvature(jnp, n, nu), jac)
         diag = jnp.zeros(x.shape, dtype=x.dtype).at[:, g_par].add(gauss_weight)
         diag = diag.at[:, p_par].add(rate_constraint_curvature(x[:, p_par], d[:, p_aux]))
         h = h + diag[:, :, None] * jnp.eye(npars, dtype=x.dtype)
-        if residual_curvature is None:  # too large for dense matrices: autodiff's Hessian
-            return lax.cond(
-                jnp.any(near),
-                lambda: jnp.where(near[:, None, None], exact_hessian(x, d), h),
-                lambda: h,
-            )
         r = poisson_residual(jnp, n, nu)
-        r = jnp.where(jnp.isfinite(r), r, 0.0)
-        extra = lax.cond(jnp.any(near), lambda: residual_curvature(x, r), lambda: jnp.zeros_like(h))
-        return h + jnp.where(near[:, None, None], extra, 0.0)
+        return h, jac, jnp.where(jnp.isfinite(r), r, 0.0)
 
-    def solve(h: Any, g: Any, held: Any) -> Any:
-        """−H⁻¹g with the held components removed (H scaled to unit diagonal)."""
+    def correction(x: Any, r: Any, secant: Any, near: Any) -> Any:
+        """The curvature Gauss-Newton leaves out: exact (Σ_b r_b ∂²ν_b) for the ``near``
+        rows, computed only when some row is near; the secant estimate elsewhere."""
+        if residual_curvature is None:  # too large for the dense products (as in NumPy)
+            return secant
+        exact = lax.cond(
+            jnp.any(near), lambda: residual_curvature(x, r), lambda: jnp.zeros_like(secant)
+        )
+        return jnp.where(near[:, None, None], exact, secant)
+
+    def psb(secant: Any, s: Any, y: Any) -> Any:
+        """Powell-symmetric-Broyden update of one row's secant matrix so that it maps the
+        step ``s`` to ``y`` (:func:`hfx.optimize.newton._psb_update`)."""
+        ss = jnp.dot(s, s)
+        ss = jnp.where(ss > 1e-300, ss, jnp.inf)
+        r = y - secant @ s
+        u = (r - 0.5 * jnp.dot(r, s) / ss * s) / ss
+        return secant + jnp.outer(u, s) + jnp.outer(s, u)
+
+    rows_psb = jax.vmap(psb)
+
+    def solve(h: Any, g: Any, held: Any, fallback: bool) -> Any:
+        """−H⁻¹g with the held components removed (H scaled to unit diagonal); with
+        ``fallback``, a scaled gradient step where that would not descend."""
         pair = held[:, None] | held[None, :]
         h = jnp.where(pair, 0.0, h) + jnp.diag(held.astype(h.dtype))
         g = jnp.where(held, 0.0, g)
@@ -293,27 +310,55 @@ def _build(model: Any) -> Any:
         scale = 1.0 / jnp.sqrt(jnp.where(diag > 0, diag, 1.0))
         hs = h * scale[:, None] * scale[None, :] + 1e-12 * jnp.eye(g.size)
         step = -jnp.linalg.solve(hs, g * scale) * scale
-        descends = jnp.all(jnp.isfinite(step)) & (jnp.dot(step, g) < 0)
-        fallback = -g * scale * scale  # a scaled gradient step where H is singular/indefinite
-        return jnp.where(held, 0.0, jnp.where(descends, step, fallback))
+        if fallback:  # H singular or indefinite
+            descends = jnp.all(jnp.isfinite(step)) & (jnp.dot(step, g) < 0)
+            step = jnp.where(descends, step, -g * scale * scale)
+        return jnp.where(held, 0.0, step)
 
-    def direction(x: Any, g: Any, h: Any, lo: Any, hi: Any) -> tuple[Any, Any]:
+    def held_step(x: Any, g: Any, h: Any, lo: Any, hi: Any, fallback: bool) -> tuple[Any, Any]:
+        """Projected Newton step and held set (:func:`hfx.optimize.newton.newton_directions`)."""
         held = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0)) | (lo == hi)
-        step = solve(h, g, held)
+        step = solve(h, g, held, fallback)
         out = (((x + step < lo) & (g > 0)) | ((x + step > hi) & (g < 0))) & ~held
         again = jnp.any(out)
         held = jnp.where(again, held | out, held)
-        step = jnp.where(again, solve(h, g, held), step)
+        return jnp.where(again, solve(h, g, held, fallback), step), held
+
+    def corrected_step(x: Any, g: Any, h: Any, corr: Any, lo: Any, hi: Any) -> tuple[Any, ...]:
+        step, held = held_step(x, g, h + corr, lo, hi, False)
+        uphill = ~(jnp.all(jnp.isfinite(step)) & (jnp.dot(g, step) < 0))
+        return step, held, uphill
+
+    def plain_step(x: Any, g: Any, h: Any, lo: Any, hi: Any) -> tuple[Any, Any]:
+        return held_step(x, g, h, lo, hi, True)
+
+    rows_gradient = jax.vmap(gradient)
+    rows_corrected = jax.vmap(corrected_step)
+    rows_plain = jax.vmap(plain_step)
+
+    def rows_direction(
+        x: Any, d: Any, lo: Any, hi: Any, h: Any, corr: Any, active: Any
+    ) -> tuple[Any, Any, Any, Any]:
+        """Gradient, projected Newton move with curvature ``h + corr`` (Gauss-Newton's
+        ``h`` alone for the rows where that would not descend), its decrement, and which
+        rows dropped ``corr``."""
+        g = rows_gradient(x, d)
+        step, held, uphill = rows_corrected(x, g, h, corr, lo, hi)
+        uphill = uphill & active
+
+        def replan() -> tuple[Any, Any]:
+            plain, plain_held = rows_plain(x, g, h, lo, hi)
+            return (
+                jnp.where(uphill[:, None], plain, step),
+                jnp.where(uphill[:, None], plain_held, held),
+            )
+
+        step, held = lax.cond(jnp.any(uphill), replan, lambda: (step, held))
         move = jnp.where(held, jnp.where(g > 0, lo, hi) - x, step)
-        return move, -jnp.dot(g, move)
+        return g, move, -jnp.einsum("rp,rp->r", g, move), uphill
 
     def finite(value: Any) -> Any:
         return jnp.where(jnp.isfinite(value), value, jnp.inf)
-
-    def row_direction(x: Any, d: Any, lo: Any, hi: Any, h: Any) -> tuple[Any, ...]:
-        g = gradient(x, d)
-        move, decrement = direction(x, g, h, lo, hi)
-        return g, move, decrement
 
     def row_search(
         x: Any, f: Any, d: Any, lo: Any, hi: Any, g: Any, move: Any, lengths: Any
@@ -327,19 +372,20 @@ def _build(model: Any) -> Any:
         found = jnp.any(good)
         return jnp.where(found, trials[first], x), jnp.where(found, values[first], f), found
 
-    rows_direction = jax.vmap(row_direction)
     rows_search = jax.vmap(row_search, in_axes=(0, 0, 0, 0, 0, 0, 0, None))
 
-    def rows_step(x: Any, f: Any, d: Any, lo: Any, hi: Any, h: Any, active: Any) -> tuple[Any, ...]:
+    def rows_step(
+        x: Any, f: Any, d: Any, lo: Any, hi: Any, h: Any, corr: Any, active: Any
+    ) -> tuple[Any, ...]:
         """One Newton step of every row: the full step where it passes Armijo's test for
         every active row (one −log L per row), else the search over all step lengths."""
-        g, move, decrement = rows_direction(x, d, lo, hi, h)
+        g, move, decrement, uphill = rows_direction(x, d, lo, hi, h, corr, active)
         full = rows_search(x, f, d, lo, hi, g, move, steps[:1])
         every = jnp.all(full[2] | ~active)
         x_new, f_new, found = lax.cond(
             every, lambda: full, lambda: rows_search(x, f, d, lo, hi, g, move, steps)
         )
-        return x_new, f_new, decrement, found
+        return x_new, f_new, decrement, found, uphill
 
     rows_nll = jax.vmap(nll)
 
@@ -348,21 +394,35 @@ def _build(model: Any) -> Any:
         failed = ~jnp.isfinite(f)
         done = jnp.zeros_like(failed)
         last = jnp.full(f.shape, jnp.inf)  # the Newton decrement of the last iteration
+        rows = x.shape[0]
+        # the secant estimate of the curvature Gauss-Newton leaves out, per row, and the
+        # point, Jacobian and whether each row stepped in the last iteration (to update it)
+        secant = jnp.zeros((rows, npars, npars), dtype=x.dtype)
+        jac0 = jnp.zeros((rows, nbins, npars), dtype=x.dtype)
+        moved = jnp.zeros(rows, dtype=bool)
+        # rows with few free parameters keep Gauss-Newton + secant to the end (as in NumPy)
+        exact_rows = jnp.sum(lo < hi, axis=1) >= EXACT_MIN_FREE
 
         def more(state: tuple[Any, ...]) -> Any:
-            _, _, done, failed, _, iteration = state
+            done, failed, iteration = state[2], state[3], state[-1]
             active = jnp.sum(~done & ~failed)
             # a few slow rows do not hold the whole batch: they go on in NumPy
             few_left = (iteration >= SLOW_AFTER) & (active * SLOW_FRACTION <= done.size)
             return (iteration < maxiter) & (active > 0) & ~few_left
 
         def iterate(state: tuple[Any, ...]) -> tuple[Any, ...]:
-            x, f, done, failed, last, iteration = state
+            x, f, done, failed, last, secant, x_old, jac_old, moved, iteration = state
             active = ~done & ~failed
-            # Gauss-Newton far from the minimum; the exact Hessian for the rows close to it
-            # (decrement below NEAR_DECREMENT), for quadratic convergence
-            h = curvature(x, d, active & (last < NEAR_DECREMENT))
-            x_new, f_new, decrement, found = rows_step(x, f, d, lo, hi, h, active)
+            h, jac, r = gauss_newton(x, d)
+            # the secant maps each accepted step to the change of Jᵀr it caused (as in
+            # hfx.optimize.newton: Dennis-Gay-Welsch with PSB updates)
+            y = jnp.einsum("rbp,rb->rp", jac - jac_old, r)
+            secant = jnp.where(moved[:, None, None], rows_psb(secant, x - x_old, y), secant)
+            # Gauss-Newton + secant far from the minimum; the exact Hessian for the rows
+            # close to it (decrement below NEAR_DECREMENT), for quadratic convergence
+            near = active & (last < NEAR_DECREMENT) & exact_rows
+            corr = correction(x, r, secant, near)
+            x_new, f_new, decrement, found, uphill = rows_step(x, f, d, lo, hi, h, corr, active)
             finished = active & (decrement <= tolerance)
             stepped = active & ~finished & found
             return (
@@ -371,12 +431,15 @@ def _build(model: Any) -> Any:
                 done | finished,
                 failed | (active & ~finished & ~found),
                 jnp.where(active, decrement, last),
+                jnp.where((active & uphill)[:, None, None], 0.0, secant),
+                x,
+                jac,
+                stepped,
                 iteration + 1,
             )
 
-        x, f, done, failed, last, iterations = lax.while_loop(
-            more, iterate, (x, f, done, failed, last, jnp.int32(0))
-        )
+        state = (x, f, done, failed, last, secant, x, jac0, moved, jnp.int32(0))
+        x, _, done, *_, iterations = lax.while_loop(more, iterate, state)
         return x, done, iterations
 
     return jax.jit(run)
