@@ -44,7 +44,7 @@ from hfx.likelihood.terms import (
     rate_constraint_curvature,
 )
 from hfx.optimize.gauss_newton import EXACT_MIN_FREE
-from hfx.optimize.newton import NEAR_DECREMENT
+from hfx.optimize.newton import NEAR_DECREMENT, psb_term
 
 __all__ = ["LINE_SEARCH_STEPS", "expected_data", "newton_rows", "rows_per_call", "twice_nll"]
 
@@ -289,17 +289,6 @@ def _build(model: Any) -> Any:
         )
         return jnp.where(near[:, None, None], exact, secant)
 
-    def psb(secant: Any, s: Any, y: Any) -> Any:
-        """Powell-symmetric-Broyden update of one row's secant matrix so that it maps the
-        step ``s`` to ``y`` (:func:`hfx.optimize.newton._psb_update`)."""
-        ss = jnp.dot(s, s)
-        ss = jnp.where(ss > 1e-300, ss, jnp.inf)
-        r = y - secant @ s
-        u = (r - 0.5 * jnp.dot(r, s) / ss * s) / ss
-        return secant + jnp.outer(u, s) + jnp.outer(s, u)
-
-    rows_psb = jax.vmap(psb)
-
     def solve(h: Any, g: Any, held: Any, fallback: bool) -> Any:
         """−H⁻¹g with the held components removed (H scaled to unit diagonal); with
         ``fallback``, a scaled gradient step where that would not descend."""
@@ -417,7 +406,9 @@ def _build(model: Any) -> Any:
             # the secant maps each accepted step to the change of Jᵀr it caused (as in
             # hfx.optimize.newton: Dennis-Gay-Welsch with PSB updates)
             y = jnp.einsum("rbp,rb->rp", jac - jac_old, r)
-            secant = jnp.where(moved[:, None, None], rows_psb(secant, x - x_old, y), secant)
+            outer = psb_term(jnp, secant, x - x_old, y)
+            updated = secant + outer + outer.transpose(0, 2, 1)
+            secant = jnp.where(moved[:, None, None], updated, secant)
             # Gauss-Newton + secant far from the minimum; the exact Hessian for the rows
             # close to it (decrement below NEAR_DECREMENT), for quadratic convergence
             near = active & (last < NEAR_DECREMENT) & exact_rows

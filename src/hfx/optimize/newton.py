@@ -19,7 +19,7 @@ import numpy as np
 from hfx.optimize.gauss_newton import GaussNewton, dense_ok, rows_per_chunk
 from hfx.optimize.problem import single_threaded_blas
 
-__all__ = ["NEAR_DECREMENT", "newton_directions", "numpy_newton_rows"]
+__all__ = ["NEAR_DECREMENT", "newton_directions", "numpy_newton_rows", "psb_term"]
 
 NEAR_DECREMENT = 1e-2  # Newton decrement below which a row switches to the exact Hessian
 # A row whose decrement is below STALL_DECREMENT but has not halved in STALL_ITERATIONS
@@ -84,18 +84,21 @@ def _solve(h: np.ndarray, g: np.ndarray, held: np.ndarray) -> np.ndarray:
     return step
 
 
-def _psb_update(corr: np.ndarray, s: np.ndarray, y: np.ndarray) -> None:
-    """Powell-symmetric-Broyden update, in place, so that corr · s = y per row.
-
-    corr += (r sᵀ + s rᵀ)/sᵀs − (rᵀs) s sᵀ/(sᵀs)² with r = y − corr s, written as
-    u sᵀ + s uᵀ with u = (r − ½ (rᵀs/sᵀs) s)/sᵀs (one temporary matrix).
-    """
-    r = y - np.einsum("nij,nj->ni", corr, s)
-    ss = np.einsum("ni,ni->n", s, s)
-    ss = np.where(ss > 1e-300, ss, np.inf)
-    rs = np.einsum("ni,ni->n", r, s)
+def psb_term(xp: Any, corr: Any, s: Any, y: Any) -> Any:
+    """u sᵀ per row of the Powell-symmetric-Broyden update that makes corr · s = y:
+    corr + u sᵀ + s uᵀ, i.e. corr + (r sᵀ + s rᵀ)/sᵀs − (rᵀs) s sᵀ/(sᵀs)² with r = y − corr s
+    and u = (r − ½ (rᵀs/sᵀs) s)/sᵀs.  ``xp`` is NumPy or jax.numpy (the JAX engine's loop)."""
+    r = y - xp.einsum("nij,nj->ni", corr, s)
+    ss = xp.einsum("ni,ni->n", s, s)
+    ss = xp.where(ss > 1e-300, ss, xp.inf)
+    rs = xp.einsum("ni,ni->n", r, s)
     u = (r - (0.5 * rs / ss)[:, None] * s) / ss[:, None]
-    outer = u[:, :, None] * s[:, None, :]
+    return u[:, :, None] * s[:, None, :]
+
+
+def _psb_update(corr: np.ndarray, s: np.ndarray, y: np.ndarray) -> None:
+    """The PSB update of :func:`psb_term`, in place (one temporary matrix)."""
+    outer = psb_term(np, corr, s, y)
     corr += outer
     corr += outer.transpose(0, 2, 1)
 
