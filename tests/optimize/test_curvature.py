@@ -76,6 +76,14 @@ def test_simple_models(model, curved):
         _check_full_hessian(model, pars, curved)
 
 
+# normsys/histosys interpolation code pairs the curvature is checked with
+INTERPOLATION_CODES = [
+    {"normsys": "code4", "histosys": "code4p"},
+    {"normsys": "code1", "histosys": "code0"},
+    {"normsys": "code4", "histosys": "code2"},
+]
+
+
 def _normsys_histosys_model(codes: dict[str, str]):
     """Two samples sharing a parameter as normsys and histosys, with a second normsys."""
     spec = {
@@ -131,14 +139,7 @@ def _normsys_histosys_model(codes: dict[str, str]):
     )
 
 
-@pytest.mark.parametrize(
-    "codes",
-    [
-        {"normsys": "code4", "histosys": "code4p"},
-        {"normsys": "code1", "histosys": "code0"},
-        {"normsys": "code4", "histosys": "code2"},
-    ],
-)
+@pytest.mark.parametrize("codes", INTERPOLATION_CODES)
 def test_shared_parameter_and_zero_factor(codes):
     model = _normsys_histosys_model(codes)
     for pars in _random_points(model, 3, seed=5):
@@ -179,14 +180,7 @@ def test_exact_hessian_with_constraints_matches_differences(model):
         np.testing.assert_allclose(exact, numeric, atol=1e-6 * np.max(np.abs(numeric)))
 
 
-@pytest.mark.parametrize(
-    "codes",
-    [
-        {"normsys": "code4", "histosys": "code4p"},
-        {"normsys": "code1", "histosys": "code0"},
-        {"normsys": "code4", "histosys": "code2"},
-    ],
-)
+@pytest.mark.parametrize("codes", INTERPOLATION_CODES)
 def test_the_jax_engines_residual_curvature_is_autodiffs(codes):
     """The same code on a JAX model (the compiled fits' exact Hessian) against jax.hessian of
     the Poisson terms minus Gauss-Newton, at points with μ = 0 (a zero factor) and not."""
