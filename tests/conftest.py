@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 from pathlib import Path
 
@@ -32,3 +34,13 @@ def load_atlas(name: str) -> tuple[dict, list, dict]:
     patch = json.loads((ATLAS_WS / f"{name}.signal.json").read_text())
     ref = json.loads((ATLAS_REF / f"{name}.json").read_text())
     return ws, patch, ref
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kernels_loaded():
+    """Load the compiled kernels (compiling them on a new machine) before any test, so that
+    engine "auto" takes the same path in every test of a run: without this the first small
+    model would start a background build and "auto" would turn from NumPy to the kernels
+    somewhere in the run, whenever that build ends."""
+    if importlib.util.find_spec("numba") is not None:
+        importlib.import_module("hfx.optimize._kernel_impl")

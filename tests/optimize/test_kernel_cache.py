@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -28,19 +30,103 @@ def _run(cache_dir: str) -> list[str]:
     return out.stdout.split()
 
 
-def test_kernels_are_cached_in_the_user_directory(tmp_path):
-    cached, cls = _run(str(tmp_path))
-    assert cached == "True"
+_AUTO = (
+    "import sys, hfx\n"
+    "from hfx.optimize.plan import make_plan\n"
+    "m = hfx.simplemodels.uncorrelated_background([12, 11], [50, 52], [3, 7])\n"
+    "r = hfx.hypotest(m, [51, 48, *m.config.auxdata], 1.0)\n"
+    "print(make_plan(m).engine, 'hfx.optimize._kernel_impl' in sys.modules, r.cls)\n"
+)
+
+
+def _python(code: str, cache_dir: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HFX_CACHE_DIR": cache_dir}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    return out
+
+
+def _root(cache_dir: Path) -> Path:
     from hfx.optimize.kernel_cache import cache_root
 
-    os.environ["HFX_CACHE_DIR"] = str(tmp_path)
+    os.environ["HFX_CACHE_DIR"] = str(cache_dir)
     try:
-        root = cache_root()
+        return cache_root()
     finally:
         del os.environ["HFX_CACHE_DIR"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the background build needs a POSIX shell")
+def test_auto_never_waits_for_the_compiler_and_the_kernels_are_built_in_the_background(
+    tmp_path,
+):
+    from hfx.optimize.kernel_cache import BUILD_FAILED, BUILD_LOCK, holds_kernels
+
+    root = _root(tmp_path)
     assert root.parent == tmp_path / "numba"
-    assert list((root / "optimize").glob("_kernel_impl.run-*.nbi"))
-    assert 0.0 < float(cls) < 1.0
+    # a new machine: "auto" runs on NumPy at once and a detached process compiles the kernels
+    first = _python(_AUTO, str(tmp_path))
+    engine, loaded, cls_numpy = first.stdout.split()
+    assert (engine, loaded) == ("numpy", "False")
+    assert "in the background" in first.stderr and "compiling the numba kernels" not in first.stderr
+    deadline = time.monotonic() + 600
+    while (root / BUILD_LOCK).exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not (root / BUILD_LOCK).exists(), "the background build did not end"
+    assert not (root / BUILD_FAILED).exists(), (root / BUILD_FAILED).read_text()
+    assert holds_kernels(root)
+    # the next process finds them in the user's cache: "auto" runs them, nothing is compiled
+    second = _python(_AUTO, str(tmp_path))
+    engine, loaded, cls_numba = second.stdout.split()
+    assert (engine, loaded) == ("numba", "True")
+    assert "compiling" not in second.stderr
+    assert float(cls_numba) == pytest.approx(float(cls_numpy), rel=1e-9)
+    assert 0.0 < float(cls_numba) < 1.0
+    # so does engine "numba"
+    cached, cls = _run(str(tmp_path))
+    assert cached == "True" and float(cls) == pytest.approx(float(cls_numba), rel=1e-12)
+
+
+def test_a_running_or_failed_build_is_not_started_again(tmp_path, monkeypatch):
+    from hfx.optimize import kernel_cache
+
+    monkeypatch.setenv("HFX_CACHE_DIR", str(tmp_path))
+    started = []
+    monkeypatch.setattr(kernel_cache.subprocess, "run", lambda *a, **k: started.append(a))
+    root = kernel_cache.cache_root()
+    root.mkdir(parents=True)
+    lock = root / kernel_cache.BUILD_LOCK
+    lock.write_text("1\n")  # another process is building
+    assert kernel_cache.start_background_build() is (os.name == "posix")
+    assert started == []
+    # a lock left by a build that died long ago is taken over
+    old = time.time() - kernel_cache.STALE_BUILD_S - 10
+    os.utime(lock, (old, old))
+    if kernel_cache.can_build_in_background():
+        assert kernel_cache.start_background_build() is True
+        assert len(started) == 1 and lock.exists()
+    lock.unlink()
+    # a build that failed today is not tried again; one that failed yesterday is
+    failed = root / kernel_cache.BUILD_FAILED
+    failed.write_text("Traceback ...")
+    assert kernel_cache.start_background_build() is False
+    old = time.time() - kernel_cache.RETRY_FAILED_S - 10
+    os.utime(failed, (old, old))
+    assert kernel_cache.start_background_build() is kernel_cache.can_build_in_background()
+    assert len(started) == (2 if kernel_cache.can_build_in_background() else 0)
+
+
+def test_a_failing_build_leaves_its_error_and_removes_its_lock(tmp_path, monkeypatch):
+    from hfx.optimize import kernel_build, kernel_cache
+
+    lock = tmp_path / kernel_cache.BUILD_LOCK
+    lock.write_text("1\n")
+    monkeypatch.setitem(sys.modules, "hfx.optimize._kernel_impl", None)  # the import fails
+    assert kernel_build.main([str(lock)]) == 1
+    assert not lock.exists()
+    assert "_kernel_impl halted" in (tmp_path / kernel_cache.BUILD_FAILED).read_text()
 
 
 def test_an_unwritable_cache_place_compiles_without_a_cache(tmp_path):

@@ -4,9 +4,11 @@
 ``"numba"`` runs the compiled kernels (:mod:`hfx.optimize.kernel`) on the small NumPy models
 they apply to, and the array code elsewhere; ``"jax"`` runs each batch of fits as one compiled
 JAX program (:mod:`hfx.optimize.jax_newton`) on models of the JAX backend.  ``"auto"`` is
-``"jax"`` on a JAX model, ``"numba"`` where numba is installed and the model is one the
-kernels apply to, else ``"numpy"``.  An engine is a value
-chosen once per task (:func:`resolve_engine`), so the same call always takes the same path.
+``"jax"`` on a JAX model, ``"numba"`` on a model the kernels apply to once they are compiled
+(in this process or in the on-disk cache; until then they are compiled in the background and
+``"auto"`` is ``"numpy"``: both engines take the same iterations), else ``"numpy"``.
+An engine is a value chosen once per task (:func:`resolve_engine`), so the same call always
+takes the same path.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def resolve_engine(model: Any, engine: str = "auto") -> str:
     if engine == "numba":
         kernel.require()
         return "numba" if kernel.applies(model) else "numpy"
-    return "numba" if kernel.applies(model) and kernel.available() else "numpy"
+    return "numba" if kernel.applies(model) and kernel.ready() else "numpy"
 
 
 def engine_for_one_task(model: Any, engine: str, solves: int) -> str:

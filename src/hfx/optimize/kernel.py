@@ -8,8 +8,10 @@ and the compiled term definitions of :mod:`hfx.likelihood.terms`.
 
 Whether they run is decided up front by a fit plan (:mod:`hfx.optimize.plan`), never by what
 a process did before: this module only says whether they can (:func:`available`,
-:func:`applies`) and runs them.  The first use in an installation compiles them (numba caches
-the result on disk); later processes load them from that cache.
+:func:`applies`, :func:`ready`) and runs them.  Engine "numba" compiles them at its first
+use in an installation (numba caches the result on disk); engine "auto" takes them only once
+they are in that cache and meanwhile has them compiled in the background
+(:mod:`hfx.optimize.kernel_cache`), so no call waits for the compiler.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import MissingExtraError
+from hfx.optimize import kernel_cache
 from hfx.optimize.gauss_newton import EXACT_MIN_FREE, dense_ok
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "expected_data",
     "fit_values",
     "newton_rows",
+    "ready",
     "require",
     "twice_nll",
 ]
@@ -65,6 +69,24 @@ def applies(model: Any) -> bool:
         and model.config.npars <= MAX_FREE + 1
         and dense_ok(model)
     )
+
+
+def ready() -> bool:
+    """Whether the kernels run without compiling first: loaded in this process, or compiled
+    in the on-disk cache (:mod:`hfx.optimize.kernel_cache`) with numba importable.  Where
+    they are not, a background build is started (:func:`kernel_cache.start_background_build`)
+    so that a later call finds them ready; on a platform without one (Windows) this is
+    :func:`available` (the first use compiles them)."""
+    loaded = sys.modules.get(_IMPL)
+    if loaded is not None and not getattr(loaded.__spec__, "_initializing", False):
+        return available()
+    if kernel_cache.kernels_on_disk():
+        return available()
+    if not kernel_cache.can_build_in_background():
+        # (no detached process here: the first use compiles them, as engine "numba" does)
+        return available()
+    kernel_cache.start_background_build()
+    return False
 
 
 def require() -> None:

@@ -11,19 +11,41 @@ in a subdirectory named after a digest of the kernels' source files, so an edite
 hfx never reads machine code compiled from other sources (numba itself refuses a cache
 written by another numba version).  Where no
 such directory can be written, the kernels are compiled in every process (never an error).
+
+The first compilation takes seconds.  So that no one waits for it, engine "auto" runs on
+NumPy until the kernels are in the cache, and :func:`start_background_build` compiles them
+in a detached process of lower priority (one per machine: a lock file in the cache directory
+says one is running; a failed build leaves its error there and is not retried).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import logging
 import os
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from hfx.likelihood.backends import user_cache_dir
 
-__all__ = ["KERNEL_SOURCES", "cache_root", "holds_kernels", "prepare"]
+__all__ = [
+    "BUILD_FAILED",
+    "BUILD_LOCK",
+    "KERNEL_SOURCES",
+    "RETRY_FAILED_S",
+    "STALE_BUILD_S",
+    "cache_root",
+    "can_build_in_background",
+    "holds_kernels",
+    "kernels_on_disk",
+    "prepare",
+    "start_background_build",
+]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 # every file whose code the compiled kernels contain
@@ -49,6 +71,93 @@ def cache_root() -> Path:
 def holds_kernels(root: Path) -> bool:
     """Whether ``root`` already holds the compiled kernel (a load, not a compile)."""
     return any((root / "optimize").glob("_kernel_impl.run-*.nbi"))
+
+
+def kernels_on_disk() -> bool:
+    """Whether this hfx's kernels are compiled in the cache (loading them compiles nothing)."""
+    return holds_kernels(cache_root())
+
+
+# in the cache root: the lock of a running background build, the error of a failed one
+BUILD_LOCK = "building.lock"
+BUILD_FAILED = "build-failed.txt"
+# a lock older than this is a build that died without removing it
+STALE_BUILD_S = 900.0
+# a failed build is tried again after this (numba may have been repaired meanwhile)
+RETRY_FAILED_S = 86400.0
+
+
+def _take_lock(lock: Path) -> bool:
+    """Create ``lock`` (False where another build holds a fresh one)."""
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                if time.time() - lock.stat().st_mtime < STALE_BUILD_S:
+                    return False
+                lock.unlink()
+            except FileNotFoundError:
+                pass  # (the other build just ended: try again)
+            continue
+        except OSError:
+            return False
+        os.write(fd, f"{os.getpid()}\n".encode())
+        os.close(fd)
+        return True
+    return False
+
+
+def _failed_recently(marker: Path) -> bool:
+    try:
+        return time.time() - marker.stat().st_mtime < RETRY_FAILED_S
+    except OSError:
+        return False
+
+
+def can_build_in_background() -> bool:
+    """Whether this platform can start the detached build (a POSIX shell)."""
+    return os.name == "posix" and os.path.exists("/bin/sh")
+
+
+def start_background_build() -> bool:
+    """Compile the kernels into the cache in a detached process of lower priority, unless
+    they are there, a build is running or failed in the last day, the cache cannot be written, numba
+    is not installed or the platform has no POSIX shell.  True when a build is running
+    (started now or before)."""
+    if not can_build_in_background() or importlib.util.find_spec("numba") is None:
+        return False
+    root = cache_root()
+    if holds_kernels(root) or _failed_recently(root / BUILD_FAILED) or not _writable(root):
+        return False
+    lock = root / BUILD_LOCK
+    if not _take_lock(lock):
+        return lock.exists()
+    # the hfx that asks is the hfx that builds (whatever else is on the child's path)
+    path = os.pathsep.join(p for p in (str(_PACKAGE.parent), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path}
+    # a shell starts the build in the background and exits at once: the build outlives
+    # this process (and, started from a non-interactive shell, ignores the terminal's Ctrl-C)
+    command = '"$0" -m hfx.optimize.kernel_build "$1" </dev/null >/dev/null 2>&1 &'
+    try:
+        subprocess.run(
+            ["/bin/sh", "-c", command, sys.executable, str(lock)],
+            env=env,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        lock.unlink(missing_ok=True)
+        return False
+    logging.getLogger("hfx.optimize").warning(
+        "hfx: compiling the kernels for small models in the background (once per machine, "
+        "in %s); fits run on NumPy until they are ready",
+        root,
+    )
+    return True
 
 
 def _writable(path: Path) -> bool:
