@@ -41,6 +41,11 @@ def _kernels_loaded():
     """Load the compiled kernels (compiling them on a new machine) before any test, so that
     engine "auto" takes the same path in every test of a run: without this the first small
     model would start a background build and "auto" would turn from NumPy to the kernels
-    somewhere in the run, whenever that build ends."""
+    somewhere in the run, whenever that build ends (likewise in the processes tests start)."""
     if importlib.util.find_spec("numba") is not None:
-        importlib.import_module("hfx.optimize._kernel_impl")
+        impl = importlib.import_module("hfx.optimize._kernel_impl")
+        if impl._CACHE_ROOT is not None:
+            # and the ahead-of-time ones, which processes the tests start then load
+            from hfx.optimize.kernel_build import build_aot_if_missing
+
+            build_aot_if_missing(impl._CACHE_ROOT)

@@ -32,6 +32,7 @@ from hfx.likelihood.flat_terms import B as _B
 from hfx.likelihood.flat_terms import FlatTerms
 from hfx.likelihood.flat_terms import S as _S
 from hfx.optimize import kernel_cache
+from hfx.optimize.kernel_tasks import ASIMOV_FITS, EXPECTED_DATA, FIT_ROWS, TWICE_NLL_ROWS
 
 # the on-disk cache: hfx's own per-user directory, or none where it cannot be written
 _CACHE_ROOT = kernel_cache.prepare()
@@ -641,10 +642,6 @@ def expected_data_into(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
         out[k.gauss_aux[c]] = x[k.gauss_par[c]]
     for c in range(k.pois_par.size):
         out[k.pois_aux[c]] = x[k.pois_par[c]] * k.pois_tau[c]
-
-
-# what ``run`` does (its first argument)
-FIT_ROWS, ASIMOV_FITS, TWICE_NLL_ROWS, EXPECTED_DATA = 0, 1, 2, 3
 
 
 @_jit

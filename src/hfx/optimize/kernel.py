@@ -17,14 +17,15 @@ they are in that cache and meanwhile has them compiled in the background
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from hfx.errors import MissingExtraError
 from hfx.optimize import kernel_cache
+from hfx.optimize import kernel_tasks as tasks
 from hfx.optimize.gauss_newton import EXACT_MIN_FREE, dense_ok
 
 __all__ = [
@@ -73,14 +74,22 @@ def applies(model: Any) -> bool:
 
 def ready() -> bool:
     """Whether the kernels run without compiling first: loaded in this process, or compiled
-    in the on-disk cache (:mod:`hfx.optimize.kernel_cache`) with numba importable.  Where
+    in the on-disk cache (:mod:`hfx.optimize.kernel_cache`) with numba installed.  Where
     they are not, a background build is started (:func:`kernel_cache.start_background_build`)
     so that a later call finds them ready; on a platform without one (Windows) this is
     :func:`available` (the first use compiles them)."""
     loaded = sys.modules.get(_IMPL)
     if loaded is not None and not getattr(loaded.__spec__, "_initializing", False):
         return available()
-    if kernel_cache.kernels_on_disk():
+    if kernel_cache.AOT_LOADED in sys.modules:
+        return True
+    if sys.modules.get("numba", False) is None or importlib.util.find_spec("numba") is None:
+        return False  # (numba blocked or not installed: everything on NumPy)
+    root = kernel_cache.cache_root()
+    if kernel_cache.aot_file(root).is_file():
+        return True
+    if kernel_cache.holds_kernels(root):
+        kernel_cache.start_background_build()  # (the ahead-of-time module, if it can be made)
         return available()
     if not kernel_cache.can_build_in_background():
         # (no detached process here: the first use compiles them, as engine "numba" does)
@@ -98,12 +107,17 @@ def require() -> None:
         )
 
 
-def compiled() -> ModuleType:
-    """The compiled kernels (importing them compiles or loads them, once per process)."""
+def compiled() -> Any:
+    """The compiled kernels, a module with ``run``: the JIT kernels where this process has
+    them, else the ahead-of-time compiled ones where the cache holds them (no numba import),
+    else the JIT kernels (importing them compiles or loads them, once per process)."""
     loaded = sys.modules.get(_IMPL)
     # (one that another thread is still importing is waited for by import_module)
     if loaded is not None and not getattr(loaded.__spec__, "_initializing", False):
         return loaded
+    aot = kernel_cache.load_aot()
+    if aot is not None:
+        return aot
     require()
     return importlib.import_module(_IMPL)
 
@@ -115,9 +129,22 @@ _NO_FLAGS = np.empty(0, dtype=np.bool_)
 _NO_ROWS = np.empty((0, 0))
 
 
+# Every array reaches the kernel as exactly the type it was compiled for (C-contiguous, this
+# dtype, this number of dimensions; a no-op for arrays that are): the JIT kernels would
+# compile another version for another type, the ahead-of-time ones cannot check them.
 def _rows(x: np.ndarray) -> np.ndarray:
     """``x`` as C-contiguous float64 rows [N, n]."""
     return np.ascontiguousarray(x, dtype=np.float64).reshape(-1, np.shape(x)[-1])
+
+
+def _floats(x: np.ndarray) -> np.ndarray:
+    """``x`` as a C-contiguous float64 vector."""
+    return np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+
+
+def _ints(x: np.ndarray) -> np.ndarray:
+    """``x`` as a C-contiguous int64 vector."""
+    return np.ascontiguousarray(x, dtype=np.int64).reshape(-1)
 
 
 def twice_nll(model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
@@ -126,7 +153,7 @@ def twice_nll(model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
     out = np.empty(pars.shape[0])
     impl = compiled()
     impl.run(
-        impl.TWICE_NLL_ROWS, tuple(model.flat_terms), _rows(data), pars, _NO_INTS, _NO_FLOATS,
+        tasks.TWICE_NLL_ROWS, tuple(model.flat_terms), _rows(data), pars, _NO_INTS, _NO_FLOATS,
         _NO_FLOATS, _NO_INTS, _NO_FLOATS, _NO_FLOATS, 0, 0.0, 0.0, 0.0, 0, _NO_ROWS,
         _NO_FLAGS, out, _NO_FLOATS,
     )  # fmt: skip
@@ -138,7 +165,7 @@ def expected_data(model: Any, pars: np.ndarray) -> np.ndarray:
     out = np.empty(model.config.nmaindata + model.config.nauxdata)
     impl = compiled()
     impl.run(
-        impl.EXPECTED_DATA, tuple(model.flat_terms), _NO_ROWS, _rows(pars), _NO_INTS,
+        tasks.EXPECTED_DATA, tuple(model.flat_terms), _NO_ROWS, _rows(pars), _NO_INTS,
         _NO_FLOATS, _NO_FLOATS, _NO_INTS, _NO_FLOATS, _NO_FLOATS, 0, 0.0, 0.0, 0.0, 0,
         _NO_ROWS, _NO_FLAGS, _NO_FLOATS, out,
     )  # fmt: skip
@@ -157,17 +184,8 @@ def newton_rows(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Same contract as :func:`hfx.optimize.newton.numpy_newton_rows`, compiled
     (for 0 < free parameters ≤ :data:`MAX_FREE`)."""
-    idx = np.flatnonzero(free).astype(np.int64)
-    x, converged, _, niter = _fit_rows(
-        model,
-        _rows(data),
-        _rows(full),
-        idx,
-        np.ascontiguousarray(lo, dtype=np.float64),
-        np.ascontiguousarray(hi, dtype=np.float64),
-        tolerance,
-        maxiter,
-    )
+    idx = np.flatnonzero(free)
+    x, converged, _, niter = _fit_rows(model, data, full, idx, lo, hi, tolerance, maxiter)
     return x, converged, niter
 
 
@@ -183,13 +201,14 @@ def _fit_rows(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The kernel's FIT_ROWS task: the free components [N, nfree] at the end points, which
     rows converged, −2 log L there and the most iterations a row took."""
+    data, full, idx, lo, hi = _rows(data), _rows(full), _ints(idx), _floats(lo), _floats(hi)
     nrows = full.shape[0]
     x = np.empty((nrows, idx.size))
     converged = np.zeros(nrows, dtype=np.bool_)
     nll = np.empty(nrows)
     impl = compiled()
     niter = impl.run(
-        impl.FIT_ROWS, tuple(model.flat_terms), data, full, idx, lo, hi, _NO_INTS, _NO_FLOATS,
+        tasks.FIT_ROWS, tuple(model.flat_terms), data, full, idx, lo, hi, _NO_INTS, _NO_FLOATS,
         _NO_FLOATS, 0, 0.0, float(tolerance), 0.0, int(maxiter), x, converged, nll, _NO_FLOATS,
     )  # fmt: skip
     return x, converged, nll, int(niter)
@@ -239,6 +258,9 @@ def asimov_fits(
     converge.  With ``then``, the same call also fits the data and the Asimov data with the
     POI held at ``then`` (from ``start``, tolerance ``tolerance``): the then-values are their
     −2 log L, None if either did not converge.  See ``_kernel_impl.asimov_fits``."""
+    data, start, idx, idx_cond = _floats(data), _floats(start), _ints(idx), _ints(idx_cond)
+    bounds = (_floats(bounds[0]), _floats(bounds[1]))
+    bounds_cond = (_floats(bounds_cond[0]), _floats(bounds_cond[1]))
     asimov = np.empty(data.size)
     out = np.empty(5)
     full = start[None, :]
@@ -249,7 +271,7 @@ def asimov_fits(
     flags = np.zeros(2, dtype=np.bool_)
     impl = compiled()
     ok = impl.run(
-        impl.ASIMOV_FITS, tuple(model.flat_terms), data[None, :], full, idx, bounds[0],
+        tasks.ASIMOV_FITS, tuple(model.flat_terms), data[None, :], full, idx, bounds[0],
         bounds[1], idx_cond, bounds_cond[0], bounds_cond[1], int(poi), float(asimov_poi),
         float(tolerance), float(precise), int(maxiter), _NO_ROWS, flags, out, asimov,
     )  # fmt: skip

@@ -26,23 +26,33 @@ import logging
 import os
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+import numpy as np
 
 from hfx.likelihood.backends import user_cache_dir
 
 __all__ = [
+    "AOT_FAILED",
+    "AOT_LOADED",
+    "AOT_MODULE",
     "BUILD_FAILED",
     "BUILD_LOCK",
     "KERNEL_SOURCES",
     "RETRY_FAILED_S",
     "STALE_BUILD_S",
+    "aot_file",
     "cache_root",
     "can_build_in_background",
+    "failed_recently",
     "holds_kernels",
     "kernels_on_disk",
+    "load_aot",
     "prepare",
     "start_background_build",
 ]
@@ -51,6 +61,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 # every file whose code the compiled kernels contain
 KERNEL_SOURCES = (
     _PACKAGE / "optimize" / "_kernel_impl.py",
+    _PACKAGE / "optimize" / "kernel_tasks.py",
     _PACKAGE / "likelihood" / "terms.py",
     _PACKAGE / "likelihood" / "flat_terms.py",
 )
@@ -78,9 +89,43 @@ def kernels_on_disk() -> bool:
     return holds_kernels(cache_root())
 
 
-# in the cache root: the lock of a running background build, the error of a failed one
+# in the cache root: the lock of a running background build, the error of a failed one,
+# and of a failed ahead-of-time compilation (the JIT cache is used alone then)
 BUILD_LOCK = "building.lock"
 BUILD_FAILED = "build-failed.txt"
+AOT_FAILED = "aot-failed.txt"
+# the ahead-of-time compiled kernels (hfx.optimize.kernel_aot): the extension module's name,
+# and where a process that loaded it keeps it in sys.modules
+AOT_MODULE = "hfx_kernels"
+AOT_LOADED = "hfx.optimize._kernel_aot"
+
+
+def aot_file(root: Path) -> Path:
+    """Where the ahead-of-time compiled kernels for this Python and NumPy ABI lie."""
+    numpy_abi = f"numpy{np.__version__.split('.')[0]}"
+    return root / f"aot-{numpy_abi}" / f"{AOT_MODULE}{sysconfig.get_config_var('EXT_SUFFIX')}"
+
+
+def load_aot() -> ModuleType | None:
+    """The ahead-of-time compiled kernels of this hfx (a module with ``run``), loaded once
+    per process; None where they are not in the cache or do not load."""
+    loaded = sys.modules.get(AOT_LOADED)
+    if loaded is not None:
+        return loaded
+    path = aot_file(cache_root())
+    if not path.is_file():
+        return None
+    try:
+        spec = importlib.util.spec_from_file_location(AOT_MODULE, path)
+        if spec is None or spec.loader is None:
+            return None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except Exception:  # (unreadable, or built for something else): the JIT kernels then
+        return None
+    return sys.modules.setdefault(AOT_LOADED, module)
+
+
 # a lock older than this is a build that died without removing it
 STALE_BUILD_S = 900.0
 # a failed build is tried again after this (numba may have been repaired meanwhile)
@@ -108,7 +153,8 @@ def _take_lock(lock: Path) -> bool:
     return False
 
 
-def _failed_recently(marker: Path) -> bool:
+def failed_recently(marker: Path) -> bool:
+    """Whether the failure marker ``marker`` was written less than RETRY_FAILED_S ago."""
     try:
         return time.time() - marker.stat().st_mtime < RETRY_FAILED_S
     except OSError:
@@ -121,14 +167,17 @@ def can_build_in_background() -> bool:
 
 
 def start_background_build() -> bool:
-    """Compile the kernels into the cache in a detached process of lower priority, unless
-    they are there, a build is running or failed in the last day, the cache cannot be written, numba
-    is not installed or the platform has no POSIX shell.  True when a build is running
-    (started now or before)."""
+    """Compile the kernels into the cache in a detached process of lower priority: numba's
+    JIT cache, then the ahead-of-time compiled module (:mod:`hfx.optimize.kernel_aot`).
+    Nothing is started where both are there (or the second failed in the last day), a build
+    is running or failed in the last day, the cache cannot be written, numba is not
+    installed or the platform has no POSIX shell.  True when a build is running (started
+    now or before)."""
     if not can_build_in_background() or importlib.util.find_spec("numba") is None:
         return False
     root = cache_root()
-    if holds_kernels(root) or _failed_recently(root / BUILD_FAILED) or not _writable(root):
+    done = holds_kernels(root) and (aot_file(root).is_file() or failed_recently(root / AOT_FAILED))
+    if done or failed_recently(root / BUILD_FAILED) or not _writable(root):
         return False
     lock = root / BUILD_LOCK
     if not _take_lock(lock):
