@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 import hfx
 from hfx.interfaces.cli.main import cli
+from hfx.optimize.engines import engine_for_one_task
 from tests.cli.helpers import assert_one_line_error
 from tests.conftest import ATLAS_WS
 
@@ -31,7 +32,9 @@ def test_prints_the_library_ranking(files):
     out = json.loads(result.stdout)
     ws = hfx.load(ws_file)
     model = ws.model(patches=[json.loads(Path(patch).read_text())])
-    expected = hfx.ranking(model, np.asarray(ws.data(model)), engine="numpy").to_dict()
+    # (the command's engine: "auto" for a task of npars fits, as engine_for_one_task says)
+    engine = engine_for_one_task(model, "auto", model.config.npars)
+    expected = hfx.ranking(model, np.asarray(ws.data(model)), engine=engine).to_dict()
     assert out == json.loads(json.dumps(expected))  # (the same route: equal numbers)
     top = json.loads(
         CliRunner().invoke(cli, ["ranking", ws_file, "-p", patch, "--top", "2"]).stdout

@@ -36,10 +36,11 @@ __all__ = [
 
 ENGINES = ("auto", "numpy", "numba", "jax")
 
-# Loading the compiled kernels costs a process about 0.5 s (numba's own start-up, then the
-# machine code from the on-disk cache).  One Newton solve on a small model (a single fit, or
-# a batch of fits solved together, such as an ensemble of toys) takes about 2 ms more on
-# NumPy than compiled: a task of fewer solves than this finishes sooner on NumPy.
+# Loading the JIT-compiled kernels costs a process about 0.5 s (numba's own start-up, then
+# the machine code from the on-disk cache; the ahead-of-time compiled ones load in
+# milliseconds).  One Newton solve on a small model (a single fit, or a batch of fits solved
+# together, such as an ensemble of toys) takes about 2 ms more on NumPy than compiled: a task
+# of fewer solves than this finishes sooner on NumPy where only the JIT kernels are cached.
 # (Measured on 2018-31_simplifiedA: `hfx cls` 0.20 s on NumPy, ~0.7 s with kernels;
 # 5000 toys 0.72 s on NumPy, 1.40 s with kernels; an upper limit 0.80 s vs 1.31 s.)
 KERNEL_LOAD_IN_SOLVES = 250
@@ -72,10 +73,13 @@ def engine_for_one_task(model: Any, engine: str, solves: int) -> str:
     """The engine for a process that runs one task of about ``solves`` Newton solves (a CLI
     command; a batch of fits solved together counts once).
 
-    ``"auto"`` is ``"numpy"`` for a task too short to repay loading the kernels (a CLs, a
-    fit, a limit, toys), else as :func:`resolve_engine`; other values as there.
+    ``"auto"`` is as :func:`resolve_engine` where the kernels load at once (loaded, or
+    compiled ahead of time in the cache: :func:`hfx.optimize.kernel.loads_at_once`) or the
+    task is long enough to repay loading the JIT kernels; else ``"numpy"`` (a CLs, a fit, a
+    limit, toys with only the JIT kernels cached).  Other values as there.
     """
-    if engine == "auto" and solves < KERNEL_LOAD_IN_SOLVES:
+    short = engine == "auto" and solves < KERNEL_LOAD_IN_SOLVES
+    if short and not (kernel.applies(model) and kernel.loads_at_once()):
         return resolve_engine(model, "numpy")
     return resolve_engine(model, engine)
 

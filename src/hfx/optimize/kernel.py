@@ -36,6 +36,7 @@ __all__ = [
     "compiled",
     "expected_data",
     "fit_values",
+    "loads_at_once",
     "newton_rows",
     "ready",
     "require",
@@ -72,30 +73,53 @@ def applies(model: Any) -> bool:
     )
 
 
+def _source() -> str:
+    """Where this process would take the kernels from: "loaded" (JIT kernels imported),
+    "aot" (the ahead-of-time ones, loaded or in the cache), "jit" (numba's JIT cache only),
+    "none" (not compiled yet) or "no numba" (not installed, or blocked)."""
+    loaded = sys.modules.get(_IMPL)
+    if loaded is not None and not getattr(loaded.__spec__, "_initializing", False):
+        return "loaded"
+    if kernel_cache.AOT_LOADED in sys.modules:
+        return "aot"
+    if sys.modules.get("numba", False) is None or importlib.util.find_spec("numba") is None:
+        return "no numba"
+    root = kernel_cache.cache_root()
+    if kernel_cache.aot_file(root).is_file():
+        return "aot"
+    return "jit" if kernel_cache.holds_kernels(root) else "none"
+
+
+def loads_at_once() -> bool:
+    """Whether running the kernels costs this process no noticeable load: they are loaded
+    already, or the cache holds the ahead-of-time compiled ones (milliseconds; the JIT cache
+    costs numba's import, about half a second).  Where the cache lacks those, the
+    background build is started (:func:`kernel_cache.start_background_build`), so that
+    later processes find them."""
+    source = _source()
+    if source == "loaded":
+        return available()
+    if source in ("jit", "none"):
+        kernel_cache.start_background_build()
+    return source == "aot"
+
+
 def ready() -> bool:
     """Whether the kernels run without compiling first: loaded in this process, or compiled
     in the on-disk cache (:mod:`hfx.optimize.kernel_cache`) with numba installed.  Where
     they are not, a background build is started (:func:`kernel_cache.start_background_build`)
     so that a later call finds them ready; on a platform without one (Windows) this is
     :func:`available` (the first use compiles them)."""
-    loaded = sys.modules.get(_IMPL)
-    if loaded is not None and not getattr(loaded.__spec__, "_initializing", False):
-        return available()
-    if kernel_cache.AOT_LOADED in sys.modules:
-        return True
-    if sys.modules.get("numba", False) is None or importlib.util.find_spec("numba") is None:
-        return False  # (numba blocked or not installed: everything on NumPy)
-    root = kernel_cache.cache_root()
-    if kernel_cache.aot_file(root).is_file():
-        return True
-    if kernel_cache.holds_kernels(root):
+    source = _source()
+    if source in ("aot", "no numba"):
+        return source == "aot"
+    if source == "jit":
         kernel_cache.start_background_build()  # (the ahead-of-time module, if it can be made)
-        return available()
-    if not kernel_cache.can_build_in_background():
-        # (no detached process here: the first use compiles them, as engine "numba" does)
-        return available()
-    kernel_cache.start_background_build()
-    return False
+    elif source == "none" and kernel_cache.can_build_in_background():
+        kernel_cache.start_background_build()
+        return False
+    # (loaded, in the JIT cache, or compiled at this first use where no build can run here)
+    return available()
 
 
 def require() -> None:

@@ -11,8 +11,8 @@ the handler is in place a few milliseconds after the interpreter starts.
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # signal's C half: imported at once
 import os
-import signal
 import sys
 
 TYPE_CHECKING = False  # not typing's, which would take a while to import
@@ -20,7 +20,27 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, NoReturn
 
-EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_INTERRUPTED = 128 + _signal.SIGINT
+
+
+def _interrupted_at_start(signum: int, frame: Any) -> None:
+    """Ctrl-C before :func:`main` runs: nothing is written yet, the process just ends."""
+    os.write(2, b"hfx: interrupted\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _is_the_hfx_command() -> bool:
+    """Whether this process is the ``hfx`` command (its script, or ``python -m hfx``), not
+    a program that imports this module."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    script = os.path.basename(sys.argv[0]) if sys.argv else ""
+    return getattr(spec, "name", None) == "hfx.__main__" or script in ("hfx", "hfx.exe")
+
+
+if _is_the_hfx_command():  # the first thing the command does: no traceback from a Ctrl-C now
+    _signal.signal(_signal.SIGINT, _interrupted_at_start)
+
+import signal  # noqa: E402  (after the handler)
 
 
 class Interrupted(BaseException):
