@@ -95,7 +95,9 @@ def test_auto_never_waits_for_the_compiler_and_the_kernels_are_built_in_the_back
     assert "compiling" not in second.stderr
     assert float(cls_numba) == pytest.approx(float(cls_numpy), rel=1e-9)
     assert 0.0 < float(cls_numba) < 1.0
-    # so does engine "numba"
+    # so does engine "numba" (which, with the ahead-of-time module there, imports no numba)
+    explicit = _python(_AUTO.replace("1.0)", "1.0, engine='numba')"), str(tmp_path))
+    assert explicit.stdout.split()[1:] == second.stdout.split()[1:]
     cached, cls = _run(str(tmp_path))
     assert cached == "True" and float(cls) == pytest.approx(float(cls_numba), rel=1e-12)
 

@@ -123,8 +123,9 @@ def ready() -> bool:
 
 
 def require() -> None:
-    """Raise :class:`~hfx.errors.MissingExtraError` when numba is not installed."""
-    if not available():
+    """Raise :class:`~hfx.errors.MissingExtraError` when numba is not installed (without
+    importing it where the ahead-of-time compiled kernels serve)."""
+    if _source() != "aot" and not available():
         raise MissingExtraError(
             "the numba engine needs numba (a dependency of hfx that is missing here); "
             "install it with `pip install numba`"
