@@ -107,7 +107,7 @@ def test_a_running_or_failed_build_is_not_started_again(tmp_path, monkeypatch):
 
     monkeypatch.setenv("HFX_CACHE_DIR", str(tmp_path))
     started = []
-    monkeypatch.setattr(kernel_cache.subprocess, "run", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: started.append(a))
     root = kernel_cache.cache_root()
     root.mkdir(parents=True)
     lock = root / kernel_cache.BUILD_LOCK

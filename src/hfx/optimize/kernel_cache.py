@@ -24,7 +24,6 @@ import hashlib
 import importlib.util
 import logging
 import os
-import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -188,6 +187,8 @@ def start_background_build() -> bool:
     # a shell starts the build in the background and exits at once: the build outlives
     # this process (and, started from a non-interactive shell, ignores the terminal's Ctrl-C)
     command = '"$0" -m hfx.optimize.kernel_build "$1" </dev/null >/dev/null 2>&1 &'
+    import subprocess  # (here: ~10 ms that the processes finding the kernels never pay)
+
     try:
         subprocess.run(
             ["/bin/sh", "-c", command, sys.executable, str(lock)],
