@@ -357,14 +357,15 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def _warm_imports() -> None:
     """Import what jobs need now, in one thread: jobs then never race each other through
-    first imports (the numba kernels take a while)."""
+    first imports (the compiled kernels are loaded where they are cached; where not, their
+    background build starts and jobs run on NumPy until it ends)."""
     import importlib
 
     for name in ("hfx.infer", "hfx.diagnostics", "hfx.interfaces.scan", "hfx.optimize.engines"):
         importlib.import_module(name)
     from hfx.optimize import kernel
 
-    if kernel.available():
+    if kernel.ready():
         kernel.compiled()
     try:
         importlib.import_module("hfx.interfaces.plots")
