@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,21 +74,22 @@ def applies(model: Any) -> bool:
     )
 
 
-def _source() -> str:
+def _source() -> tuple[str, Path | None]:
     """Where this process would take the kernels from: "loaded" (JIT kernels imported),
     "aot" (the ahead-of-time ones, loaded or in the cache), "jit" (numba's JIT cache only),
-    "none" (not compiled yet) or "no numba" (not installed, or blocked)."""
+    "none" (not compiled yet) or "no numba" (not installed, or blocked); with the cache
+    directory where it was looked at."""
     loaded = sys.modules.get(_IMPL)
     if loaded is not None and not getattr(loaded.__spec__, "_initializing", False):
-        return "loaded"
+        return "loaded", None
     if kernel_cache.AOT_LOADED in sys.modules:
-        return "aot"
+        return "aot", None
     if sys.modules.get("numba", False) is None or importlib.util.find_spec("numba") is None:
-        return "no numba"
+        return "no numba", None
     root = kernel_cache.cache_root()
     if kernel_cache.aot_file(root).is_file():
-        return "aot"
-    return "jit" if kernel_cache.holds_kernels(root) else "none"
+        return "aot", root
+    return ("jit" if kernel_cache.holds_kernels(root) else "none"), root
 
 
 def loads_at_once() -> bool:
@@ -96,11 +98,11 @@ def loads_at_once() -> bool:
     costs numba's import, about half a second).  Where the cache lacks those, the
     background build is started (:func:`kernel_cache.start_background_build`), so that
     later processes find them."""
-    source = _source()
+    source, root = _source()
     if source == "loaded":
         return available()
     if source in ("jit", "none"):
-        kernel_cache.start_background_build()
+        kernel_cache.start_background_build(root)
     return source == "aot"
 
 
@@ -110,13 +112,13 @@ def ready() -> bool:
     they are not, a background build is started (:func:`kernel_cache.start_background_build`)
     so that a later call finds them ready; on a platform without one (Windows) this is
     :func:`available` (the first use compiles them)."""
-    source = _source()
+    source, root = _source()
     if source in ("aot", "no numba"):
         return source == "aot"
     if source == "jit":
-        kernel_cache.start_background_build()  # (the ahead-of-time module, if it can be made)
+        kernel_cache.start_background_build(root)  # (the ahead-of-time module, if possible)
     elif source == "none" and kernel_cache.can_build_in_background():
-        kernel_cache.start_background_build()
+        kernel_cache.start_background_build(root)
         return False
     # (loaded, in the JIT cache, or compiled at this first use where no build can run here)
     return available()
@@ -125,7 +127,7 @@ def ready() -> bool:
 def require() -> None:
     """Raise :class:`~hfx.errors.MissingExtraError` when numba is not installed (without
     importing it where the ahead-of-time compiled kernels serve)."""
-    if _source() != "aot" and not available():
+    if _source()[0] != "aot" and not available():
         raise MissingExtraError(
             "the numba engine needs numba (a dependency of hfx that is missing here); "
             "install it with `pip install numba`"

@@ -63,22 +63,19 @@ def build(root: Path) -> Path:
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         import numba.pycc
 
-    pycc: Any = numba.pycc  # (untyped)
-    run: Any = impl.run
-    (signature,) = run.signatures
-    returns = run.overloads[signature].signature.return_type
-    target = aot_file(root)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        cc = pycc.CC(AOT_MODULE)
-        cc.output_dir = tmp
-        cc.target_cpu = ""  # generic: loadable on any machine of this platform
-        cc.verbose = False
-        cc.export("run", returns(*signature))(_run_aot)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", PendingDeprecationWarning)
+        pycc: Any = numba.pycc  # (untyped)
+        run: Any = impl.run
+        (signature,) = run.signatures
+        returns = run.overloads[signature].signature.return_type
+        target = aot_file(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            cc = pycc.CC(AOT_MODULE)
+            cc.output_dir = tmp
+            cc.target_cpu = ""  # generic: loadable on any machine of this platform
+            cc.verbose = False
+            cc.export("run", returns(*signature))(_run_aot)
             cc.compile()
-        (built,) = Path(tmp).glob(f"{AOT_MODULE}*")
-        os.replace(built, target)
+            (built,) = Path(tmp).glob(f"{AOT_MODULE}*")
+            os.replace(built, target)
     return target

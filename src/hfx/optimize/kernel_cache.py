@@ -15,7 +15,7 @@ such directory can be written, the kernels are compiled in every process (never 
 The first compilation takes seconds.  So that no one waits for it, engine "auto" runs on
 NumPy until the kernels are in the cache, and :func:`start_background_build` compiles them
 in a detached process of lower priority (one per machine: a lock file in the cache directory
-says one is running; a failed build leaves its error there and is not retried).
+says one is running; a failed build leaves its error there and is retried after a day).
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ __all__ = [
     "can_build_in_background",
     "failed_recently",
     "holds_kernels",
-    "kernels_on_disk",
     "load_aot",
     "prepare",
     "start_background_build",
@@ -81,11 +80,6 @@ def cache_root() -> Path:
 def holds_kernels(root: Path) -> bool:
     """Whether ``root`` already holds the compiled kernel (a load, not a compile)."""
     return any((root / "optimize").glob("_kernel_impl.run-*.nbi"))
-
-
-def kernels_on_disk() -> bool:
-    """Whether this hfx's kernels are compiled in the cache (loading them compiles nothing)."""
-    return holds_kernels(cache_root())
 
 
 # in the cache root: the lock of a running background build, the error of a failed one,
@@ -165,16 +159,16 @@ def can_build_in_background() -> bool:
     return os.name == "posix" and os.path.exists("/bin/sh")
 
 
-def start_background_build() -> bool:
+def start_background_build(root: Path | None = None) -> bool:
     """Compile the kernels into the cache in a detached process of lower priority: numba's
     JIT cache, then the ahead-of-time compiled module (:mod:`hfx.optimize.kernel_aot`).
     Nothing is started where both are there (or the second failed in the last day), a build
     is running or failed in the last day, the cache cannot be written, numba is not
     installed or the platform has no POSIX shell.  True when a build is running (started
-    now or before)."""
+    now or before).  ``root``: :func:`cache_root`, where the caller has it already."""
     if not can_build_in_background() or importlib.util.find_spec("numba") is None:
         return False
-    root = cache_root()
+    root = cache_root() if root is None else root
     done = holds_kernels(root) and (aot_file(root).is_file() or failed_recently(root / AOT_FAILED))
     if done or failed_recently(root / BUILD_FAILED) or not _writable(root):
         return False
