@@ -231,7 +231,7 @@ def test_minuit_minimum_is_polished_to_the_reference(name):
 
 
 def test_default_fit_is_newton_with_scipy_fallback(canonical, monkeypatch):
-    from hfx.optimize import newton_fit
+    from hfx.optimize import kernel, newton_fit
     from hfx.optimize.result import Minimum
 
     model, data = canonical
@@ -244,7 +244,12 @@ def test_default_fit_is_newton_with_scipy_fallback(canonical, monkeypatch):
     def fails(self, obj, x0, bnds):
         return Minimum(x0, float("inf"), False, "Newton: did not converge")
 
+    def kernel_fails(model, data, start, idx, lo, hi, tolerance, maxiter):
+        return start[0, idx], False, float("inf"), maxiter
+
     monkeypatch.setattr(newton_fit.NewtonOptimizer, "minimize", fails)
+    # (the default fit's lean path on the compiled kernels, which then hands over)
+    monkeypatch.setattr(kernel, "fit_one", kernel_fails)
     fallback = fit(model, data, uncertainties=False)
     assert fallback.message.startswith("scipy")
     assert fallback.twice_nll == pytest.approx(scipy.twice_nll, abs=1e-9)

@@ -97,6 +97,34 @@ class ModelConfig:
         return out
 
     @cached_property
+    def suggested_start(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(init, bounds, fixed) as :meth:`suggested_init`, :meth:`suggested_bounds` and
+        :meth:`suggested_fixed` give them, as read-only views made once: for code that only
+        reads them (every fit that starts from the defaults)."""
+        views = (self._inits.view(), self._bounds.view(), self._fixed.view())
+        for view in views:
+            view.flags.writeable = False
+        return views
+
+    @cached_property
+    def suggested_free(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The parameters not fixed by :meth:`suggested_fixed` (their indices, int64) and
+        their lower and upper :meth:`suggested_bounds`: read-only vectors made once."""
+        idx = np.flatnonzero(~self._fixed).astype(np.int64)
+        free = (idx, np.ascontiguousarray(self._bounds[idx, 0]), self._bounds[idx, 1].copy())
+        for vector in free:
+            vector.flags.writeable = False
+        return free
+
+    @cached_property
+    def suggested_start_in_bounds(self) -> bool:
+        """Whether the suggested bounds are ordered (lower ≤ upper) and the suggested init of
+        every parameter not fixed lies within them."""
+        lo, hi = self._bounds[:, 0], self._bounds[:, 1]
+        outside = (self._inits < lo) | (self._inits > hi)
+        return not (lo > hi).any() and not (outside & ~self._fixed).any()
+
+    @cached_property
     def _auxdata(self) -> np.ndarray:
         return self.table.auxdata()
 

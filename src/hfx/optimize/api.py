@@ -13,12 +13,14 @@ with strategy 2 after scipy, scipy after Minuit) before :class:`~hfx.errors.FitE
 from __future__ import annotations
 
 import importlib.util
+import math
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from hfx.errors import FitError
+from hfx.optimize import kernel
 from hfx.optimize.covariance import build_result
 from hfx.optimize.minuit_fit import MinuitOptimizer
 from hfx.optimize.newton_fit import NewtonOptimizer
@@ -31,10 +33,12 @@ from hfx.optimize.problem import (
     resolve,
     to_numpy,
 )
-from hfx.optimize.result import FitResult, Minimum
+from hfx.optimize.result import FitResult, Minimum, zero_matrix
 from hfx.optimize.scipy_fit import ScipyOptimizer
 
 __all__ = ["fit", "fixed_poi_fit"]
+
+NEWTON = NewtonOptimizer()  # (its tolerance and iteration limit: those of every default fit)
 
 
 def _fallback(optimizer: Optimizer) -> Optimizer | None:
@@ -85,6 +89,56 @@ def _better(found: Minimum, best: Minimum | None) -> bool:
     return found.converged == best.converged and found.fun < best.fun
 
 
+def _sum_is_finite(values: np.ndarray) -> bool:
+    """Whether the sum of ``values`` is finite: False where a value is not, or the sum
+    overflows (which callers tell apart on their general path).  Plain Python on short
+    vectors, where NumPy's reductions cost microseconds each."""
+    if values.size <= 256:
+        return math.isfinite(sum(values.tolist()))
+    return bool(np.isfinite(values).all())
+
+
+def _kernel_fit_from_defaults(model: Any, data: Any, plan: FitPlan) -> FitResult | None:
+    """A fit without uncertainties from the model's suggested start on the compiled kernels,
+    where its first attempt (projected Newton) converges: the same call and result as the
+    general path below, without its set-up (milliseconds matter on small models).  None
+    where that path has to run instead."""
+    if not (plan.batched and plan.engine == "numba"):
+        return None
+    cfg = model.config
+    if not getattr(cfg, "suggested_start_in_bounds", False):
+        return None  # (not an hfx model, or the general path says what is wrong)
+    (x0, _, mask), (idx, lo, hi) = cfg.suggested_start, cfg.suggested_free
+    if not 0 < idx.size <= kernel.MAX_FREE:
+        return None
+    data = to_numpy(data)
+    if data.shape != (cfg.nmaindata + cfg.nauxdata,) or not _sum_is_finite(data):
+        return None
+    # (copies: the kernels take writeable arrays only)
+    x, converged, twice, niter = kernel.fit_one(
+        model, np.ascontiguousarray(data)[None, :], x0[None, :].copy(), idx.copy(), lo.copy(),
+        hi.copy(), NEWTON.tolerance, NEWTON.maxiter,
+    )  # fmt: skip
+    if not (converged and math.isfinite(twice) and twice < 2e299):
+        return None
+    bestfit = x0.copy()
+    bestfit[idx] = x
+    zeros = zero_matrix(x0.size)
+    return FitResult(
+        bestfit=bestfit,
+        uncertainties=np.zeros(x0.size),
+        covariance=zeros,
+        correlation=zeros,
+        twice_nll=twice,
+        success=True,
+        message=f"Newton: converged in {niter} iterations",
+        nfev=1,
+        ngrad=1,
+        par_names=tuple(cfg.par_names),
+        fixed=mask.copy(),
+    )
+
+
 def fit(
     model: Any,
     data: Any,
@@ -107,6 +161,10 @@ def fit(
     """
     if plan is None:
         plan = make_plan(model, engine=engine, optimizer=optimizer)
+    if init is None and bounds is None and fixed is None and not uncertainties:
+        quick = _kernel_fit_from_defaults(model, data, plan)
+        if quick is not None:
+            return quick
     opt = plan.optimizer if plan.optimizer is not None else ScipyOptimizer()
     x_init, bnds, mask = resolve(model, init, bounds, fixed)
     data = to_numpy(data)

@@ -36,6 +36,7 @@ __all__ = [
     "available",
     "compiled",
     "expected_data",
+    "fit_one",
     "fit_values",
     "loads_at_once",
     "newton_rows",
@@ -239,6 +240,31 @@ def _fit_rows(
         _NO_FLOATS, 0, 0.0, float(tolerance), 0.0, int(maxiter), x, converged, nll, _NO_FLOATS,
     )  # fmt: skip
     return x, converged, nll, int(niter)
+
+
+def fit_one(
+    model: Any,
+    data: np.ndarray,
+    start: np.ndarray,
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+) -> tuple[np.ndarray, bool, float, int]:
+    """One fit of :func:`fit_values`, the lean entry of a single fit: ``data`` [1, ndata] and
+    ``start`` [1, npars] as rows, ``idx`` (int64) and the bounds [nfree], all C-contiguous
+    and writeable, of exactly these types (unchecked: the callers make them so).  Returns the
+    free components at the end point, whether it converged, −2 log L there and the
+    iterations taken."""
+    x = np.empty((1, idx.size))
+    flags = np.zeros(1, dtype=np.bool_)
+    nll = np.empty(1)
+    niter = compiled().run(
+        tasks.FIT_ROWS, tuple(model.flat_terms), data, start, idx, lo, hi, _NO_INTS,
+        _NO_FLOATS, _NO_FLOATS, 0, 0.0, tolerance, 0.0, maxiter, x, flags, nll, _NO_FLOATS,
+    )  # fmt: skip
+    return x[0], bool(flags[0]), float(nll[0]), niter
 
 
 def fit_values(

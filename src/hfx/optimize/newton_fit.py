@@ -7,12 +7,13 @@ converging in a handful of iterations where L-BFGS-B needs tens of gradient call
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from hfx.optimize import engines, gauss_newton
+from hfx.optimize import engines, gauss_newton, kernel
 from hfx.optimize.problem import Objective
 from hfx.optimize.result import Minimum
 
@@ -40,22 +41,29 @@ class NewtonOptimizer:
         if x0.size == 0:
             fun, _ = obj(x0)
             return Minimum(x0, fun, bool(np.isfinite(fun) and fun < 1e299), "no free parameters")
-        lo, hi = np.ascontiguousarray(bnds[:, 0]), np.ascontiguousarray(bnds[:, 1])
-        start = obj.expand(np.clip(x0, lo, hi))[None, :]
-        data = np.ascontiguousarray(obj.data, dtype=np.float64)[None, :]
-        if self.engine == "numba":  # the end point and −log L there in one compiled call
-            pars, done, nll, niter = engines.newton_values(
-                self.engine, obj.model, data, start, obj.idx, lo, hi, self.tolerance, self.maxiter
-            )
+        lo = np.ascontiguousarray(bnds[:, 0], dtype=np.float64)
+        hi = np.ascontiguousarray(bnds[:, 1], dtype=np.float64)
+        start = obj.expand(np.minimum(np.maximum(x0, lo), hi))
+        if self.engine == "numba" and x0.size <= kernel.MAX_FREE:
+            # the end point and −log L there in one compiled call
+            data = np.ascontiguousarray(obj.data, dtype=np.float64)[None, :]
+            idx = np.ascontiguousarray(obj.idx, dtype=np.int64)
+            x, ok, twice, niter = kernel.fit_one(
+                obj.model, data, start[None, :], idx, lo, hi, float(self.tolerance),
+                int(self.maxiter),
+            )  # fmt: skip
             obj.ncalls += 1
-            x, fun = pars[0, obj.idx], 0.5 * float(nll[0])
+            fun = 0.5 * twice
+            converged = ok and math.isfinite(fun) and fun < 1e299
         else:  # (−log L through the objective: its gradient there is kept for the Hessian)
+            data = np.ascontiguousarray(obj.data, dtype=np.float64)[None, :]
             rows, done, niter = engines.newton_rows(
-                self.engine, obj.model, data, start, obj.free, lo, hi, self.tolerance, self.maxiter
-            )
+                self.engine, obj.model, data, start[None, :], obj.free, lo, hi,
+                self.tolerance, self.maxiter,
+            )  # fmt: skip
             x = rows[0]
             fun, _ = obj(x)
-        converged = bool(done[0]) and bool(np.isfinite(fun)) and fun < 1e299
+            converged = bool(done[0]) and bool(np.isfinite(fun)) and fun < 1e299
         state = "converged" if converged else "did not converge"
         return Minimum(x, fun, converged, f"Newton: {state} in {niter} iterations")
 

@@ -60,25 +60,35 @@ def to_numpy(x: Any) -> np.ndarray:
 def resolve(
     model: Any, init: Any, bounds: Any, fixed: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Start point [npars], bounds [npars, 2] and fixed mask [npars] with the model's defaults."""
+    """Start point [npars], bounds [npars, 2] and fixed mask [npars] with the model's defaults
+    (read-only where all three are the defaults of an hfx model: they are made once)."""
     cfg = model.config
-    n = cfg.npars
-    x0 = np.array(cfg.suggested_init() if init is None else init, dtype=np.float64).reshape(-1)
-    bnds = np.array(cfg.suggested_bounds() if bounds is None else bounds, dtype=np.float64)
-    mask = np.array(cfg.suggested_fixed(), dtype=bool).reshape(-1)
-    if fixed is not None:
-        mask = mask | np.asarray(fixed, dtype=bool).reshape(-1)
-    if x0.shape != (n,) or bnds.shape != (n, 2) or mask.shape != (n,):
-        raise FitError(
-            f"init, bounds and fixed must describe {n} parameters; got shapes "
-            f"{x0.shape}, {bnds.shape}, {mask.shape}"
-        )
-    if np.any(bnds[:, 0] > bnds[:, 1]):
-        bad = int(np.argmax(bnds[:, 0] > bnds[:, 1]))
+    start = None
+    if init is None and bounds is None and fixed is None:
+        start = getattr(cfg, "suggested_start", None)
+    if start is not None:
+        x0, bnds, mask = start
+    else:
+        x0 = np.array(cfg.suggested_init() if init is None else init, dtype=np.float64)
+        x0 = x0.reshape(-1)
+        bnds = np.array(cfg.suggested_bounds() if bounds is None else bounds, dtype=np.float64)
+        mask = np.array(cfg.suggested_fixed(), dtype=bool).reshape(-1)
+        if fixed is not None:
+            mask = mask | np.asarray(fixed, dtype=bool).reshape(-1)
+        n = cfg.npars
+        if x0.shape != (n,) or bnds.shape != (n, 2) or mask.shape != (n,):
+            raise FitError(
+                f"init, bounds and fixed must describe {n} parameters; got shapes "
+                f"{x0.shape}, {bnds.shape}, {mask.shape}"
+            )
+    lo, hi = bnds[:, 0], bnds[:, 1]
+    reversed_bounds = lo > hi
+    if reversed_bounds.any():
+        bad = int(np.argmax(reversed_bounds))
         raise FitError(f"parameter {cfg.par_names[bad]!r} has lower bound above upper bound")
-    free = ~mask
-    outside = free & ((x0 < bnds[:, 0]) | (x0 > bnds[:, 1]))
-    if np.any(outside):
+    outside = (x0 < lo) | (x0 > hi)
+    outside &= ~mask
+    if outside.any():
         bad = int(np.argmax(outside))
         raise FitError(
             f"initial value {x0[bad]} of parameter {cfg.par_names[bad]!r} lies outside its "
