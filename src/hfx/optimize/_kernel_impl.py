@@ -68,108 +68,134 @@ _rate_curvature = _inner(terms.rate_constraint_curvature)
 
 
 @_inner
-def interp(code: int, alpha: float, c: np.ndarray) -> tuple[float, float]:
-    """(d(α), d'(α)) of one variation with constant row ``c`` (codes as in interpolation.py)."""
+def interp(code: int, alpha: float, consts: np.ndarray, v: int) -> tuple[float, float]:
+    """(d(α), d'(α)) of variation ``v`` of the constant table ``consts`` (codes as in
+    interpolation.py).  (A row index, not a row: a row view costs reference counting.)"""
     if code == 0:
-        slope = c[_UP] if alpha >= 0.0 else c[_DOWN]
+        slope = consts[v, _UP] if alpha >= 0.0 else consts[v, _DOWN]
         return alpha * slope, slope
     if code == 1:
-        log_ratio = c[_LOG_UP] if alpha >= 0.0 else -c[_LOG_DOWN]
-        value = c[_NOM] * math.exp(alpha * log_ratio)
-        return value - c[_NOM], value * log_ratio
+        log_ratio = consts[v, _LOG_UP] if alpha >= 0.0 else -consts[v, _LOG_DOWN]
+        value = consts[v, _NOM] * math.exp(alpha * log_ratio)
+        return value - consts[v, _NOM], value * log_ratio
     if code == 2:
-        a, b = c[_A], c[_B]
+        a, b = consts[v, _A], consts[v, _B]
         if alpha > 1.0:
-            return c[_UP] + (b + 2.0 * a) * (alpha - 1.0), b + 2.0 * a
+            return consts[v, _UP] + (b + 2.0 * a) * (alpha - 1.0), b + 2.0 * a
         if alpha < -1.0:
-            return -c[_DOWN] + (b - 2.0 * a) * (alpha + 1.0), b - 2.0 * a
+            return -consts[v, _DOWN] + (b - 2.0 * a) * (alpha + 1.0), b - 2.0 * a
         return (a * alpha + b) * alpha, 2.0 * a * alpha + b
     if code == 5:  # code4p
         if abs(alpha) > 1.0:
-            slope = c[_UP] if alpha >= 0.0 else c[_DOWN]
+            slope = consts[v, _UP] if alpha >= 0.0 else consts[v, _DOWN]
             return alpha * slope, slope
-        s, a = c[_S], c[_A]
+        s, a = consts[v, _S], consts[v, _A]
         a2 = alpha * alpha
         value = alpha * s + a2 * a * (15.0 + a2 * (3.0 * a2 - 10.0))
         return value, s + alpha * a * (30.0 + a2 * (18.0 * a2 - 40.0))
     # code4
-    nom = c[_NOM]
+    nom = consts[v, _NOM]
     if abs(alpha) >= 1.0:
-        log_ratio = c[_LOG_UP] if alpha >= 0.0 else -c[_LOG_DOWN]
+        log_ratio = consts[v, _LOG_UP] if alpha >= 0.0 else -consts[v, _LOG_DOWN]
         expo = nom * math.exp(alpha * log_ratio)
         return expo - nom, expo * log_ratio
     poly = 0.0
     dpoly = 0.0
     for i in range(6, 0, -1):
-        poly = (poly + c[_COEF + i - 1]) * alpha
+        poly = (poly + consts[v, _COEF + i - 1]) * alpha
     for i in range(6, 1, -1):
-        dpoly = (dpoly + i * c[_COEF + i - 1]) * alpha
-    dpoly += c[_COEF]
+        dpoly = (dpoly + i * consts[v, _COEF + i - 1]) * alpha
+    dpoly += consts[v, _COEF]
     return nom * poly, nom * dpoly
 
 
 @_inner
-def expected_and_jacobian(k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray) -> None:
+def work_size(k: FlatTerms) -> int:
+    """Scratch values :func:`evaluate` needs (:func:`expected_and_jacobian`'s, then one per
+    bin)."""
+    return 2 * k.ns_par.size + 2 * k.hs_par.size + 3 * k.nominal.size + k.nbins
+
+
+@_inner
+def expected_and_jacobian(
+    k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray, work: np.ndarray
+) -> None:
     """Expected counts ν [nb] and ∂ν/∂θ [nb, npars] at full parameters ``x``, in place; an
-    empty ``jac`` (0 rows) asks for the counts only.  (One signature for every caller: a
-    literal flag argument would compile the function twice.)"""
-    nv = k.ns_par.size
-    kappa = np.empty(nv)
-    dkappa = np.empty(nv)
+    empty ``jac`` (0 rows) asks for the counts only; ``work`` is scratch space of at least
+    :func:`work_size` values.  (One signature for every caller: a literal flag argument
+    would compile the function twice.)"""
+    # Each table is bound once, and the intermediate vectors live in ``work`` at fixed
+    # offsets: in compiled code, reading a field of ``k`` inside a loop, or allocating a
+    # vector, costs atomic reference counting, which dominated small models' fits.
+    ns_par, ns_consts, ns_code = k.ns_par, k.ns_consts, k.ns_code
+    hs_par, hs_consts, hs_code = k.hs_par, k.hs_consts, k.hs_code
+    hs_entry, hs_var, hs_clamp = k.hs_entry, k.hs_var, k.hs_clamp
+    mult_ptr, mult_par, mult_var = k.mult_ptr, k.mult_par, k.mult_var
+    entry_bin, nominal = k.entry_bin, k.nominal
+    nv, nw, ne = ns_par.size, hs_par.size, nominal.size
+    # work: κ [nv], κ' [nv], histosys shift [nw] and its derivative [nw], the entries'
+    # base yields [ne], whether each is kept (1) or clamped at zero (0) [ne], their factors
+    dkappa = nv
+    shift = 2 * nv
+    dshift = shift + nw
+    base = dshift + nw
+    keep = base + ne
+    factor = keep + ne
     for v in range(nv):
-        d, dd = interp(k.ns_code, x[k.ns_par[v]], k.ns_consts[v])
-        kappa[v] = 1.0 + d
-        dkappa[v] = dd
-    nw = k.hs_par.size
-    shift = np.empty(nw)
-    dshift = np.empty(nw)
+        d, dd = interp(ns_code, x[ns_par[v]], ns_consts, v)
+        work[v] = 1.0 + d
+        work[dkappa + v] = dd
     for w in range(nw):
-        shift[w], dshift[w] = interp(k.hs_code, x[k.hs_par[w]], k.hs_consts[w])
-    ne = k.nominal.size
-    base = k.nominal.copy()
-    for t in range(k.hs_entry.size):
-        base[k.hs_entry[t]] += shift[k.hs_var[t]]
+        work[shift + w], work[dshift + w] = interp(hs_code, x[hs_par[w]], hs_consts, w)
+    for e in range(ne):
+        work[base + e] = nominal[e]
+    for t in range(hs_entry.size):
+        work[base + hs_entry[t]] += work[shift + hs_var[t]]
     # a sample's interpolated yield is clamped at zero (Model._base), where its histosys
     # parameters no longer move it
-    keep = np.empty(ne, dtype=np.bool_)
     for e in range(ne):
-        keep[e] = base[e] >= 0.0 or not k.hs_clamp[e]
-        if not keep[e]:
-            base[e] = 0.0
-    nu[:] = 0.0
-    factor = np.empty(ne)
+        if work[base + e] >= 0.0 or not hs_clamp[e]:
+            work[keep + e] = 1.0
+        else:
+            work[keep + e] = 0.0
+            work[base + e] = 0.0
+    for b in range(nu.size):
+        nu[b] = 0.0
     if jac.shape[0] == 0:
         for e in range(ne):
             prod = 1.0
-            for m in range(k.mult_ptr[e], k.mult_ptr[e + 1]):
-                var = k.mult_var[m]
-                prod *= x[k.mult_par[m]] if var < 0 else kappa[var]
-            nu[k.entry_bin[e]] += prod * base[e]
+            for m in range(mult_ptr[e], mult_ptr[e + 1]):
+                var = mult_var[m]
+                prod *= x[mult_par[m]] if var < 0 else work[var]
+            nu[entry_bin[e]] += prod * work[base + e]
         return
-    jac[:, :] = 0.0
+    for b in range(jac.shape[0]):
+        for p in range(jac.shape[1]):
+            jac[b, p] = 0.0
     for e in range(ne):
-        first, last = k.mult_ptr[e], k.mult_ptr[e + 1]
+        first, last = mult_ptr[e], mult_ptr[e + 1]
         prod = 1.0
         for m in range(first, last):
-            var = k.mult_var[m]
-            prod *= x[k.mult_par[m]] if var < 0 else kappa[var]
-        factor[e] = prod
-        b = k.entry_bin[e]
-        nu[b] += prod * base[e]
+            var = mult_var[m]
+            prod *= x[mult_par[m]] if var < 0 else work[var]
+        work[factor + e] = prod
+        b = entry_bin[e]
+        yield_e = work[base + e]
+        nu[b] += prod * yield_e
         for m in range(first, last):
             others = 1.0
             for m2 in range(first, last):
                 if m2 != m:
-                    var = k.mult_var[m2]
-                    others *= x[k.mult_par[m2]] if var < 0 else kappa[var]
-            var = k.mult_var[m]
-            deriv = 1.0 if var < 0 else dkappa[var]
-            jac[b, k.mult_par[m]] += base[e] * others * deriv
-    for t in range(k.hs_entry.size):
-        e = k.hs_entry[t]
-        if keep[e]:
-            w = k.hs_var[t]
-            jac[k.entry_bin[e], k.hs_par[w]] += factor[e] * dshift[w]
+                    var = mult_var[m2]
+                    others *= x[mult_par[m2]] if var < 0 else work[var]
+            var = mult_var[m]
+            deriv = 1.0 if var < 0 else work[dkappa + var]
+            jac[b, mult_par[m]] += yield_e * others * deriv
+    for t in range(hs_entry.size):
+        e = hs_entry[t]
+        if work[keep + e] != 0.0:
+            w = hs_var[t]
+            jac[entry_bin[e], hs_par[w]] += work[factor + e] * work[dshift + w]
 
 
 @_inner
@@ -184,18 +210,20 @@ def evaluate(
     res: np.ndarray,
     g: np.ndarray,
     h: np.ndarray,
+    work: np.ndarray,
 ) -> float:
     """−log L (up to a constant) at full parameters ``x`` for the data row ``d``; fills the
     gradient ``g`` and Gauss-Newton Hessian ``h`` over the free parameters ``idx`` (``pos``
-    maps a parameter to its free position or −1), ``res`` = 1 − n/ν and ``jac``.
+    maps a parameter to its free position or −1), ``res`` = 1 − n/ν and ``jac``; ``work``
+    is scratch space of :func:`work_size` values.
 
     Returns +inf where a rate is negative or anything is not finite."""
-    expected_and_jacobian(k, x, nu, jac)
+    expected_and_jacobian(k, x, nu, jac, work)
     nb = nu.size
     nf = idx.size
     f = 0.0
     bad = False
-    weight = np.empty(nb)
+    weight = work[work.size - nb :]  # (after the expected counts' scratch)
     for b in range(nb):
         v = nu[b]
         n = d[b]
@@ -217,22 +245,24 @@ def evaluate(
                 acc += weight[b] * jac[b, p] * jac[b, q]
             h[i, j] = acc
             h[j, i] = acc
-    for c in range(k.gauss_par.size):
-        i = pos[k.gauss_par[c]]
+    gauss_par, gauss_aux, gauss_sigma = k.gauss_par, k.gauss_aux, k.gauss_sigma
+    for c in range(gauss_par.size):
+        i = pos[gauss_par[c]]
         if i >= 0:
-            theta = x[k.gauss_par[c]]
-            aux = d[k.gauss_aux[c]]
-            sigma = k.gauss_sigma[c]
+            theta = x[gauss_par[c]]
+            aux = d[gauss_aux[c]]
+            sigma = gauss_sigma[c]
             f += _gauss_nll(theta, aux, sigma)
             g[i] += _gauss_gradient(theta, aux, sigma)
             h[i, i] += _gauss_curvature(sigma)
-    for c in range(k.pois_par.size):
-        i = pos[k.pois_par[c]]
+    pois_par, pois_aux, pois_tau = k.pois_par, k.pois_aux, k.pois_tau
+    for c in range(pois_par.size):
+        i = pos[pois_par[c]]
         if i >= 0:
-            theta = x[k.pois_par[c]]
-            aux = d[k.pois_aux[c]]
-            f += _poisson_nll(aux, theta * k.pois_tau[c])
-            g[i] += _rate_gradient(theta, aux, k.pois_tau[c])
+            theta = x[pois_par[c]]
+            aux = d[pois_aux[c]]
+            f += _poisson_nll(aux, theta * pois_tau[c])
+            g[i] += _rate_gradient(theta, aux, pois_tau[c])
             h[i, i] += _rate_curvature(theta, aux)
     if not math.isfinite(f):
         bad = True
@@ -423,7 +453,8 @@ def fit_one(
     x_new = np.empty(npars)
     converged = False
     it = 0
-    f = evaluate(k, x, d, idx, pos, nu, jac, res, g, h)
+    work = np.empty(work_size(k))
+    f = evaluate(k, x, d, idx, pos, nu, jac, res, g, h, work)
     if not math.isfinite(f):
         return False, 0, twice_nll_at(k, x, d, nu)
     while it < maxiter:
@@ -461,7 +492,7 @@ def fit_one(
                 x_new[i] = x[i]
             for i in range(nf):
                 x_new[idx[i]] = trial[i]
-            f_new = evaluate(k, x_new, d, idx, pos, nu, jac_new, res_new, g_new, h_new)
+            f_new = evaluate(k, x_new, d, idx, pos, nu, jac_new, res_new, g_new, h_new, work)
             if f_new <= f + 1e-4 * min(descent, 0.0) + 1e-12 * abs(f):
                 accepted = True
                 break
@@ -606,7 +637,7 @@ def twice_nll_at(k: FlatTerms, x: np.ndarray, d: np.ndarray, nu: np.ndarray) -> 
     """−2 log L with every constant (as Model.twice_nll) at ``x`` for the data row ``d``
     (``nu`` is scratch space for the expected counts)."""
     nb = k.nbins
-    expected_and_jacobian(k, x, nu, np.empty((0, 0)))
+    expected_and_jacobian(k, x, nu, np.empty((0, 0)), np.empty(work_size(k)))
     nll = 0.0
     for b in range(nb):
         n = d[b]
@@ -635,7 +666,7 @@ def expected_data_into(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
     """Expected main counts followed by the expected auxiliary data (the model's order)."""
     nb = k.nbins
     nu = np.empty(nb)
-    expected_and_jacobian(k, x, nu, np.empty((0, 0)))
+    expected_and_jacobian(k, x, nu, np.empty((0, 0)), np.empty(work_size(k)))
     for b in range(nb):
         out[b] = nu[b]
     for c in range(k.gauss_par.size):
@@ -709,7 +740,7 @@ def probe_expected_and_jacobian(
     k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray
 ) -> None:
     """:func:`expected_and_jacobian`, callable from Python."""
-    expected_and_jacobian(k, x, nu, jac)
+    expected_and_jacobian(k, x, nu, jac, np.empty(work_size(k)))
 
 
 @_jit
@@ -726,7 +757,7 @@ def probe_evaluate(
     h: np.ndarray,
 ) -> float:
     """:func:`evaluate`, callable from Python."""
-    out: float = evaluate(k, x, d, idx, pos, nu, jac, res, g, h)
+    out: float = evaluate(k, x, d, idx, pos, nu, jac, res, g, h, np.empty(work_size(k)))
     return out
 
 
