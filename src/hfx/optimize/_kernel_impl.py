@@ -318,12 +318,27 @@ def symmetric_eigen(w: np.ndarray, v: np.ndarray) -> None:
 
 
 @_inner
-def solve_held(a: np.ndarray, g: np.ndarray, held: np.ndarray, out: np.ndarray) -> None:
+def solve_held(
+    a: np.ndarray,
+    g: np.ndarray,
+    held: np.ndarray,
+    out: np.ndarray,
+    mats: np.ndarray,
+    vecs: np.ndarray,
+) -> None:
     """out = −A⁻¹g with held components removed (A scaled to unit diagonal first);
-    a singular system gets its eigenvalues clamped, as in batched._solve."""
+    a singular system gets its eigenvalues clamped, as in batched._solve.  ``mats``
+    [2, n, n] and ``vecs`` [≥ 3, n] are scratch space (the system and its LU factors; the
+    right-hand side, the scales and the solution)."""
     n = g.size
-    m = a.copy()
-    rhs = np.empty(n)
+    m = mats[0]
+    lu = mats[1]
+    rhs = vecs[0]
+    scale = vecs[1]
+    sol = vecs[2]
+    for i in range(n):
+        for j in range(n):
+            m[i, j] = a[i, j]
     for i in range(n):
         rhs[i] = 0.0 if held[i] else g[i]
         for j in range(n):
@@ -331,7 +346,6 @@ def solve_held(a: np.ndarray, g: np.ndarray, held: np.ndarray, out: np.ndarray) 
                 m[i, j] = 0.0
         if held[i]:
             m[i, i] = 1.0
-    scale = np.empty(n)
     for i in range(n):
         scale[i] = 1.0 / math.sqrt(m[i, i]) if m[i, i] > 0.0 else 1.0
     for i in range(n):
@@ -339,8 +353,10 @@ def solve_held(a: np.ndarray, g: np.ndarray, held: np.ndarray, out: np.ndarray) 
             m[i, j] *= scale[i] * scale[j]
         m[i, i] += 1e-12
         rhs[i] *= scale[i]
-    sol = rhs.copy()
-    lu = m.copy()
+    for i in range(n):
+        sol[i] = rhs[i]
+        for j in range(n):
+            lu[i, j] = m[i, j]
     singular = False
     # Gaussian elimination with partial pivoting
     for col in range(n):
@@ -399,12 +415,15 @@ def newton_step(
     hi: np.ndarray,
     step: np.ndarray,
     held: np.ndarray,
+    mats: np.ndarray,
+    vecs: np.ndarray,
 ) -> None:
-    """Projected Newton direction with Hessian ``a``: fills ``step`` and ``held``."""
+    """Projected Newton direction with Hessian ``a``: fills ``step`` and ``held``
+    (``mats`` and ``vecs``: :func:`solve_held`'s scratch space)."""
     n = xf.size
     for i in range(n):
         held[i] = (xf[i] <= lo[i] and g[i] > 0.0) or (xf[i] >= hi[i] and g[i] < 0.0)
-    solve_held(a, g, held, step)
+    solve_held(a, g, held, step, mats, vecs)
     again = False
     for i in range(n):
         if not held[i]:
@@ -413,7 +432,7 @@ def newton_step(
                 held[i] = True
                 again = True
     if again:
-        solve_held(a, g, held, step)
+        solve_held(a, g, held, step, mats, vecs)
 
 
 @_inner
@@ -451,6 +470,8 @@ def fit_one(
     trial = np.empty(nf)
     move = np.empty(nf)
     x_new = np.empty(npars)
+    mats = np.empty((2, nf, nf))  # (scratch space of the steps and updates)
+    vecs = np.empty((4, nf))
     converged = False
     it = 0
     work = np.empty(work_size(k))
@@ -464,13 +485,13 @@ def fit_one(
         for i in range(nf):
             for j in range(nf):
                 hc[i, j] = h[i, j] + secant[i, j]
-        newton_step(xf, g, hc, lo, hi, step, held)
+        newton_step(xf, g, hc, lo, hi, step, held, mats, vecs)
         slope = 0.0
         for i in range(nf):
             slope += g[i] * step[i]
         if slope >= 0.0:  # the correction made the model indefinite: plain Gauss-Newton
             secant[:, :] = 0.0
-            newton_step(xf, g, h, lo, hi, step, held)
+            newton_step(xf, g, h, lo, hi, step, held, mats, vecs)
         decrement = 0.0
         for i in range(nf):
             if held[i]:
@@ -499,7 +520,7 @@ def fit_one(
             t *= 0.5
         if not accepted:  # line search failed: the row stops here (refitted by the caller)
             break
-        _secant_update(secant, trial, xf, jac, jac_new, res_new, idx)
+        _secant_update(secant, trial, xf, jac, jac_new, res_new, idx, vecs)
         for i in range(npars):
             x[i] = x_new[i]
         f = f_new
@@ -597,21 +618,24 @@ def _secant_update(
     jac_new: np.ndarray,
     res_new: np.ndarray,
     idx: np.ndarray,
+    vecs: np.ndarray,
 ) -> None:
-    """PSB update so that secant · s = (J₊ − J)ᵀ r₊ for the step s = trial − xf."""
+    """PSB update so that secant · s = (J₊ − J)ᵀ r₊ for the step s = trial − xf
+    (``vecs`` [4, nf]: scratch space)."""
     nf = idx.size
     nb = res_new.size
-    s = np.empty(nf)
+    s = vecs[0]
+    y = vecs[1]
+    r = vecs[2]
+    u = vecs[3]
     for i in range(nf):
         s[i] = trial[i] - xf[i]
-    y = np.zeros(nf)
     for i in range(nf):
         p = idx[i]
         acc = 0.0
         for b in range(nb):
             acc += (jac_new[b, p] - jac[b, p]) * res_new[b]
         y[i] = acc
-    r = np.empty(nf)
     for i in range(nf):
         r[i] = y[i]
     for i in range(nf):
@@ -624,7 +648,6 @@ def _secant_update(
         rs += r[i] * s[i]
     if not ss > 1e-300:
         ss = math.inf
-    u = np.empty(nf)
     for i in range(nf):
         u[i] = (r[i] - (0.5 * rs / ss) * s[i]) / ss
     for i in range(nf):
