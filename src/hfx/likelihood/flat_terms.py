@@ -17,7 +17,15 @@ import numpy as np
 from hfx.compile.compiled import CompiledArrays
 from hfx.likelihood.interpolation import prepare
 
-__all__ = ["CODE_IDS", "NCONST", "FlatTerms", "build_flat_terms"]
+__all__ = [
+    "CODE_IDS",
+    "FLOAT_TABLES",
+    "INT_TABLES",
+    "NCONST",
+    "FlatTerms",
+    "build_flat_terms",
+    "pack_flat_terms",
+]
 
 CODE_IDS = MappingProxyType({"code0": 0, "code1": 1, "code2": 2, "code4": 4, "code4p": 5})
 # columns of the per-variation constant table
@@ -43,7 +51,7 @@ class FlatTerms(NamedTuple):
     hs_consts: np.ndarray  # [W, NCONST]
     hs_entry: np.ndarray  # [T] entry of each histosys term
     hs_var: np.ndarray  # [T] its variation
-    hs_clamp: np.ndarray  # [E] whether the entry's nominal + histosys shifts is clamped at 0
+    hs_clamp: np.ndarray  # [E] 1 where the entry's nominal + histosys shifts is clamped at 0
     gauss_par: np.ndarray
     gauss_aux: np.ndarray  # position in the full data vector
     gauss_sigma: np.ndarray
@@ -98,11 +106,48 @@ def build_flat_terms(a: CompiledArrays) -> FlatTerms:
         ),
         hs_entry=ints(t.histosys.entry),
         hs_var=ints(t.histosys.source),
-        hs_clamp=a.clamped_entries(),
+        hs_clamp=ints(a.clamped_entries()),
         gauss_par=ints(a.gauss_par),
         gauss_aux=ints(a.gauss_aux + a.nbins),
         gauss_sigma=np.ascontiguousarray(a.gauss_sigma, dtype=np.float64),
         pois_par=ints(a.pois_par),
         pois_aux=ints(a.pois_aux + a.nbins),
         pois_tau=np.ascontiguousarray(a.pois_tau, dtype=np.float64),
+    )
+
+
+# The tables of a FlatTerms as the compiled kernels receive them: the integer tables one
+# after another in one vector, likewise the float vectors, the two constant tables stacked.
+# Four arrays instead of eighteen: each array handed to compiled code costs its own
+# conversion on every call (about 0.2 µs).
+INT_TABLES = (
+    "entry_bin", "mult_ptr", "mult_par", "mult_var", "ns_par", "hs_par", "hs_entry", "hs_var",
+    "hs_clamp", "gauss_par", "gauss_aux", "pois_par", "pois_aux",
+)  # fmt: skip
+FLOAT_TABLES = ("nominal", "gauss_sigma", "pois_tau")
+
+
+def pack_flat_terms(k: FlatTerms) -> tuple[Any, ...]:
+    """``k`` as the plain tuple the kernels take: (nbins, ns_code, hs_code, ints, floats,
+    consts, ends); ``ends`` holds the end offsets of :data:`INT_TABLES` in ``ints``, then
+    of :data:`FLOAT_TABLES` in ``floats``, then the number of normsys rows of ``consts``
+    (normsys constants first, histosys ones after)."""
+    int_parts = [np.asarray(getattr(k, name), dtype=np.int64) for name in INT_TABLES]
+    float_parts = [np.asarray(getattr(k, name), dtype=np.float64) for name in FLOAT_TABLES]
+    ends = np.concatenate(
+        [
+            np.cumsum([part.size for part in int_parts]),
+            np.cumsum([part.size for part in float_parts]),
+            [k.ns_consts.shape[0]],
+        ]
+    ).astype(np.int64)
+    consts = np.concatenate([k.ns_consts, k.hs_consts]).reshape(-1, NCONST)
+    return (
+        int(k.nbins),
+        int(k.ns_code),
+        int(k.hs_code),
+        np.ascontiguousarray(np.concatenate(int_parts), dtype=np.int64),
+        np.ascontiguousarray(np.concatenate(float_parts), dtype=np.float64),
+        np.ascontiguousarray(consts, dtype=np.float64),
+        ends,
     )

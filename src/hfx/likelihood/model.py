@@ -21,7 +21,7 @@ from hfx.compile.compiled import CompiledArrays
 from hfx.compile.config import ModelConfig
 from hfx.errors import ModelError
 from hfx.likelihood.backends import Backend, SegmentIndex, get_backend
-from hfx.likelihood.flat_terms import FlatTerms, build_flat_terms
+from hfx.likelihood.flat_terms import FlatTerms, build_flat_terms, pack_flat_terms
 from hfx.likelihood.interpolation import interpolate, prepare
 from hfx.likelihood.terms import (
     gauss_gradient,
@@ -175,7 +175,7 @@ class Model:
         self.prepare_arrays()
         xp = self.backend.xp
         twin = copy.copy(self)
-        for name in ("jax_compiled", "jax_exported", "flat_terms"):
+        for name in ("jax_compiled", "jax_exported", "flat_terms", "packed_terms"):
             twin.__dict__.pop(name, None)  # compiled for the old inputs
         if "nominal" in inputs:
             twin._nominal = xp.asarray(inputs["nominal"])
@@ -223,6 +223,12 @@ class Model:
     def flat_terms(self) -> FlatTerms:
         """The model's terms as flat tables for scalar code (the compiled kernels read them)."""
         return build_flat_terms(self.arrays)
+
+    @cached_property
+    def packed_terms(self) -> tuple[Any, ...]:
+        """:attr:`flat_terms` packed as the compiled kernels take them
+        (:func:`~hfx.likelihood.flat_terms.pack_flat_terms`)."""
+        return pack_flat_terms(self.flat_terms)
 
     def to(self, backend: Any) -> Model:
         """The same model on another backend (arrays are moved once)."""

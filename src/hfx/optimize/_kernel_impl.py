@@ -29,7 +29,7 @@ from hfx.likelihood.flat_terms import NOM as _NOM
 from hfx.likelihood.flat_terms import UP as _UP
 from hfx.likelihood.flat_terms import A as _A
 from hfx.likelihood.flat_terms import B as _B
-from hfx.likelihood.flat_terms import FlatTerms
+from hfx.likelihood.flat_terms import FlatTerms, pack_flat_terms
 from hfx.likelihood.flat_terms import S as _S
 from hfx.optimize import kernel_cache
 from hfx.optimize.kernel_tasks import ASIMOV_FITS, EXPECTED_DATA, FIT_ROWS, TWICE_NLL_ROWS
@@ -698,6 +698,36 @@ def expected_data_into(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
         out[k.pois_aux[c]] = x[k.pois_par[c]] * k.pois_tau[c]
 
 
+@_inlined
+def unpack(terms: tuple[Any, ...]) -> FlatTerms:
+    """The FlatTerms of a packed tuple (:func:`~hfx.likelihood.flat_terms.pack_flat_terms`):
+    views into its arrays."""
+    nbins, ns_code, hs_code, ints, floats, consts, ends = terms
+    return FlatTerms(
+        nbins,
+        floats[0 : ends[13]],
+        ints[0 : ends[0]],
+        ints[ends[0] : ends[1]],
+        ints[ends[1] : ends[2]],
+        ints[ends[2] : ends[3]],
+        ns_code,
+        ints[ends[3] : ends[4]],
+        consts[0 : ends[16]],
+        hs_code,
+        ints[ends[4] : ends[5]],
+        consts[ends[16] : consts.shape[0]],
+        ints[ends[5] : ends[6]],
+        ints[ends[6] : ends[7]],
+        ints[ends[7] : ends[8]],
+        ints[ends[8] : ends[9]],
+        ints[ends[9] : ends[10]],
+        floats[ends[13] : ends[14]],
+        ints[ends[10] : ends[11]],
+        ints[ends[11] : ends[12]],
+        floats[ends[14] : ends[15]],
+    )
+
+
 @_jit
 def run(
     task: int,
@@ -732,8 +762,9 @@ def run(
     - TWICE_NLL_ROWS: −2 log L at each row of ``full`` with ``data`` into ``values``;
     - EXPECTED_DATA: the expected data at ``full[0]`` into ``vector``.
 
-    ``terms`` are the FlatTerms fields as a plain tuple (numba dispatches it faster)."""
-    k = FlatTerms(*terms)
+    ``terms`` are the FlatTerms packed by :func:`~hfx.likelihood.flat_terms.pack_flat_terms`
+    (a plain tuple of few arrays: each array argument costs a conversion per call)."""
+    k = unpack(terms)
     if task == FIT_ROWS:
         return fit_rows(k, data, full, idx, lo, hi, tolerance, maxiter, xout, flags, values)
     if task == ASIMOV_FITS:
@@ -804,7 +835,7 @@ def _warm_up() -> None:
         hs_consts=consts,
         hs_entry=none,
         hs_var=none,
-        hs_clamp=np.zeros(1, dtype=np.bool_),
+        hs_clamp=np.zeros(1, dtype=np.int64),
         gauss_par=none,
         gauss_aux=none,
         gauss_sigma=np.zeros(0),
@@ -814,7 +845,7 @@ def _warm_up() -> None:
     )
     x, lo, hi = np.ones((1, 1)), np.zeros(1), np.full(1, 10.0)
     for task in (FIT_ROWS, ASIMOV_FITS, TWICE_NLL_ROWS, EXPECTED_DATA):
-        run(task, tuple(k), x, x, one, lo, hi, none, np.empty(0), np.empty(0), 0, 1.0,
+        run(task, pack_flat_terms(k), x, x, one, lo, hi, none, np.empty(0), np.empty(0), 0, 1.0,
             1e-10, 1e-10, 10, np.empty((1, 1)), np.zeros(2, dtype=np.bool_), np.empty(5),
             np.empty(1))  # fmt: skip
 

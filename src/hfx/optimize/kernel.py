@@ -181,7 +181,7 @@ def twice_nll(model: Any, pars: np.ndarray, data: np.ndarray) -> np.ndarray:
     out = np.empty(pars.shape[0])
     impl = compiled()
     impl.run(
-        tasks.TWICE_NLL_ROWS, tuple(model.flat_terms), _rows(data), pars, _NO_INTS, _NO_FLOATS,
+        tasks.TWICE_NLL_ROWS, model.packed_terms, _rows(data), pars, _NO_INTS, _NO_FLOATS,
         _NO_FLOATS, _NO_INTS, _NO_FLOATS, _NO_FLOATS, 0, 0.0, 0.0, 0.0, 0, _NO_ROWS,
         _NO_FLAGS, out, _NO_FLOATS,
     )  # fmt: skip
@@ -193,7 +193,7 @@ def expected_data(model: Any, pars: np.ndarray) -> np.ndarray:
     out = np.empty(model.config.nmaindata + model.config.nauxdata)
     impl = compiled()
     impl.run(
-        tasks.EXPECTED_DATA, tuple(model.flat_terms), _NO_ROWS, _rows(pars), _NO_INTS,
+        tasks.EXPECTED_DATA, model.packed_terms, _NO_ROWS, _rows(pars), _NO_INTS,
         _NO_FLOATS, _NO_FLOATS, _NO_INTS, _NO_FLOATS, _NO_FLOATS, 0, 0.0, 0.0, 0.0, 0,
         _NO_ROWS, _NO_FLAGS, _NO_FLOATS, out,
     )  # fmt: skip
@@ -236,7 +236,7 @@ def _fit_rows(
     nll = np.empty(nrows)
     impl = compiled()
     niter = impl.run(
-        tasks.FIT_ROWS, tuple(model.flat_terms), data, full, idx, lo, hi, _NO_INTS, _NO_FLOATS,
+        tasks.FIT_ROWS, model.packed_terms, data, full, idx, lo, hi, _NO_INTS, _NO_FLOATS,
         _NO_FLOATS, 0, 0.0, float(tolerance), 0.0, int(maxiter), x, converged, nll, _NO_FLOATS,
     )  # fmt: skip
     return x, converged, nll, int(niter)
@@ -261,7 +261,7 @@ def fit_one(
     flags = np.zeros(1, dtype=np.bool_)
     nll = np.empty(1)
     niter = compiled().run(
-        tasks.FIT_ROWS, tuple(model.flat_terms), data, start, idx, lo, hi, _NO_INTS,
+        tasks.FIT_ROWS, model.packed_terms, data, start, idx, lo, hi, _NO_INTS,
         _NO_FLOATS, _NO_FLOATS, 0, 0.0, tolerance, 0.0, maxiter, x, flags, nll, _NO_FLOATS,
     )  # fmt: skip
     return x[0], bool(flags[0]), float(nll[0]), niter
@@ -324,7 +324,7 @@ def asimov_fits(
     flags = np.zeros(2, dtype=np.bool_)
     impl = compiled()
     ok = impl.run(
-        tasks.ASIMOV_FITS, tuple(model.flat_terms), data[None, :], full, idx, bounds[0],
+        tasks.ASIMOV_FITS, model.packed_terms, data[None, :], full, idx, bounds[0],
         bounds[1], idx_cond, bounds_cond[0], bounds_cond[1], int(poi), float(asimov_poi),
         float(tolerance), float(precise), int(maxiter), _NO_ROWS, flags, out, asimov,
     )  # fmt: skip
