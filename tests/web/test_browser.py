@@ -283,10 +283,12 @@ def test_cls_in_the_page_is_the_command_line_cls(served: Served, browser: Any, s
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, done), timeout=60)
     observed = float(browser.find_element(By.ID, "cls-obs").text)
     assert observed == pytest.approx(expected["CLs_obs"], rel=1e-9)
-    band = browser.find_elements(By.CSS_SELECTOR, "#cls-exp td.num")
-    assert [float(td.get_attribute("title")) for td in band] == pytest.approx(
-        expected["CLs_exp"], rel=1e-9
+    # (read in one script: the result may be drawn again by a later poll, which would make
+    # element handles found one call earlier stale)
+    band = browser.execute_script(
+        "return [...document.querySelectorAll('#cls-exp td.num')].map(td => td.title)"
     )
+    assert [float(title) for title in band] == pytest.approx(expected["CLs_exp"], rel=1e-9)
     shoot(browser, shots, "compute_cls")
 
     assert not browser.find_element(By.ID, "error").is_displayed()
