@@ -250,6 +250,12 @@ def resolve_options(
     """Fill unset options from the model's suggestions, check their shapes and make the
     task's fit plan (``optimizer`` and ``engine`` as in :func:`hfx.optimize.make_plan`)."""
     cfg = model.config
+    plan = make_plan(model, engine=engine, optimizer=optimizer)
+    if init is None and bounds is None and fixed is None:
+        start = getattr(cfg, "suggested_start", None)  # (an hfx model's, checked once)
+        if start is not None:
+            x0, bnds, mask = (vector.copy() for vector in start)
+            return FitOptions(init=x0, bounds=bnds, fixed=mask, plan=plan)
     n = cfg.npars
     x0 = _fresh(cfg.suggested_init()) if init is None else as_numpy(init)
     bnds = _fresh(cfg.suggested_bounds()) if bounds is None else as_numpy(bounds)
@@ -262,7 +268,6 @@ def resolve_options(
             f"init, bounds and fixed must describe the model's {n} parameters; got shapes "
             f"{x0.shape}, {bnds.shape}, {mask.shape}"
         )
-    plan = make_plan(model, engine=engine, optimizer=optimizer)
     return FitOptions(init=x0, bounds=bnds, fixed=mask, plan=plan)
 
 
