@@ -61,13 +61,13 @@ def resolve(
     model: Any, init: Any, bounds: Any, fixed: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Start point [npars], bounds [npars, 2] and fixed mask [npars] with the model's defaults
-    (read-only where all three are the defaults of an hfx model: they are made once)."""
+    (new arrays, the caller's to change)."""
     cfg = model.config
     start = None
     if init is None and bounds is None and fixed is None:
         start = getattr(cfg, "suggested_start", None)
-    if start is not None:
-        x0, bnds, mask = start
+    if start is not None:  # (an hfx model's defaults: made and checked for shape once)
+        x0, bnds, mask = (vector.copy() for vector in start)
     else:
         x0 = np.array(cfg.suggested_init() if init is None else init, dtype=np.float64)
         x0 = x0.reshape(-1)
