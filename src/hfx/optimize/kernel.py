@@ -77,7 +77,7 @@ def applies(model: Any) -> bool:
 
 def _source() -> tuple[str, Path | None]:
     """Where this process would take the kernels from: "loaded" (JIT kernels imported),
-    "aot" (the ahead-of-time ones, loaded or in the cache), "jit" (numba's JIT cache only),
+    "aot" (the ahead-of-time ones, loaded now if not yet), "jit" (numba's JIT cache only),
     "none" (not compiled yet) or "no numba" (not installed, or blocked); with the cache
     directory where it was looked at."""
     loaded = sys.modules.get(_IMPL)
@@ -88,7 +88,9 @@ def _source() -> tuple[str, Path | None]:
     if sys.modules.get("numba", False) is None or importlib.util.find_spec("numba") is None:
         return "no numba", None
     root = kernel_cache.cache_root()
-    if kernel_cache.aot_file(root).is_file():
+    # (loaded here: the callers that find them go on to run them, and a file that does
+    # not load counts as absent)
+    if kernel_cache.aot_file(root).is_file() and kernel_cache.load_aot(root) is not None:
         return "aot", root
     return ("jit" if kernel_cache.holds_kernels(root) else "none"), root
 

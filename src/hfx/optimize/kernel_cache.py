@@ -21,11 +21,11 @@ says one is running; a failed build leaves its error there and is retried after 
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import importlib.util
 import logging
 import os
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -96,16 +96,21 @@ AOT_LOADED = "hfx.optimize._kernel_aot"
 def aot_file(root: Path) -> Path:
     """Where the ahead-of-time compiled kernels for this Python and NumPy ABI lie."""
     numpy_abi = f"numpy{np.__version__.split('.')[0]}"
-    return root / f"aot-{numpy_abi}" / f"{AOT_MODULE}{sysconfig.get_config_var('EXT_SUFFIX')}"
+    # (this interpreter's own extension suffix, e.g. ".cpython-311-x86_64-linux-gnu.so": the
+    # first of importlib's list, and what sysconfig's EXT_SUFFIX says, without the
+    # milliseconds sysconfig takes to initialise)
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    return root / f"aot-{numpy_abi}" / f"{AOT_MODULE}{suffix}"
 
 
-def load_aot() -> ModuleType | None:
+def load_aot(root: Path | None = None) -> ModuleType | None:
     """The ahead-of-time compiled kernels of this hfx (a module with ``run``), loaded once
-    per process; None where they are not in the cache or do not load."""
+    per process from the cache directory ``root`` (default :func:`cache_root`); None where
+    they are not in the cache or do not load."""
     loaded = sys.modules.get(AOT_LOADED)
     if loaded is not None:
         return loaded
-    path = aot_file(cache_root())
+    path = aot_file(cache_root() if root is None else root)
     if not path.is_file():
         return None
     try:
