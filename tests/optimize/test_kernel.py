@@ -219,3 +219,24 @@ def test_every_entry_runs_the_signature_compiled_at_import(impl):
     hfx.upper_limit(model, data, engine="numba")
     hfx.hypotest(model, data, 1.0, calculator="toys", ntoys=20, seed=1, engine="numba")
     assert len(impl.run.signatures) == 1
+
+
+@pytest.mark.parametrize("name,model", MODELS, ids=[name for name, _ in MODELS])
+def test_packed_tables_are_the_flat_terms(name, model):
+    """What the kernels receive (pack_flat_terms): every table at its recorded place."""
+    from hfx.likelihood.flat_terms import FLOAT_TABLES, INT_TABLES
+
+    k = model.flat_terms
+    nbins, ns_code, hs_code, ints, floats, consts, ends = model.packed_terms
+    assert (nbins, ns_code, hs_code) == (k.nbins, k.ns_code, k.hs_code)
+    starts = [0, *ends[: len(INT_TABLES) - 1]]
+    for table, start, end in zip(INT_TABLES, starts, ends[: len(INT_TABLES)], strict=True):
+        np.testing.assert_array_equal(ints[start:end], getattr(k, table), err_msg=table)
+    float_ends = ends[len(INT_TABLES) : len(INT_TABLES) + len(FLOAT_TABLES)]
+    for table, start, end in zip(FLOAT_TABLES, [0, *float_ends[:-1]], float_ends, strict=True):
+        np.testing.assert_array_equal(floats[start:end], getattr(k, table), err_msg=table)
+    nv = ends[-1]
+    np.testing.assert_array_equal(consts[:nv], k.ns_consts)
+    np.testing.assert_array_equal(consts[nv:], k.hs_consts)
+    for array in (ints, floats, consts, ends):
+        assert array.flags.c_contiguous and array.dtype in (np.int64, np.float64)
