@@ -111,7 +111,7 @@ class ModelConfig:
         """The parameters not fixed by :meth:`suggested_fixed` (their indices, int64) and
         their lower and upper :meth:`suggested_bounds`: read-only vectors made once."""
         idx = np.flatnonzero(~self._fixed).astype(np.int64)
-        free = (idx, np.ascontiguousarray(self._bounds[idx, 0]), self._bounds[idx, 1].copy())
+        free = (idx, self._bounds[idx, 0], self._bounds[idx, 1])  # (new contiguous vectors)
         for vector in free:
             vector.flags.writeable = False
         return free

@@ -22,6 +22,7 @@ from numba import njit
 from hfx.likelihood import terms
 from hfx.likelihood.flat_terms import COEF as _COEF
 from hfx.likelihood.flat_terms import DOWN as _DOWN
+from hfx.likelihood.flat_terms import FLOAT_TABLES, INT_TABLES, FlatTerms, pack_flat_terms
 from hfx.likelihood.flat_terms import LOG_DOWN as _LOG_DOWN
 from hfx.likelihood.flat_terms import LOG_UP as _LOG_UP
 from hfx.likelihood.flat_terms import NCONST as _NCONST
@@ -29,7 +30,6 @@ from hfx.likelihood.flat_terms import NOM as _NOM
 from hfx.likelihood.flat_terms import UP as _UP
 from hfx.likelihood.flat_terms import A as _A
 from hfx.likelihood.flat_terms import B as _B
-from hfx.likelihood.flat_terms import FlatTerms, pack_flat_terms
 from hfx.likelihood.flat_terms import S as _S
 from hfx.optimize import kernel_cache
 from hfx.optimize.kernel_tasks import ASIMOV_FITS, EXPECTED_DATA, FIT_ROWS, TWICE_NLL_ROWS
@@ -698,33 +698,39 @@ def expected_data_into(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
         out[k.pois_aux[c]] = x[k.pois_par[c]] * k.pois_tau[c]
 
 
+# positions in a packed tuple's ``ends``: after the integer tables' ends come the float
+# tables' (nominal, gauss_sigma, pois_tau), then the number of normsys constant rows
+_NOMINAL_END = len(INT_TABLES)
+_NS_ROWS = len(INT_TABLES) + len(FLOAT_TABLES)
+
+
 @_inlined
 def unpack(terms: tuple[Any, ...]) -> FlatTerms:
     """The FlatTerms of a packed tuple (:func:`~hfx.likelihood.flat_terms.pack_flat_terms`):
-    views into its arrays."""
+    views into its arrays (the integer tables in the order of ``INT_TABLES``)."""
     nbins, ns_code, hs_code, ints, floats, consts, ends = terms
     return FlatTerms(
         nbins,
-        floats[0 : ends[13]],
-        ints[0 : ends[0]],
-        ints[ends[0] : ends[1]],
-        ints[ends[1] : ends[2]],
-        ints[ends[2] : ends[3]],
+        floats[0 : ends[_NOMINAL_END]],
+        ints[0 : ends[0]],  # entry_bin
+        ints[ends[0] : ends[1]],  # mult_ptr
+        ints[ends[1] : ends[2]],  # mult_par
+        ints[ends[2] : ends[3]],  # mult_var
         ns_code,
-        ints[ends[3] : ends[4]],
-        consts[0 : ends[16]],
+        ints[ends[3] : ends[4]],  # ns_par
+        consts[0 : ends[_NS_ROWS]],
         hs_code,
-        ints[ends[4] : ends[5]],
-        consts[ends[16] : consts.shape[0]],
-        ints[ends[5] : ends[6]],
-        ints[ends[6] : ends[7]],
-        ints[ends[7] : ends[8]],
-        ints[ends[8] : ends[9]],
-        ints[ends[9] : ends[10]],
-        floats[ends[13] : ends[14]],
-        ints[ends[10] : ends[11]],
-        ints[ends[11] : ends[12]],
-        floats[ends[14] : ends[15]],
+        ints[ends[4] : ends[5]],  # hs_par
+        consts[ends[_NS_ROWS] : consts.shape[0]],
+        ints[ends[5] : ends[6]],  # hs_entry
+        ints[ends[6] : ends[7]],  # hs_var
+        ints[ends[7] : ends[8]],  # hs_clamp
+        ints[ends[8] : ends[9]],  # gauss_par
+        ints[ends[9] : ends[10]],  # gauss_aux
+        floats[ends[_NOMINAL_END] : ends[_NOMINAL_END + 1]],  # gauss_sigma
+        ints[ends[10] : ends[11]],  # pois_par
+        ints[ends[11] : ends[12]],  # pois_aux
+        floats[ends[_NOMINAL_END + 1] : ends[_NOMINAL_END + 2]],  # pois_tau
     )
 
 

@@ -90,7 +90,7 @@ def _source() -> tuple[str, Path | None]:
     root = kernel_cache.cache_root()
     # (loaded here: the callers that find them go on to run them, and a file that does
     # not load counts as absent)
-    if kernel_cache.aot_file(root).is_file() and kernel_cache.load_aot(root) is not None:
+    if kernel_cache.load_aot(root) is not None:
         return "aot", root
     return ("jit" if kernel_cache.holds_kernels(root) else "none"), root
 
@@ -232,14 +232,27 @@ def _fit_rows(
     """The kernel's FIT_ROWS task: the free components [N, nfree] at the end points, which
     rows converged, −2 log L there and the most iterations a row took."""
     data, full, idx, lo, hi = _rows(data), _rows(full), _ints(idx), _floats(lo), _floats(hi)
+    return _run_fit_rows(model, data, full, idx, lo, hi, float(tolerance), int(maxiter))
+
+
+def _run_fit_rows(
+    model: Any,
+    data: np.ndarray,
+    full: np.ndarray,
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    tolerance: float,
+    maxiter: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """:func:`_fit_rows` on arrays that are already of the kernel's types (unchecked)."""
     nrows = full.shape[0]
     x = np.empty((nrows, idx.size))
     converged = np.zeros(nrows, dtype=np.bool_)
     nll = np.empty(nrows)
-    impl = compiled()
-    niter = impl.run(
+    niter = compiled().run(
         tasks.FIT_ROWS, model.packed_terms, data, full, idx, lo, hi, _NO_INTS, _NO_FLOATS,
-        _NO_FLOATS, 0, 0.0, float(tolerance), 0.0, int(maxiter), x, converged, nll, _NO_FLOATS,
+        _NO_FLOATS, 0, 0.0, tolerance, 0.0, maxiter, x, converged, nll, _NO_FLOATS,
     )  # fmt: skip
     return x, converged, nll, int(niter)
 
@@ -259,14 +272,8 @@ def fit_one(
     and writeable, of exactly these types (unchecked: the callers make them so).  Returns the
     free components at the end point, whether it converged, −2 log L there and the
     iterations taken."""
-    x = np.empty((1, idx.size))
-    flags = np.zeros(1, dtype=np.bool_)
-    nll = np.empty(1)
-    niter = compiled().run(
-        tasks.FIT_ROWS, model.packed_terms, data, start, idx, lo, hi, _NO_INTS,
-        _NO_FLOATS, _NO_FLOATS, 0, 0.0, tolerance, 0.0, maxiter, x, flags, nll, _NO_FLOATS,
-    )  # fmt: skip
-    return x[0], bool(flags[0]), float(nll[0]), niter
+    x, converged, nll, niter = _run_fit_rows(model, data, start, idx, lo, hi, tolerance, maxiter)
+    return x[0], bool(converged[0]), float(nll[0]), niter
 
 
 def fit_values(

@@ -44,9 +44,9 @@ class NewtonOptimizer:
         lo = np.ascontiguousarray(bnds[:, 0], dtype=np.float64)
         hi = np.ascontiguousarray(bnds[:, 1], dtype=np.float64)
         start = obj.expand(np.minimum(np.maximum(x0, lo), hi))
+        data = np.ascontiguousarray(obj.data, dtype=np.float64)[None, :]
         if self.engine == "numba" and x0.size <= kernel.MAX_FREE:
             # the end point and −log L there in one compiled call
-            data = np.ascontiguousarray(obj.data, dtype=np.float64)[None, :]
             idx = np.ascontiguousarray(obj.idx, dtype=np.int64)
             x, ok, twice, niter = kernel.fit_one(
                 obj.model, data, start[None, :], idx, lo, hi, float(self.tolerance),
@@ -56,7 +56,6 @@ class NewtonOptimizer:
             fun = 0.5 * twice
             converged = ok and math.isfinite(fun) and fun < 1e299
         else:  # (−log L through the objective: its gradient there is kept for the Hessian)
-            data = np.ascontiguousarray(obj.data, dtype=np.float64)[None, :]
             rows, done, niter = engines.newton_rows(
                 self.engine, obj.model, data, start[None, :], obj.free, lo, hi,
                 self.tolerance, self.maxiter,
