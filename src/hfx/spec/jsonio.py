@@ -76,9 +76,9 @@ def load_json(path: PathLike | IO[str]) -> Any:
     if isinstance(path, (str, os.PathLike)):
         if str(path) == "-":
             return parse_json(sys.stdin.read(), source=source)
-        p = Path(path)
         try:
-            data = p.read_bytes()
+            with open(path, "rb") as stream:  # (pathlib costs tens of µs per call)
+                data = stream.read()
         except FileNotFoundError:
             raise SpecError("no such file", source=source) from None
         except IsADirectoryError:

@@ -125,11 +125,24 @@ def check_workspace(
     channels = spec["channels"]
     kept = None if based_on is None else _samples_by_channel(based_on["channels"])
     problem = _check_channels(channels, allow_negative=allow_negative, kept=kept)
-    if problem is None:
+    # the observations and measurements are checked again unless they are based_on's own,
+    # for the same channels with the same bin counts
+    if problem is None and (
+        based_on is None
+        or kept is None
+        or spec["observations"] is not based_on["observations"]
+        or _bin_counts(channels) != {name: nbins for name, (nbins, _) in kept.items()}
+    ):
         problem = _check_observations(channels, spec["observations"])
-    if problem is None:
+    if problem is None and (
+        based_on is None or spec["measurements"] is not based_on["measurements"]
+    ):
         problem = _check_measurements(spec["measurements"])
     return problem
+
+
+def _bin_counts(channels: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    return {c["name"]: len(c["samples"][0]["data"]) for c in channels}
 
 
 def check_model(spec: Mapping[str, Any], *, allow_negative: bool = False) -> Problem:
@@ -163,7 +176,7 @@ def _check_channels(
 ) -> Problem:
     channel_at: dict[str, int] = {}
     # parameter name -> {modifier type: pointer of its first use}
-    types_of: dict[str, dict[str, str]] = {}
+    types_of: dict[str, dict[str, Any]] = {}
     for ci, channel in enumerate(channels):
         cname = channel["name"]
         if cname in channel_at:
@@ -181,7 +194,7 @@ def _check_channels(
 def _check_samples(
     ci: int,
     channel: Mapping[str, Any],
-    types_of: dict[str, dict[str, str]],
+    types_of: dict[str, dict[str, Any]],
     *,
     allow_negative: bool,
     kept: Mapping[str, tuple[int, frozenset[int]]] | None = None,
@@ -265,7 +278,7 @@ def _check_modifiers(
     si: int,
     channel: Mapping[str, Any],
     nbins: int,
-    types_of: dict[str, dict[str, str]],
+    types_of: dict[str, dict[str, Any]],
 ) -> Problem:
     sample = channel["samples"][si]
     isfinite = math.isfinite
@@ -312,7 +325,7 @@ def _check_modifiers(
 
 
 def _claim_names(
-    ci: int, si: int, channel: Mapping[str, Any], types_of: dict[str, dict[str, str]]
+    ci: int, si: int, channel: Mapping[str, Any], types_of: dict[str, dict[str, Any]]
 ) -> Problem:
     """The parameter-name part of :func:`_check_modifiers` alone."""
     for mi, modifier in enumerate(channel["samples"][si]["modifiers"]):
@@ -323,30 +336,41 @@ def _claim_names(
 
 
 def _claim_modifier(
-    types_of: dict[str, dict[str, str]], mname: str, mtype: str, ci: int, si: int, mi: int
+    types_of: dict[str, dict[str, Any]], mname: str, mtype: str, ci: int, si: int, mi: int
 ) -> Problem:
-    """:func:`_claim` for modifier ``mi`` of sample ``si`` in channel ``ci``; the pointer is
-    made only for a name or type not seen before."""
+    """:func:`_claim` for modifier ``mi`` of sample ``si`` in channel ``ci``; a first use is
+    recorded as its (channel, sample, modifier) indices, turned into a pointer only for a
+    message."""
     uses = types_of.get(mname)
-    if uses is not None and mtype in uses:
+    if uses is None:
+        types_of[mname] = {mtype: (ci, si, mi)}
         return None
-    return _claim(types_of, mname, mtype, f"/channels/{ci}/samples/{si}/modifiers/{mi}")
+    if mtype in uses:
+        return None
+    return _claim(types_of, mname, mtype, (ci, si, mi))
 
 
-def _claim(types_of: dict[str, dict[str, str]], mname: str, mtype: str, here: str) -> Problem:
+def _claim(
+    types_of: dict[str, dict[str, Any]], mname: str, mtype: str, here: tuple[int, int, int]
+) -> Problem:
     """Record the first use of parameter ``mname`` by a ``mtype`` modifier (at ``here``),
     unless another type, one that may not share it, has it already."""
     uses = types_of.setdefault(mname, {})
     for other, other_at in uses.items():
         if frozenset((other, mtype)) not in _SHAREABLE:
             return (
-                f"{here}/type",
+                f"{_modifier_pointer(here)}/type",
                 f"parameter name {mname!r} is used by a {mtype} modifier here and by "
-                f"a {other} modifier at {other_at}; only normsys and histosys "
-                "modifiers may share a name across types",
+                f"a {other} modifier at {_modifier_pointer(other_at)}; only normsys and "
+                "histosys modifiers may share a name across types",
             )
     uses[mtype] = here
     return None
+
+
+def _modifier_pointer(at: tuple[int, int, int]) -> str:
+    ci, si, mi = at
+    return f"/channels/{ci}/samples/{si}/modifiers/{mi}"
 
 
 def _label(sample: Mapping[str, Any], channel: Mapping[str, Any]) -> str:
@@ -396,23 +420,25 @@ def _check_modifier_data(here: str, label: str, modifier: Mapping[str, Any], nbi
 def _check_observations(
     channels: Sequence[Mapping[str, Any]], observations: Sequence[Mapping[str, Any]]
 ) -> Problem:
-    nbins = {c["name"]: len(c["samples"][0]["data"]) for c in channels}
+    nbins = _bin_counts(channels)
     observed_at: dict[str, int] = {}
     for oi, obs in enumerate(observations):
         oname = obs["name"]
-        where = f"/observations/{oi}"
         data = obs["data"]
         if oname in observed_at:
             if data == observations[observed_at[oname]]["data"]:
                 continue  # an identical repeat is only noted (workspace_notes)
             return (
-                f"{where}/name",
+                f"/observations/{oi}/name",
                 f"channel {oname!r} has two different observations (first at "
                 f"/observations/{observed_at[oname]})",
             )
         observed_at[oname] = oi
         if oname not in nbins:
             continue  # ignored, as pyhf does (workspace_notes)
+        if len(data) == nbins[oname] and _all_finite(data) and min(data, default=0) >= 0:
+            continue
+        where = f"/observations/{oi}"
         if len(data) != nbins[oname]:
             return (
                 f"{where}/data",
@@ -515,6 +541,8 @@ def _check_parameter_configs(configs: Sequence[Mapping[str, Any]], base: str) ->
                 f"parameter {name!r} is configured twice (first at {base}/{config_at[name]})",
             )
         config_at[name] = pi
+        if _config_plain(config):
+            continue
         what = f"settings of parameter {name!r}"
         for key in ("inits", "auxdata", "sigmas", "factors"):
             if key in config:
@@ -542,6 +570,26 @@ def _check_parameter_configs(configs: Sequence[Mapping[str, Any]], base: str) ->
             listed = ", ".join(f"{n} {key}" for key, n in sizes.items())
             return where, f"{what}: the lists disagree in length ({listed})"
     return None
+
+
+def _config_plain(config: Mapping[str, Any]) -> bool:
+    """True when the checks of :func:`_check_parameter_configs` cannot find a problem in
+    ``config`` (False may also mean a sum that overflows: the full checks tell)."""
+    lengths = set()
+    for key in ("inits", "auxdata", "sigmas", "factors"):
+        values = config.get(key)
+        if values is not None and not _all_finite(values):
+            return False
+    for pair in config.get("bounds", ()):
+        if not _all_finite(pair) or pair[0] > pair[1]:
+            return False
+    sigmas = config.get("sigmas")
+    if sigmas and min(sigmas) <= 0:
+        return False
+    for key in _SIZED_SETTINGS:
+        if key in config:
+            lengths.add(len(config[key]))
+    return len(lengths) <= 1
 
 
 # --- patches -----------------------------------------------------------------------------
