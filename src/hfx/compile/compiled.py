@@ -166,7 +166,6 @@ def compile_workspace(
             "normsys": {"interpcode": codes["normsys"]},
             "histosys": {"interpcode": codes["histosys"], "positive_definite": positive},
         },
-        modifiers=workspace.modifiers,
     )
     # read by inference errors: "the measurement's POI ... is missing, apply its signal patch"
     config.missing_poi = missing_poi

@@ -34,14 +34,12 @@ class ModelConfig:
         poi_name: str | None,
         measurement_name: str | None,
         modifier_settings: dict[str, dict[str, Any]],
-        modifiers: tuple[tuple[str, str], ...],
     ):
         self.table = table
         self.layout = layout
         self.poi_name = poi_name
         self.measurement_name = measurement_name
         self.modifier_settings = modifier_settings
-        self.modifiers = list(modifiers)
 
     npars = property(lambda self: self.table.npars, doc="Number of parameters.")
     channels = property(lambda self: list(self.layout.channels), doc="Channel names, sorted.")
@@ -50,6 +48,13 @@ class ModelConfig:
     channel_slices = property(lambda self: dict(self.layout.channel_slices))
     nmaindata = property(lambda self: self.layout.nbins, doc="Number of observed bins.")
     par_order = property(lambda self: self.table.order, doc="Parameter set names in vector order.")
+
+    @cached_property
+    def modifiers(self) -> list[tuple[str, str]]:
+        """Unique (modifier name, modifier type) pairs of the model's samples, sorted."""
+        return sorted(
+            {(m["name"], m["type"]) for block in self.layout.blocks for m in block.modifiers}
+        )
 
     @cached_property
     def par_names(self) -> list[str]:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 __all__ = ["Block", "Layout", "build_layout"]
 
 
-@dataclass(frozen=True)
-class Block:
-    """One sample in one channel: a contiguous run of entries."""
+class Block(NamedTuple):
+    """One sample in one channel: a contiguous run of entries (a named tuple: a model
+    has one per sample and channel, made on every build)."""
 
     channel: str
     sample: str
@@ -26,6 +26,8 @@ class Block:
     bins: np.ndarray  # global bin indices
     nominal: np.ndarray
     modifiers: tuple[Mapping[str, Any], ...]
+    first_entry: int  # entries[0] (0 when the block has no bins)
+    nbins: int  # entries.size
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ def build_layout(channels_spec: list[Mapping[str, Any]]) -> Layout:
                 bins=all_bins[first_bin : first_bin + nbins],
                 nominal=nominal[next_yield : next_yield + ndata],
                 modifiers=tuple(sample["modifiers"]),
+                first_entry=next_entry,
+                nbins=nbins,
             )
         )
         next_entry += nbins

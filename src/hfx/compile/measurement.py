@@ -106,6 +106,8 @@ def _apply_one(spec: ParameterSpec, cfg: Mapping[str, Any], where: str, source: 
 
 def _clip_inits(spec: ParameterSpec, mname: str, source: str | None) -> None:
     """Inits outside their bounds are moved onto the nearest bound, as RooRealVar does."""
+    if all(lo <= value <= hi for value, (lo, hi) in zip(spec.inits, spec.bounds, strict=True)):
+        return
     clipped = []
     for i, (value, (lo, hi)) in enumerate(zip(spec.inits, spec.bounds, strict=True)):
         new = min(max(value, lo), hi)

@@ -8,7 +8,6 @@ Each term points at one entry and one component of the parameter vector.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import itemgetter
 
 import numpy as np
 
@@ -33,8 +32,6 @@ LINEAR_TYPES = ("normfactor", "lumi", "shapefactor", "shapesys", "staterror")
 # Types that may share one parameter name (one α moves both a normsys and a histosys).
 _SHAREABLE = frozenset({"normsys", "histosys"})
 _VECTOR = frozenset(VECTOR_TYPES)
-_NAME = itemgetter("name")
-_TYPE = itemgetter("type")
 
 
 def declare_parameters(layout: Layout) -> list[ParameterSpec]:
@@ -51,7 +48,7 @@ def declare_parameters(layout: Layout) -> list[ParameterSpec]:
     for block in layout.blocks:
         nbins = int(block.entries.size)
         mods = block.modifiers
-        for name, kind in sorted(zip(map(_NAME, mods), map(_TYPE, mods), strict=True)):
+        for name, kind in sorted([(m["name"], m["type"]) for m in mods]):
             n = nbins if kind in _VECTOR else 1
             known = kinds.get(name)
             if known is None:
@@ -174,13 +171,18 @@ class _Columns:
         self.per_bin: list[bool] = []  # one parameter component per bin
 
     def expand(
-        self, first: np.ndarray, size: np.ndarray
+        self, first: np.ndarray | list[int], size: np.ndarray | list[int]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(entry, slot, par, source record) per term, given each block's first entry and
         bin count: the records expanded in one vectorised step (by a loop when they are
         few, where a dozen NumPy calls cost more)."""
         if len(self.block) <= _FEW_RECORDS:
-            return self._expand_few(first.tolist(), size.tolist())
+            return self._expand_few(
+                first.tolist() if isinstance(first, np.ndarray) else first,
+                size.tolist() if isinstance(size, np.ndarray) else size,
+            )
+        first = np.asarray(first, dtype=np.int64)
+        size = np.asarray(size, dtype=np.int64)
         block = np.array(self.block, dtype=np.int64)
         counts = size[block]
         source = np.repeat(np.arange(block.size, dtype=np.int64), counts)
@@ -199,13 +201,16 @@ class _Columns:
         slot: list[int] = []
         par: list[int] = []
         source: list[int] = []
-        for record, block in enumerate(self.block):
-            n, start = size[block], self.par[record]
-            entry.extend(range(first[block], first[block] + n))
-            slot.extend([self.slot[record] if self.slot else 0] * n)
-            per_bin = self.per_bin[record] if self.per_bin else False
-            par.extend(range(start, start + n) if per_bin else [start] * n)
-            source.extend([record] * n)
+        slots = self.slot or [0] * len(self.block)
+        per_bins = self.per_bin or [False] * len(self.block)
+        for record, (block, start, at, per_bin) in enumerate(
+            zip(self.block, self.par, slots, per_bins, strict=True)
+        ):
+            n, begin = size[block], first[block]
+            entry += range(begin, begin + n)
+            slot += [at] * n
+            par += range(start, start + n) if per_bin else [start] * n
+            source += [record] * n
         int64 = np.int64
         return (
             np.array(entry, dtype=int64),
@@ -259,8 +264,8 @@ def build_terms(layout: Layout, table: ParameterTable) -> Terms:
                 slot += 1
         nslots = max(nslots, slot)
 
-    size = np.array([b.entries.size for b in layout.blocks], dtype=np.int64)
-    first = np.array([b.entries[0] if b.entries.size else 0 for b in layout.blocks], np.int64)
+    size = [b.nbins for b in layout.blocks]
+    first = [b.first_entry for b in layout.blocks]
     entry, slots, par, _ = linear.expand(first, size)
     lin_terms = FactorTerms(entry=entry, slot=slots, par=par)
     entry, slots, par, source = normsys.expand(first, size)
