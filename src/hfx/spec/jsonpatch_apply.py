@@ -77,6 +77,8 @@ def _apply(
                 f"patch op {index} is not an object but {type(op).__name__}", source=source
             )
         if owned is not None:
+            if _apply_plain_shared(doc, op, owned):
+                continue
             doc, owned = _own_path(doc, op, owned)
         if _apply_plain(doc, op):
             continue
@@ -150,6 +152,72 @@ def _apply_plain(doc: Any, op: Mapping[str, Any]) -> bool:
         node.insert(int(last), copy_json(op["value"]))
     else:
         node[int(last)] = copy_json(op["value"])
+    return True
+
+
+def _array_index(part: str) -> int | None:
+    """``part`` as an array index written as RFC 6901 writes one, else None."""
+    if part.isascii() and part.isdigit() and (part == "0" or part[0] != "0"):
+        return int(part)
+    return None
+
+
+def _apply_plain_shared(doc: dict[str, Any], op: Mapping[str, Any], owned: set[int]) -> bool:
+    """:func:`_own_path` and :func:`_apply_plain` in one walk, for an add, replace or remove
+    whose path resolves through plain dicts and lists; False, with nothing changed but
+    containers copied in vain, wherever that does not hold (the two then take over)."""
+    kind = op.get("op")
+    path = op.get("path")
+    if kind not in ("add", "replace", "remove") or type(path) is not str:
+        return False
+    if kind != "remove" and "value" not in op:
+        return False
+    if not path.startswith("/") or "~" in path:
+        return False  # the whole document, or an escaped name: the general way
+    *parents, last = path[1:].split("/")
+    node: Any = doc
+    for part in parents:
+        if type(node) is dict:
+            if part not in node:
+                return False
+            key: Any = part
+        elif type(node) is list:
+            key = _array_index(part)
+            if key is None or key >= len(node):
+                return False
+        else:
+            return False
+        child = node[key]
+        kind_of_child = type(child)
+        if kind_of_child is not dict and kind_of_child is not list:
+            return False
+        if id(child) not in owned:
+            child = child.copy()
+            node[key] = child
+            owned.add(id(child))
+        node = child
+    if type(node) is dict:
+        if kind != "add" and last not in node:
+            return False
+        if kind == "remove":
+            del node[last]
+        else:
+            node[last] = copy_json(op["value"])
+        return True
+    if type(node) is not list:
+        return False
+    if kind == "add" and last == "-":
+        node.append(copy_json(op["value"]))
+        return True
+    index = _array_index(last)
+    if index is None or index > len(node) - (kind != "add"):
+        return False
+    if kind == "remove":
+        del node[index]
+    elif kind == "add":
+        node.insert(index, copy_json(op["value"]))
+    else:
+        node[index] = copy_json(op["value"])
     return True
 
 
