@@ -162,16 +162,21 @@ class Workspace:
 
     def get_measurement(self, name: str | None = None) -> dict[str, Any]:
         """The named measurement, or the first one when ``name`` is None."""
+        return copy_json(self._measurement(name))
+
+    def _measurement(self, name: str | None) -> dict[str, Any]:
+        """:meth:`get_measurement` without the copy: the spec's own object, never to be
+        changed (model compilation only reads it)."""
         measurements: list[dict[str, Any]] = self._spec["measurements"]
         if not measurements:
             raise SpecError(
                 "workspace has no measurement", source=self.source, pointer="/measurements"
             )
         if name is None:
-            return copy_json(measurements[0])
+            return measurements[0]
         for meas in measurements:
             if meas["name"] == name:
-                return copy_json(meas)
+                return meas
         raise SpecError(
             f"no measurement named {name!r}; available: {', '.join(self.measurement_names)}",
             source=self.source,
@@ -195,7 +200,7 @@ class Workspace:
         from hfx.likelihood.build import compile_model
 
         workspace = self.apply_patches(patches) if patches else self
-        measurement = workspace.get_measurement(measurement_name)
+        measurement = workspace._measurement(measurement_name)
         _check_normsys_logs(workspace, modifier_settings)
         return compile_model(
             workspace,
@@ -304,7 +309,16 @@ def _check_normsys_logs(workspace: Workspace, modifier_settings: Any) -> None:
         code = "code" + str(raw).strip().lower().removeprefix("code")
     if code not in ("code1", "code4"):
         return  # code0, code2 (linear, quadratic) take 0 factors; unknown codes fail later
-    for ci, channel in enumerate(workspace._spec["channels"]):
+    channels = workspace._spec["channels"]
+    if all(
+        mod["data"]["hi"] > 0 and mod["data"]["lo"] > 0
+        for channel in channels
+        for sample in channel["samples"]
+        for mod in sample["modifiers"]
+        if mod["type"] == "normsys"
+    ):
+        return
+    for ci, channel in enumerate(channels):
         for si, sample in enumerate(channel["samples"]):
             for mi, mod in enumerate(sample["modifiers"]):
                 if mod["type"] != "normsys":
