@@ -56,56 +56,52 @@ def build_layout(channels_spec: list[Mapping[str, Any]]) -> Layout:
 
     channel_nbins: dict[str, int] = {}
     channel_slices: dict[str, slice] = {}
-    placed: list[tuple[str, Mapping[str, Any], int, int]] = []  # channel, sample, bins, first bin
+    # per block: channel, sample, its index, bins, first bin, first entry, first yield
+    placed: list[tuple[str, Mapping[str, Any], int, int, int, int, int]] = []
     yields: list[Any] = []  # every sample's data, in block order: converted in one step
+    entry_bin: list[int] = []
+    entry_sample: list[int] = []
     offset = 0
     for cname in channels:
         channel = by_name[cname]
         nbins = len(channel["samples"][0]["data"])
         channel_nbins[cname] = nbins
         channel_slices[cname] = slice(offset, offset + nbins)
+        bins = range(offset, offset + nbins)
         for sample in sorted(channel["samples"], key=_by_name):
-            placed.append((cname, sample, nbins, offset))
-            yields.extend(sample["data"])
+            index = sample_index[sample["name"]]
+            placed.append((cname, sample, index, nbins, offset, len(entry_bin), len(yields)))
+            yields += sample["data"]
+            entry_bin += bins
+            entry_sample += [index] * nbins
         offset += nbins
 
-    if not placed:
-        empty = np.zeros(0, dtype=np.int64)
-        return Layout(
-            channels, channel_nbins, channel_slices, samples, (), 0, empty, empty, np.zeros(0)
-        )
     nominal = np.array(yields, dtype=np.float64)
     all_bins = np.arange(offset)
-    all_entries = np.arange(sum(nbins for _, _, nbins, _ in placed))
-    blocks: list[Block] = []
-    next_entry = next_yield = 0
-    for cname, sample, nbins, first_bin in placed:
-        ndata = len(sample["data"])
-        blocks.append(
-            Block(
-                channel=cname,
-                sample=sample["name"],
-                sample_index=sample_index[sample["name"]],
-                entries=all_entries[next_entry : next_entry + nbins],
-                bins=all_bins[first_bin : first_bin + nbins],
-                nominal=nominal[next_yield : next_yield + ndata],
-                modifiers=tuple(sample["modifiers"]),
-                first_entry=next_entry,
-                nbins=nbins,
-            )
+    all_entries = np.arange(len(entry_bin))
+    blocks = tuple(
+        Block(
+            channel=cname,
+            sample=sample["name"],
+            sample_index=index,
+            entries=all_entries[first_entry : first_entry + nbins],
+            bins=all_bins[first_bin : first_bin + nbins],
+            nominal=nominal[first_yield : first_yield + len(sample["data"])],
+            modifiers=tuple(sample["modifiers"]),
+            first_entry=first_entry,
+            nbins=nbins,
         )
-        next_entry += nbins
-        next_yield += ndata
-    counts = [nbins for _, _, nbins, _ in placed]
+        for cname, sample, index, nbins, first_bin, first_entry, first_yield in placed
+    )
     return Layout(
         channels=channels,
         channel_nbins=channel_nbins,
         channel_slices=channel_slices,
         samples=samples,
-        blocks=tuple(blocks),
+        blocks=blocks,
         nbins=offset,
-        entry_bin=np.concatenate([b.bins for b in blocks]),
-        entry_sample=np.repeat(np.array([b.sample_index for b in blocks], dtype=np.int64), counts),
+        entry_bin=np.array(entry_bin, dtype=np.int64),
+        entry_sample=np.array(entry_sample, dtype=np.int64),
         nominal=nominal.copy(),  # the blocks' yields are views of the other copy
     )
 
