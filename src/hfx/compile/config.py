@@ -122,6 +122,20 @@ class ModelConfig:
         return free
 
     @cached_property
+    def suggested_held_free(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """:attr:`suggested_free` without the POI (the free parameters of a fit that holds
+        it), as read-only vectors made once; None for a model without a POI."""
+        poi = self.poi_index
+        if poi is None:
+            return None
+        idx, lo, hi = self.suggested_free
+        keep = idx != poi
+        held = (idx[keep], lo[keep], hi[keep])
+        for vector in held:
+            vector.flags.writeable = False
+        return held
+
+    @cached_property
     def suggested_start_in_bounds(self) -> bool:
         """Whether the suggested bounds are ordered (lower ≤ upper) and the suggested init of
         every parameter not fixed lies within them."""

@@ -23,21 +23,23 @@ import numpy as np
 
 from hfx.errors import ArgumentError
 from hfx.infer._common import FitOptions, as_numpy, poi_index, resolve_options
-from hfx.infer.asymptotic_lean import LeanAsymptotic, prepare
+from hfx.infer.asymptotic_lean import LeanAsymptotic, prepare, prepare_checked
 from hfx.infer.normal import normal_sf
 from hfx.infer.teststats import (
     ASYMPTOTIC_TEST_STATS,
     TestStatistic,
     checked_test_stat,
     profile_statistic,
+    test_statistic,
 )
-from hfx.optimize import FitPlan, FitResult, zero_matrix
+from hfx.optimize import FitPlan, FitResult, make_plan, zero_matrix
 
 __all__ = [
     "AsymptoticCalculator",
     "AsymptoticTestStatDistribution",
     "HypotestFits",
     "asimov_data",
+    "test_at_defaults",
 ]
 
 NSIGMA = (2.0, 1.0, 0.0, -1.0, -2.0)
@@ -368,14 +370,7 @@ class AsymptoticCalculator:
         bkg_only_distribution: AsymptoticTestStatDistribution,
     ) -> tuple[tuple[float, float, float], ...]:
         """Five (CLs+b, CLb, CLs) triples at n = 2, 1, 0, −1, −2 (the −2σ band edge first)."""
-        return tuple(
-            self.pvalues(
-                bkg_only_distribution.expected_value(n),
-                sig_plus_bkg_distribution,
-                bkg_only_distribution,
-            )
-            for n in NSIGMA
-        )
+        return _expected_pvalues(sig_plus_bkg_distribution, bkg_only_distribution)
 
     def expected_cls(self, poi: float) -> tuple[float, ...]:
         """Expected CLs band at ``poi`` (needs only the Asimov fits)."""
@@ -394,3 +389,65 @@ class AsymptoticCalculator:
             fixed_poi_fit_to_data=data_cond.bestfit.copy(),
             fixed_poi_fit_to_asimov=asimov_cond.bestfit.copy(),
         )
+
+
+def _expected_pvalues(
+    sig_plus_bkg_distribution: AsymptoticTestStatDistribution,
+    bkg_only_distribution: AsymptoticTestStatDistribution,
+) -> tuple[tuple[float, float, float], ...]:
+    return tuple(
+        AsymptoticCalculator.pvalues(
+            bkg_only_distribution.expected_value(n),
+            sig_plus_bkg_distribution,
+            bkg_only_distribution,
+        )
+        for n in NSIGMA
+    )
+
+
+def test_at_defaults(
+    model: Any,
+    data: Any,
+    poi: float,
+    test_stat: str | TestStatistic,
+    optimizer: Any,
+    engine: str,
+) -> tuple[str, float, tuple[float, float, float], tuple[tuple[float, float, float], ...]] | None:
+    """One asymptotic test at ``poi`` with the model's own init, bounds and fixed values, as
+    the calculator makes it (the same fits through :mod:`hfx.infer.asymptotic_lean`, the
+    same p-value functions), without the calculator: (statistic name, observed statistic,
+    (CLs+b, CLb, CLs), expected triples).
+
+    None wherever the calculator's path does anything else or has something to say (a
+    model without the config's once-made start, fits that are not batched, no floating POI,
+    a POI value outside its bounds, the lean fits declining): the caller runs that path."""
+    config = model.config
+    start = getattr(config, "suggested_start", None)
+    if start is None or not config.suggested_start_in_bounds:
+        return None
+    plan = make_plan(model, engine=engine, optimizer=optimizer)
+    index = config.poi_index
+    init, bounds, fixed = start
+    if not plan.batched or index is None or fixed[index]:
+        return None
+    statistic = test_statistic(test_stat, ASYMPTOTIC_TEST_STATS)
+    mu, asimov_mu = float(poi), statistic.asimov_poi
+    lo, hi = float(bounds[index, 0]), float(bounds[index, 1])
+    if not (math.isfinite(mu) and lo <= mu <= hi and lo <= asimov_mu <= hi):
+        return None
+    # (read-only views of the config's arrays, checked once: the lean fits only read them)
+    opts = FitOptions(init=init, bounds=bounds, fixed=fixed, plan=plan)
+    free, held = config.suggested_free, config.suggested_held_free
+    lean = prepare_checked(
+        model, as_numpy(data), opts, init, free, held, index, asimov_mu, statistic.tested_poi(mu)
+    )
+    values = None if lean is None else lean.q_values(statistic, mu, True)
+    if values is None or values[0] is None:
+        return None
+    statistic.check_bounds(lo)
+    sqrt_qa = math.sqrt(values[1])
+    teststat = statistic.to_asymptotic(math.sqrt(values[0]), sqrt_qa)
+    sig_plus_bkg = AsymptoticTestStatDistribution(-sqrt_qa)
+    bkg_only = AsymptoticTestStatDistribution(0.0)
+    observed = AsymptoticCalculator.pvalues(teststat, sig_plus_bkg, bkg_only)
+    return statistic.name, teststat, observed, _expected_pvalues(sig_plus_bkg, bkg_only)

@@ -24,7 +24,7 @@ import numpy as np
 from hfx.infer._common import BATCH_TOLERANCE, PRECISE_TOLERANCE, FitOptions
 from hfx.infer.teststats import TestStatistic
 
-__all__ = ["LeanAsymptotic", "prepare"]
+__all__ = ["LeanAsymptotic", "prepare", "prepare_checked"]
 
 
 @dataclass(slots=True)  # (not frozen: a frozen dataclass takes microseconds to build)
@@ -95,9 +95,8 @@ def prepare(
 
     ``first``: a POI value whose two conditional fits run in the same call (the first
     tested μ; a statistic's ``tested_poi``)."""
-    plan = opts.plan
     lo_all, hi_all = opts.bounds[:, 0], opts.bounds[:, 1]
-    if not (plan.batched and lo_all[poi] <= asimov_mu <= hi_all[poi]):
+    if not (opts.plan.batched and lo_all[poi] <= asimov_mu <= hi_all[poi]):
         return None
     start = np.ascontiguousarray(opts.init, dtype=np.float64)
     inside = (lo_all <= start) & (start <= hi_all)
@@ -105,16 +104,37 @@ def prepare(
         return None  # fit_batch refuses these bounds or this start: let it say so
     idx = np.flatnonzero(~opts.fixed)
     idx_cond = idx[idx != poi]
-    lo, hi = lo_all[idx_cond], hi_all[idx_cond]  # (fancy indexing: contiguous copies)
+    free = (idx, lo_all[idx], hi_all[idx])  # (fancy indexing: contiguous copies)
+    held = (idx_cond, lo_all[idx_cond], hi_all[idx_cond])
+    return prepare_checked(model, data, opts, start, free, held, poi, asimov_mu, first)
+
+
+def prepare_checked(
+    model: Any,
+    data: np.ndarray,
+    opts: FitOptions,
+    start: np.ndarray,
+    free: tuple[np.ndarray, np.ndarray, np.ndarray],
+    held: tuple[np.ndarray, np.ndarray, np.ndarray],
+    poi: int,
+    asimov_mu: float,
+    first: float | None = None,
+) -> LeanAsymptotic | None:
+    """:func:`prepare` for a caller that made its checks: ``opts`` has a batched plan, its
+    bounds are ordered and hold ``asimov_mu`` and every free component of ``start`` (its
+    init, C-contiguous float64); ``free`` and ``held`` are the free parameters' indices
+    (int64) and lower and upper bounds, of the free fits and of the conditional ones (the
+    POI held)."""
     observed = np.ascontiguousarray(data, dtype=np.float64)
     if observed.shape != (model.config.nmaindata + model.config.nauxdata,):
         return None  # the fits below name the mismatch (the kernels would read past the end)
-    fits = plan.asimov_fits(
+    idx_cond, lo, hi = held
+    fits = opts.plan.asimov_fits(
         model,
         observed,
         start,
-        idx,
-        (lo_all[idx], hi_all[idx]),
+        free[0],
+        free[1:],
         idx_cond,
         (lo, hi),
         poi,

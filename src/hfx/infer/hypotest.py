@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from hfx.errors import HfxError, PoiOutOfBoundsError, ResultError, check_finite
-from hfx.infer.asymptotic import AsymptoticCalculator
+from hfx.infer.asymptotic import AsymptoticCalculator, test_at_defaults
 from hfx.infer.teststats import TestStatistic, test_statistic
 from hfx.infer.toys import ToyCalculator
 
@@ -51,7 +51,8 @@ class HypotestResult:
         values = [self.clsb, *self.clsb_expected, self.teststat]
         if self.test_stat != "q0":
             values += [self.cls, *self.cls_expected, self.clb, *self.clb_expected]
-        if not all(math.isfinite(v) for v in values):  # then name the first bad value
+        # (NaN and infinities survive a sum; one that overflows is checked value by value)
+        if not math.isfinite(sum(values)):  # then name the first bad value
             check_finite(f"hypothesis test at POI = {self.poi:g}", self._numbers())
 
     def _numbers(self) -> dict[str, Any]:
@@ -165,10 +166,24 @@ def run_hypotest(calc: AsymptoticCalculator | ToyCalculator, poi: float) -> Hypo
 def _result(
     calc: Any, poi: float, teststat: Any, clsb: Any, clb: Any, cls: Any, expected: Any
 ) -> HypotestResult:
+    kind = "toys" if isinstance(calc, ToyCalculator) else "asymptotic"
+    return _make_result(calc.test_stat, kind, poi, teststat, clsb, clb, cls, expected)
+
+
+def _make_result(
+    test_stat: str,
+    kind: str,
+    poi: float,
+    teststat: Any,
+    clsb: Any,
+    clb: Any,
+    cls: Any,
+    expected: Any,
+) -> HypotestResult:
     return HypotestResult(
         poi=float(poi),
-        test_stat=calc.test_stat,
-        calculator="toys" if isinstance(calc, ToyCalculator) else "asymptotic",
+        test_stat=test_stat,
+        calculator=kind,
         cls=float(cls),
         clsb=float(clsb),
         clb=float(clb),
@@ -239,6 +254,13 @@ def hypotest(
     on stderr).  ``test_stat`` is "qtilde" (POI bounded at 0), "q" or "q0" (discovery; ``poi``
     must then be 0).  Toys also accept "t" and "ttilde".
     """
+    if calculator in _ASYMPTOTIC and init is None and bounds is None and fixed is None:
+        found = test_at_defaults(model, data, poi, test_stat, optimizer, engine)
+        if found is not None:
+            name, teststat, (clsb, clb, cls), expected = found
+            # a non-finite result goes the calculator's way, which names its likely cause
+            with contextlib.suppress(ResultError):
+                return _make_result(name, "asymptotic", poi, teststat, clsb, clb, cls, expected)
     calc = make_calculator(
         model,
         data,
