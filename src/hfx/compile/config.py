@@ -122,6 +122,28 @@ class ModelConfig:
         return free
 
     @cached_property
+    def _kernel_fit_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The suggested start as a row [1, npars] and the free parameters' indices and
+        bounds, as private writeable copies for the compiled kernels (which take writeable
+        arrays only, and only read these); never handed out."""
+        idx, lo, hi = self.suggested_free
+        return self._inits[None, :].copy(), idx.copy(), lo.copy(), hi.copy()
+
+    @cached_property
+    def _kernel_held_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """:attr:`suggested_held_free` as private writeable copies for the compiled kernels
+        (as :attr:`_kernel_fit_arrays`); None for a model without a POI."""
+        held = self.suggested_held_free
+        return None if held is None else (held[0].copy(), held[1].copy(), held[2].copy())
+
+    @cached_property
+    def _zero_matrix(self) -> np.ndarray:
+        """A read-only [npars, npars] zero matrix, shared by results without uncertainties."""
+        from hfx.optimize.result import zero_matrix
+
+        return zero_matrix(self.npars)
+
+    @cached_property
     def suggested_held_free(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """:attr:`suggested_free` without the POI (the free parameters of a fit that holds
         it), as read-only vectors made once; None for a model without a POI."""

@@ -435,11 +435,21 @@ def test_at_defaults(
     lo, hi = float(bounds[index, 0]), float(bounds[index, 1])
     if not (math.isfinite(mu) and lo <= mu <= hi and lo <= asimov_mu <= hi):
         return None
-    # (read-only views of the config's arrays, checked once: the lean fits only read them)
+    # the config's arrays, checked once: read-only views, and the private writeable copies
+    # that the compiled kernels take (a read-only array would make them compile again)
     opts = FitOptions(init=init, bounds=bounds, fixed=fixed, plan=plan)
-    free, held = config.suggested_free, config.suggested_held_free
+    start_row, *free = config._kernel_fit_arrays
+    held = config._kernel_held_arrays
     lean = prepare_checked(
-        model, as_numpy(data), opts, init, free, held, index, asimov_mu, statistic.tested_poi(mu)
+        model,
+        as_numpy(data),
+        opts,
+        start_row[0],
+        tuple(free),
+        held,
+        index,
+        asimov_mu,
+        statistic.tested_poi(mu),
     )
     values = None if lean is None else lean.q_values(statistic, mu, True)
     if values is None or values[0] is None:

@@ -33,7 +33,7 @@ from hfx.optimize.problem import (
     resolve,
     to_numpy,
 )
-from hfx.optimize.result import FitResult, Minimum, zero_matrix
+from hfx.optimize.result import FitResult, Minimum
 from hfx.optimize.scipy_fit import ScipyOptimizer
 
 __all__ = ["fit", "fixed_poi_fit"]
@@ -108,23 +108,23 @@ def _kernel_fit_from_defaults(model: Any, data: Any, plan: FitPlan) -> FitResult
     cfg = model.config
     if not getattr(cfg, "suggested_start_in_bounds", False):
         return None  # (not an hfx model, or the general path says what is wrong)
-    (x0, _, mask), (idx, lo, hi) = cfg.suggested_start, cfg.suggested_free
+    (x0, _, mask), (idx, _, _) = cfg.suggested_start, cfg.suggested_free
     if not 0 < idx.size <= kernel.MAX_FREE:
         return None
     data = to_numpy(data)
     if data.shape != (cfg.nmaindata + cfg.nauxdata,) or not _sum_is_finite(data):
         return None
-    # (copies: the kernels take writeable arrays only)
+    start, kernel_idx, lo, hi = cfg._kernel_fit_arrays  # (the kernels only read them)
     x, converged, twice, niter = kernel.fit_one(
-        model, np.ascontiguousarray(data)[None, :], x0[None, :].copy(), idx.copy(), lo.copy(),
-        hi.copy(), NEWTON.tolerance, NEWTON.maxiter,
+        model, np.ascontiguousarray(data)[None, :], start, kernel_idx, lo, hi,
+        NEWTON.tolerance, NEWTON.maxiter,
     )  # fmt: skip
     if not (converged and math.isfinite(twice) and twice < 2e299):
         return None
     bestfit = x0.copy()
     bestfit[idx] = x
-    zeros = zero_matrix(x0.size)
-    return FitResult(
+    zeros = cfg._zero_matrix
+    return FitResult._made(
         bestfit=bestfit,
         uncertainties=np.zeros(x0.size),
         covariance=zeros,
