@@ -197,12 +197,21 @@ class _Columns:
     def _expand_few(
         self, first: list[int], size: list[int]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        count = len(self.block)
+        if not count:
+            columns = np.zeros((4, 0), dtype=np.int64)
+            return columns[0], columns[1], columns[2], columns[3]
+        slots = self.slot or [0] * count
+        if min(size, default=1) == 1 == max(size, default=1):  # one bin per block: one term
+            columns = np.array(
+                ([first[b] for b in self.block], slots, self.par, range(count)), dtype=np.int64
+            ).reshape(4, count)
+            return columns[0], columns[1], columns[2], columns[3]
         entry: list[int] = []
         slot: list[int] = []
         par: list[int] = []
         source: list[int] = []
-        slots = self.slot or [0] * len(self.block)
-        per_bins = self.per_bin or [False] * len(self.block)
+        per_bins = self.per_bin or [False] * count
         for record, (block, start, at, per_bin) in enumerate(
             zip(self.block, self.par, slots, per_bins, strict=True)
         ):
@@ -211,13 +220,9 @@ class _Columns:
             slot += [at] * n
             par += range(start, start + n) if per_bin else [start] * n
             source += [record] * n
-        int64 = np.int64
-        return (
-            np.array(entry, dtype=int64),
-            np.array(slot, dtype=int64),
-            np.array(par, dtype=int64),
-            np.array(source, dtype=int64),
-        )
+        # one conversion for the four columns (each a row of one [4, nterms] array)
+        columns = np.array((entry, slot, par, source), dtype=np.int64).reshape(4, len(entry))
+        return columns[0], columns[1], columns[2], columns[3]
 
 
 def build_terms(layout: Layout, table: ParameterTable) -> Terms:
@@ -275,7 +280,7 @@ def build_terms(layout: Layout, table: ParameterTable) -> Terms:
         par=par,
         source=source,
         var_par=np.array(normsys.par, dtype=np.int64),
-        nominal=np.ones(len(ns_high)),
+        nominal=np.array([1.0] * len(ns_high)),
         high=np.asarray(ns_high, dtype=np.float64),
         low=np.asarray(ns_low, dtype=np.float64),
     )
