@@ -16,18 +16,18 @@ __all__ = ["Block", "Layout", "build_layout"]
 
 
 class Block(NamedTuple):
-    """One sample in one channel: a contiguous run of entries (a named tuple: a model
-    has one per sample and channel, made on every build)."""
+    """One sample in one channel: the entries ``first_entry`` … ``first_entry + nbins - 1``
+    for the global bins ``first_bin`` … (a named tuple: a model has one per sample and
+    channel, made on every build)."""
 
     channel: str
     sample: str
     sample_index: int  # index into the sorted global sample list
-    entries: np.ndarray  # entry indices, one per bin
-    bins: np.ndarray  # global bin indices
-    nominal: np.ndarray
+    nominal: np.ndarray  # the sample's yields (a view of one array for all blocks)
     modifiers: tuple[Mapping[str, Any], ...]
-    first_entry: int  # entries[0] (0 when the block has no bins)
-    nbins: int  # entries.size
+    first_entry: int
+    first_bin: int
+    nbins: int
 
 
 @dataclass(frozen=True)
@@ -77,18 +77,15 @@ def build_layout(channels_spec: list[Mapping[str, Any]]) -> Layout:
         offset += nbins
 
     nominal = np.array(yields, dtype=np.float64)
-    all_bins = np.arange(offset)
-    all_entries = np.arange(len(entry_bin))
     blocks = tuple(
         Block(
             channel=cname,
             sample=sample["name"],
             sample_index=index,
-            entries=all_entries[first_entry : first_entry + nbins],
-            bins=all_bins[first_bin : first_bin + nbins],
             nominal=nominal[first_yield : first_yield + len(sample["data"])],
             modifiers=tuple(sample["modifiers"]),
             first_entry=first_entry,
+            first_bin=first_bin,
             nbins=nbins,
         )
         for cname, sample, index, nbins, first_bin, first_entry, first_yield in placed

@@ -46,7 +46,7 @@ def declare_parameters(layout: Layout) -> list[ParameterSpec]:
     kinds: dict[str, set[str]] = {}
     sizes: dict[str, int] = {}
     for block in layout.blocks:
-        nbins = int(block.entries.size)
+        nbins = block.nbins
         mods = block.modifiers
         for name, kind in sorted([(m["name"], m["type"]) for m in mods]):
             n = nbins if kind in _VECTOR else 1
