@@ -590,7 +590,7 @@ class _Writer:
             self.emit(schema, loc, item, body, inner + 1, stack)
         else:
             counterpart = self.fresh("o")
-            self.emit(schema, loc, item, body, inner + 2, stack, None, counterpart)
+            self.emit(schema, loc, item, body, inner + 3, stack, None, counterpart)
         if not body:
             return
         if guard:
@@ -609,6 +609,12 @@ class _Writer:
         out.append(f"{ipad}for {index}, {item} in enumerate({var}):")
         out.append(f"{ipad}    {counterpart} = {old}[{index}] if {aligned} else _NONE")
         out.append(f"{ipad}    if {item} is not {counterpart} and id({item}) not in {olds}:")
+        # an item with no counterpart in old is new throughout: the plain check, which
+        # does not look for shared parts, answers the same sooner
+        plain = self.function(schema, loc)
+        out.append(f"{ipad}        if {counterpart} is _NONE:")
+        out.append(f"{ipad}            if not {plain}({item}): return False")
+        out.append(f"{ipad}        else:")
         out.extend(body)
 
     def emit_dispatch(
