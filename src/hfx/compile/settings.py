@@ -54,6 +54,15 @@ DEFAULT_MODIFIER_SETTINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
 _FALLBACK_CODES: Mapping[str, str] = MappingProxyType({"normsys": "code1", "histosys": "code0"})
 
 
+# The settings each interpolated type takes.
+_SETTING_NAMES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "normsys": frozenset({"interpcode"}),
+        "histosys": frozenset({"interpcode", "positive_definite"}),
+    }
+)
+
+
 def resolve_modifier_settings(settings: Mapping[str, Any] | None) -> dict[str, str]:
     """Interpolation code per interpolated modifier type, e.g. ``{"normsys": "code4", ...}``."""
     if settings is None:
@@ -62,7 +71,7 @@ def resolve_modifier_settings(settings: Mapping[str, Any] | None) -> dict[str, s
         raise ModelError(
             "modifier_settings must be a mapping like {'normsys': {'interpcode': 'code4'}}"
         )
-    unknown = set(settings) - set(_FALLBACK_CODES)
+    unknown = settings.keys() - _FALLBACK_CODES.keys()
     if unknown:
         raise ModelError(
             f"modifier_settings: unknown modifier type(s) {sorted(unknown)}; "
@@ -72,11 +81,7 @@ def resolve_modifier_settings(settings: Mapping[str, Any] | None) -> dict[str, s
     for kind, fallback in _FALLBACK_CODES.items():
         entry = settings.get(kind, {"interpcode": fallback})
         if isinstance(entry, Mapping):
-            extra = (
-                set(entry)
-                - {"interpcode"}
-                - ({"positive_definite"} if kind == "histosys" else set())
-            )
+            extra = entry.keys() - _SETTING_NAMES[kind]
             if extra:
                 raise ModelError(
                     f"modifier_settings: unknown setting(s) {sorted(extra)} for {kind}; "
