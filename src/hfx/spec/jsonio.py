@@ -77,8 +77,7 @@ def load_json(path: PathLike | IO[str]) -> Any:
         if str(path) == "-":
             return parse_json(sys.stdin.read(), source=source)
         try:
-            with open(path, "rb") as stream:  # (pathlib costs tens of µs per call)
-                data = stream.read()
+            data = _read_bytes(path)
         except FileNotFoundError:
             raise SpecError("no such file", source=source) from None
         except IsADirectoryError:
@@ -87,6 +86,19 @@ def load_json(path: PathLike | IO[str]) -> Any:
             raise SpecError(f"cannot read file: {exc.strerror}", source=source) from None
         return parse_json(data, source=source)
     return parse_json(path.read(), source=source)
+
+
+def _read_bytes(path: PathLike) -> bytes:
+    """The whole file at ``path``: by file descriptor, where a buffered file object (or
+    pathlib's) takes twice as long to open and read a workspace-sized file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        parts = [os.read(fd, os.fstat(fd).st_size + 1)]  # (all of a regular file)
+        while parts[-1]:  # until the end of a file that grew, or of a pipe
+            parts.append(os.read(fd, 1 << 20))
+    finally:
+        os.close(fd)
+    return b"".join(parts)
 
 
 def copy_json(obj: _T) -> _T:

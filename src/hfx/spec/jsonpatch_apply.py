@@ -63,7 +63,9 @@ def apply_patch_shared(
 def _apply(
     spec: Mapping[str, Any], ops: Sequence[Mapping[str, Any]], source: str | None, shared: bool
 ) -> dict[str, Any]:
-    if isinstance(ops, (str, bytes, Mapping)) or not isinstance(ops, Sequence):
+    if type(ops) is not list and (
+        isinstance(ops, (str, bytes, Mapping)) or not isinstance(ops, Sequence)
+    ):
         raise PatchError(
             f"a JSON Patch must be a list of operations, not {type(ops).__name__}", source=source
         )
@@ -72,7 +74,7 @@ def _apply(
     # ids of the containers this call made (None: all of them), which may change in place
     owned: set[int] | None = {id(doc)} if shared else None
     for index, op in enumerate(ops):
-        if not isinstance(op, Mapping):
+        if type(op) is not dict and not isinstance(op, Mapping):
             raise PatchError(
                 f"patch op {index} is not an object but {type(op).__name__}", source=source
             )

@@ -169,6 +169,8 @@ def validate_jsonpatch(ops: Sequence[Any], *, source: str | None = None) -> None
 # --- plumbing ----------------------------------------------------------------------------
 def _plain(doc: Any) -> Any:
     """A top-level mapping or sequence as the dict or list that JSON Schema expects."""
+    if type(doc) is dict or type(doc) is list:  # (the usual case, without ABC checks)
+        return doc
     if isinstance(doc, Mapping) and not isinstance(doc, dict):
         return dict(doc)
     if isinstance(doc, Sequence) and not isinstance(doc, (list, str, bytes)):

@@ -72,7 +72,7 @@ class Workspace:
         based_on: dict[str, Any] | None = None,
     ) -> None:
         """Check and store ``spec`` (a copy unless ``owned``)."""
-        if not isinstance(spec, Mapping):
+        if type(spec) is not dict and not isinstance(spec, Mapping):
             raise SpecError("a workspace must be a JSON object", source=source, pointer="")
         if validate:
             validate_workspace(
