@@ -6,8 +6,8 @@ Usage (from the repository root):
 
 pyhf runs in its own environment (``--pyhf-python``, default ``benchmarks/.pyhf-venv/bin/python``;
 create it with ``python -m venv benchmarks/.pyhf-venv && benchmarks/.pyhf-venv/bin/pip install
-pyhf==0.7.6``).  Without it, only the hfx columns are filled.  Results are medians of repeats;
-the table is printed and written to ``benchmarks/results/foundation.md``.
+pyhf==0.7.6 iminuit``).  Without it, only the hfx columns are filled.  Results are medians of
+repeats; the table is printed and written to ``benchmarks/results/foundation.md``.
 """
 
 from __future__ import annotations

@@ -8,9 +8,11 @@ Usage (from the repository root, in the hfx environment)::
         [--only build,fit,cls,limit,toys,scaling,jax,cli] [--workspaces NAME,...]
         [--output PATH]
 
-Writes ``benchmarks/RESULTS.md`` (tables of medians and ratios) and
-``benchmarks/results/raw.json`` (every timing); with ``--output PATH`` elsewhere than
-``benchmarks/``, the raw timings go next to it (``PATH`` with the suffix ``.raw.json``).
+The pyhf environment needs ``pip install pyhf==0.7.6 iminuit`` (without iminuit the
+"pyhf minuit" column shows pyhf's import error).  Writes ``benchmarks/RESULTS.md``
+(tables of medians and ratios) and ``benchmarks/results/raw.json`` (every timing); with
+``--output PATH`` elsewhere than ``benchmarks/``, the raw timings go next to it (``PATH``
+with the suffix ``.raw.json``).
 pyhf runs case by case in its own environment through ``pyhf_runner.py`` with a per-case
 timeout; a slow pyhf case stops repeating once its time budget is spent (the table gives
 the number of repeats).  Every timed hfx answer is checked against pyhf's from the same
