@@ -137,13 +137,6 @@ class ModelConfig:
         return None if held is None else (held[0].copy(), held[1].copy(), held[2].copy())
 
     @cached_property
-    def _zero_matrix(self) -> np.ndarray:
-        """A read-only [npars, npars] zero matrix, shared by results without uncertainties."""
-        from hfx.optimize.result import zero_matrix
-
-        return zero_matrix(self.npars)
-
-    @cached_property
     def suggested_held_free(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """:attr:`suggested_free` without the POI (the free parameters of a fit that holds
         it), as read-only vectors made once; None for a model without a POI."""

@@ -33,7 +33,7 @@ from hfx.optimize.problem import (
     resolve,
     to_numpy,
 )
-from hfx.optimize.result import FitResult, Minimum
+from hfx.optimize.result import FitResult, Minimum, zero_matrix
 from hfx.optimize.scipy_fit import ScipyOptimizer
 
 __all__ = ["fit", "fixed_poi_fit"]
@@ -123,7 +123,7 @@ def _kernel_fit_from_defaults(model: Any, data: Any, plan: FitPlan) -> FitResult
         return None
     bestfit = x0.copy()
     bestfit[idx] = x
-    zeros = cfg._zero_matrix
+    zeros = zero_matrix(x0.size)
     return FitResult._made(
         bestfit=bestfit,
         uncertainties=np.zeros(x0.size),
