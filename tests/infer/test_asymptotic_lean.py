@@ -3,27 +3,17 @@ own path: the same statistics and p-values, bit for bit, on both engines."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
-import hfx
 from hfx.infer.asymptotic import AsymptoticCalculator
 from hfx.infer.asymptotic_lean import prepare
 from hfx.infer.hypotest import run_hypotest
-from tests.conftest import ATLAS_WS
+from tests.conftest import needs_shared
+from tests.likelihood.helpers import atlas_model
 
 SMALL = ("2018-31_simplifiedA", "2018-14_Comb_bkgonly")
-
-
-def _model(name: str):
-    if not (ATLAS_WS / f"{name}.json").is_file():
-        pytest.skip("../shared/data not present")
-    ws = hfx.load(ATLAS_WS / f"{name}.json")
-    patch = json.loads((ATLAS_WS / f"{name}.signal.json").read_text())
-    model = ws.model(patches=[patch])
-    return model, np.asarray(ws.data(model))
+pytestmark = needs_shared()
 
 
 def _own_path(model, data, **kw) -> AsymptoticCalculator:
@@ -36,7 +26,7 @@ def _own_path(model, data, **kw) -> AsymptoticCalculator:
 @pytest.mark.parametrize("engine", ["numba", "numpy"])
 @pytest.mark.parametrize("test_stat", ["qtilde", "q"])
 def test_fast_path_equals_own_path(name, engine, test_stat):
-    model, data = _model(name)
+    model, data, _ = atlas_model(name)
     fast = AsymptoticCalculator(model, data, engine=engine, test_stat=test_stat)
     own = _own_path(model, data, engine=engine, test_stat=test_stat)
     # μ below and above μ̂ (where q vanishes), and the expected curve alone at a new μ
@@ -49,7 +39,7 @@ def test_fast_path_equals_own_path(name, engine, test_stat):
 
 @pytest.mark.parametrize("engine", ["numba", "numpy"])
 def test_discovery_statistic_equals_own_path(engine):
-    model, data = _model("2018-31_simplifiedA")
+    model, data, _ = atlas_model("2018-31_simplifiedA")
     fast = AsymptoticCalculator(model, data, engine=engine, test_stat="q0")
     own = _own_path(model, data, engine=engine, test_stat="q0")
     assert run_hypotest(fast, 0.0) == run_hypotest(own, 0.0)
@@ -57,7 +47,7 @@ def test_discovery_statistic_equals_own_path(engine):
 
 def test_muhat_inside_the_bounds_takes_the_precise_fit():
     # data with an excess: μ̂ > 0, so the Asimov data come from their own (precise) fit
-    model, _ = _model("2018-31_simplifiedA")
+    model, _, _ = atlas_model("2018-31_simplifiedA")
     pars = model.config.suggested_init()
     pars[model.config.poi_index] = 1.5
     data = np.asarray(model.expected_data(pars))
@@ -69,7 +59,7 @@ def test_muhat_inside_the_bounds_takes_the_precise_fit():
 
 
 def test_declines_what_its_own_path_handles():
-    model, data = _model("2018-31_simplifiedA")
+    model, data, _ = atlas_model("2018-31_simplifiedA")
     calc = AsymptoticCalculator(model, data)
     # a dataset of the wrong length: the fits name it (the kernels would read past the end)
     assert prepare(model, data[:-1], calc.opts, calc.poi_index, 0.0) is None

@@ -6,10 +6,8 @@ it runs."""
 from __future__ import annotations
 
 import importlib
-import json
 import math
 
-import numpy as np
 import pytest
 
 import hfx
@@ -17,18 +15,11 @@ from hfx.errors import PoiOutOfBoundsError
 from hfx.infer import asymptotic
 from hfx.infer.asymptotic import AsymptoticCalculator
 from hfx.infer.hypotest import run_hypotest
-from tests.conftest import ATLAS_WS
+from tests.conftest import needs_shared
+from tests.likelihood.helpers import atlas_model
 
 SMALL = ("2018-31_simplifiedA", "2018-14_Comb_bkgonly")
-
-
-def _model(name: str):
-    if not (ATLAS_WS / f"{name}.json").is_file():
-        pytest.skip("../shared/data not present")
-    ws = hfx.load(ATLAS_WS / f"{name}.json")
-    patch = json.loads((ATLAS_WS / f"{name}.signal.json").read_text())
-    model = ws.model(patches=[patch])
-    return model, np.asarray(ws.data(model))
+pytestmark = needs_shared()
 
 
 @pytest.fixture
@@ -54,7 +45,7 @@ def taken(monkeypatch):
     ("test_stat", "poi"), [("qtilde", 1.0), ("qtilde", 0.3), ("q", 2.0), ("q0", 0.0)]
 )
 def test_defaults_path_is_the_calculator_path(name, engine, test_stat, poi, taken):
-    model, data = _model(name)
+    model, data, _ = atlas_model(name)
     result = hfx.infer.hypotest(model, data, poi, test_stat=test_stat, engine=engine)
     assert taken["answered"] == 1
     calc = AsymptoticCalculator(model, data, test_stat=test_stat, engine=engine)
@@ -64,7 +55,7 @@ def test_defaults_path_is_the_calculator_path(name, engine, test_stat, poi, take
 
 
 def test_other_options_take_the_calculator(taken):
-    model, data = _model("2018-31_simplifiedA")
+    model, data, _ = atlas_model("2018-31_simplifiedA")
     init = model.config.suggested_init()
     a = hfx.infer.hypotest(model, data, 1.0, init=init)
     b = hfx.infer.hypotest(model, data, 1.0, calculator="asymptotic", optimizer="scipy")
@@ -73,7 +64,7 @@ def test_other_options_take_the_calculator(taken):
 
 
 def test_poi_outside_bounds_is_refused_by_the_calculator(taken):
-    model, data = _model("2018-31_simplifiedA")
+    model, data, _ = atlas_model("2018-31_simplifiedA")
     hi = float(model.config.suggested_bounds()[model.config.poi_index, 1])
     with pytest.raises(PoiOutOfBoundsError, match="outside the bounds"):
         hfx.infer.hypotest(model, data, hi + 1.0)
@@ -83,7 +74,7 @@ def test_poi_outside_bounds_is_refused_by_the_calculator(taken):
 
 
 def test_wrong_data_length_is_named_by_the_calculator(taken):
-    model, data = _model("2018-31_simplifiedA")
+    model, data, _ = atlas_model("2018-31_simplifiedA")
     with pytest.raises(hfx.HfxError):
         hfx.infer.hypotest(model, data[:-1], 1.0)
     assert taken["answered"] == 0
