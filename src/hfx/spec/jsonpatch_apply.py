@@ -79,7 +79,7 @@ def _apply(
                 f"patch op {index} is not an object but {type(op).__name__}", source=source
             )
         if owned is not None:
-            if _apply_plain_shared(doc, op, owned):
+            if _apply_plain(doc, op, owned):
                 continue
             doc, owned = _own_path(doc, op, owned)
         if _apply_plain(doc, op):
@@ -107,54 +107,7 @@ def _apply(
 
 
 _SCALARS = (str, int, float, bool, type(None))
-_INDEX = re.compile("0|[1-9][0-9]*")  # an array index as RFC 6901 writes it
 _BAD_ESCAPE = re.compile("~[^01]|~$")
-
-
-def _apply_plain(doc: Any, op: Mapping[str, Any]) -> bool:
-    """Apply ``op`` in place if it is an add, replace or remove whose target resolves
-    through plain dicts and lists, as jsonpatch would; False (nothing done) for any other
-    operation, or wherever jsonpatch would refuse, which it then does with its message."""
-    kind = op.get("op")
-    path = op.get("path")
-    if kind not in ("add", "replace", "remove") or not isinstance(path, str):
-        return False
-    if kind != "remove" and "value" not in op:
-        return False
-    if not path.startswith("/") or _BAD_ESCAPE.search(path):
-        return False  # the whole document, or a pointer jsonpatch refuses
-    *parents, last = (p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:])
-    node = doc
-    for part in parents:
-        if type(node) is dict and part in node:
-            node = node[part]
-        elif type(node) is list and _INDEX.fullmatch(part) and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
-    if type(node) is dict:
-        if kind == "remove" or kind == "replace":
-            if last not in node:
-                return False
-            if kind == "remove":
-                del node[last]
-                return True
-        node[last] = copy_json(op["value"])
-        return True
-    if type(node) is not list:
-        return False
-    if kind == "add" and last == "-":
-        node.append(copy_json(op["value"]))
-        return True
-    if not _INDEX.fullmatch(last) or int(last) > len(node) - (kind != "add"):
-        return False
-    if kind == "remove":
-        del node[int(last)]
-    elif kind == "add":
-        node.insert(int(last), copy_json(op["value"]))
-    else:
-        node[int(last)] = copy_json(op["value"])
-    return True
 
 
 def _array_index(part: str) -> int | None:
@@ -164,40 +117,30 @@ def _array_index(part: str) -> int | None:
     return None
 
 
-def _apply_plain_shared(doc: dict[str, Any], op: Mapping[str, Any], owned: set[int]) -> bool:
-    """:func:`_own_path` and :func:`_apply_plain` in one walk, for an add, replace or remove
-    whose path resolves through plain dicts and lists; False, with nothing changed but
-    containers copied in vain, wherever that does not hold (the two then take over)."""
+def _plain_op(op: Mapping[str, Any]) -> tuple[str, list[str], str] | None:
+    """(kind, parent names, last name) of an add, replace or remove (with its value where it
+    needs one) at a pointer below the root that jsonpatch accepts, the names unescaped; None
+    for any other operation."""
     kind = op.get("op")
     path = op.get("path")
-    if kind not in ("add", "replace", "remove") or type(path) is not str:
-        return False
+    if kind not in ("add", "replace", "remove") or not isinstance(path, str):
+        return None
     if kind != "remove" and "value" not in op:
-        return False
-    if not path.startswith("/") or "~" in path:
-        return False  # the whole document, or an escaped name: the general way
-    *parents, last = path[1:].split("/")
-    node: Any = doc
-    for part in parents:
-        if type(node) is dict:
-            if part not in node:
-                return False
-            key: Any = part
-        elif type(node) is list:
-            key = _array_index(part)
-            if key is None or key >= len(node):
-                return False
-        else:
-            return False
-        child = node[key]
-        kind_of_child = type(child)
-        if kind_of_child is not dict and kind_of_child is not list:
-            return False
-        if id(child) not in owned:
-            child = child.copy()
-            node[key] = child
-            owned.add(id(child))
-        node = child
+        return None
+    if not path.startswith("/"):
+        return None  # the whole document
+    parts = path[1:].split("/")
+    if "~" in path:  # ~1 and ~0 stand for "/" and "~"; other escapes jsonpatch refuses
+        if _BAD_ESCAPE.search(path):
+            return None
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in parts]
+    *parents, last = parts
+    return kind, parents, last
+
+
+def _apply_at(node: Any, kind: str, last: str, op: Mapping[str, Any]) -> bool:
+    """Apply the add, replace or remove ``op`` to the member ``last`` of its parent ``node``
+    in place, as jsonpatch would; False (nothing done) wherever jsonpatch would refuse."""
     if type(node) is dict:
         if kind != "add" and last not in node:
             return False
@@ -221,6 +164,42 @@ def _apply_plain_shared(doc: dict[str, Any], op: Mapping[str, Any], owned: set[i
     else:
         node[index] = copy_json(op["value"])
     return True
+
+
+def _apply_plain(doc: Any, op: Mapping[str, Any], owned: set[int] | None = None) -> bool:
+    """Apply ``op`` in place if it is an add, replace or remove whose target resolves
+    through plain dicts and lists, as jsonpatch would; False (nothing changed) for any other
+    operation, or wherever jsonpatch would refuse, which it then does with its message.
+
+    With ``owned`` (copy-on-write, :func:`apply_patch_shared`) the walk also copies each
+    container on the path that is not in ``owned`` (as :func:`_own_path` does), adding the
+    copies' ids; where it then returns False those copies were made in vain, which is
+    harmless."""
+    plain = _plain_op(op)
+    if plain is None:
+        return False
+    kind, parents, last = plain
+    node: Any = doc
+    for part in parents:
+        if type(node) is dict:
+            if part not in node:
+                return False
+            key: Any = part
+        elif type(node) is list:
+            key = _array_index(part)
+            if key is None or key >= len(node):
+                return False
+        else:
+            return False
+        child = node[key]
+        if owned is not None and id(child) not in owned:
+            if type(child) is not dict and type(child) is not list:
+                return False
+            child = child.copy()
+            node[key] = child
+            owned.add(id(child))
+        node = child
+    return _apply_at(node, kind, last, op)
 
 
 def _own_path(doc: Any, op: Mapping[str, Any], owned: set[int]) -> tuple[Any, set[int] | None]:
