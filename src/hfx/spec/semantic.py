@@ -318,13 +318,9 @@ def _check_modifiers(
             )
             if problem is not None:
                 return problem
-        uses = types_of.get(mname)  # (_claim_modifier, inline: it runs for every modifier)
-        if uses is None:
-            types_of[mname] = {mtype: (ci, si, mi)}
-        elif mtype not in uses:
-            problem = _claim(types_of, mname, mtype, (ci, si, mi))
-            if problem is not None:
-                return problem
+        problem = _claim_modifier(types_of, mname, mtype, ci, si, mi)
+        if problem is not None:
+            return problem
     return None
 
 
