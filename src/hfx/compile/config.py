@@ -131,24 +131,15 @@ class ModelConfig:
 
     @cached_property
     def _kernel_held_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """:attr:`suggested_held_free` as private writeable copies for the compiled kernels
-        (as :attr:`_kernel_fit_arrays`); None for a model without a POI."""
-        held = self.suggested_held_free
-        return None if held is None else (held[0].copy(), held[1].copy(), held[2].copy())
-
-    @cached_property
-    def suggested_held_free(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """:attr:`suggested_free` without the POI (the free parameters of a fit that holds
-        it), as read-only vectors made once; None for a model without a POI."""
+        """The free parameters' indices and bounds without the POI (those of a fit that
+        holds it), as private writeable arrays for the compiled kernels (as
+        :attr:`_kernel_fit_arrays`); None for a model without a POI."""
         poi = self.poi_index
         if poi is None:
             return None
-        idx, lo, hi = self.suggested_free
+        _, idx, lo, hi = self._kernel_fit_arrays
         keep = idx != poi
-        held = (idx[keep], lo[keep], hi[keep])
-        for vector in held:
-            vector.flags.writeable = False
-        return held
+        return idx[keep], lo[keep], hi[keep]  # (boolean indexing: new arrays)
 
     @cached_property
     def suggested_start_in_bounds(self) -> bool:
