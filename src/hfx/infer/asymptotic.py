@@ -343,12 +343,7 @@ class AsymptoticCalculator:
         self, poi: float
     ) -> tuple[AsymptoticTestStatDistribution, AsymptoticTestStatDistribution]:
         """(signal+background, background-only) distributions of the statistic at ``poi``."""
-        sqrt_qa = self.sqrt_qmu_asimov(poi)
-        cutoff = -math.inf if self.base_dist == "normal" else -sqrt_qa
-        return (
-            AsymptoticTestStatDistribution(-sqrt_qa, cutoff),
-            AsymptoticTestStatDistribution(0.0, cutoff),
-        )
+        return _distributions(self.sqrt_qmu_asimov(poi), self.base_dist)
 
     @staticmethod
     def pvalues(
@@ -389,6 +384,18 @@ class AsymptoticCalculator:
             fixed_poi_fit_to_data=data_cond.bestfit.copy(),
             fixed_poi_fit_to_asimov=asimov_cond.bestfit.copy(),
         )
+
+
+def _distributions(
+    sqrt_qa: float, base_dist: str
+) -> tuple[AsymptoticTestStatDistribution, AsymptoticTestStatDistribution]:
+    """(signal+background, background-only) distributions for √q_A (see the calculator's
+    ``base_dist``)."""
+    cutoff = -math.inf if base_dist == "normal" else -sqrt_qa
+    return (
+        AsymptoticTestStatDistribution(-sqrt_qa, cutoff),
+        AsymptoticTestStatDistribution(0.0, cutoff),
+    )
 
 
 def _expected_pvalues(
@@ -457,7 +464,6 @@ def test_at_defaults(
     statistic.check_bounds(lo)
     sqrt_qa = math.sqrt(values[1])
     teststat = statistic.to_asymptotic(math.sqrt(values[0]), sqrt_qa)
-    sig_plus_bkg = AsymptoticTestStatDistribution(-sqrt_qa)
-    bkg_only = AsymptoticTestStatDistribution(0.0)
+    sig_plus_bkg, bkg_only = _distributions(sqrt_qa, "normal")  # (the calculator's default)
     observed = AsymptoticCalculator.pvalues(teststat, sig_plus_bkg, bkg_only)
     return statistic.name, teststat, observed, _expected_pvalues(sig_plus_bkg, bkg_only)
