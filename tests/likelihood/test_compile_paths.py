@@ -42,8 +42,8 @@ def _columns(rng: random.Random, nblocks: int, nrecords: int, kind: str) -> modi
 def test_few_records_expand_as_many_do(seed, kind, monkeypatch):
     rng = random.Random(seed)
     nblocks = rng.randint(1, 6)
-    size = np.array([rng.randint(0, 4) for _ in range(nblocks)], dtype=np.int64)
-    first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+    size = [rng.randint(0, 4) for _ in range(nblocks)]
+    first = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64).tolist()
     columns = _columns(rng, nblocks, rng.randint(0, 12), kind)
     monkeypatch.setattr(modifiers, "_FEW_RECORDS", 10**9)
     looped = columns.expand(first, size)

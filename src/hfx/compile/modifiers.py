@@ -171,25 +171,22 @@ class _Columns:
         self.per_bin: list[bool] = []  # one parameter component per bin
 
     def expand(
-        self, first: np.ndarray | list[int], size: np.ndarray | list[int]
+        self, first_entry: list[int], nbins: list[int]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(entry, slot, par, source record) per term, given each block's first entry and
         bin count: the records expanded in one vectorised step (by a loop when they are
         few, where a dozen NumPy calls cost more)."""
         if len(self.block) <= _FEW_RECORDS:
-            return self._expand_few(
-                first.tolist() if isinstance(first, np.ndarray) else first,
-                size.tolist() if isinstance(size, np.ndarray) else size,
-            )
-        first = np.asarray(first, dtype=np.int64)
-        size = np.asarray(size, dtype=np.int64)
+            return self._expand_few(first_entry, nbins)
+        first = np.array(first_entry, dtype=np.int64)
+        size = np.array(nbins, dtype=np.int64)
         block = np.array(self.block, dtype=np.int64)
         counts = size[block]
         source = np.repeat(np.arange(block.size, dtype=np.int64), counts)
         offset = np.arange(int(counts.sum()), dtype=np.int64) - (np.cumsum(counts) - counts)[source]
         entry = first[block][source] + offset
         slot = np.array(self.slot, dtype=np.int64)[source] if self.slot else 0 * source
-        par = np.array(self.par, dtype=np.int64)[source]
+        par: np.ndarray = np.array(self.par, dtype=np.int64)[source]
         if self.per_bin:
             par = par + offset * np.array(self.per_bin, dtype=np.int64)[source]
         return entry, slot, par, source
