@@ -41,7 +41,9 @@ _AUTO = (
 
 
 def _python(code: str, cache_dir: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HFX_CACHE_DIR": cache_dir}
+    """Run ``code`` with the cache ``cache_dir``, as an installation without the kernels
+    compiled into the package (one made where a C compiler was missing)."""
+    env = {**os.environ, "HFX_CACHE_DIR": cache_dir, "HFX_PACKAGED_KERNELS": "0"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
     )
@@ -73,7 +75,8 @@ def test_auto_never_waits_for_the_compiler_and_the_kernels_are_built_in_the_back
 
     root = _root(tmp_path)
     assert root.parent == tmp_path / "numba"
-    # a new machine: "auto" runs on NumPy at once and a detached process compiles the kernels
+    # a new machine whose hfx was installed without the kernels in the package: "auto" runs
+    # on NumPy at once and a detached process compiles the kernels
     first = _python(_AUTO, str(tmp_path))
     engine, loaded, cls_numpy, _ = first.stdout.split()
     assert (engine, loaded) == ("numpy", "False")

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from hfx.optimize import _kernel_impl as impl
-from hfx.optimize.kernel_cache import AOT_MODULE, aot_file
+from hfx.optimize.kernel_cache import AOT_MODULE, aot_file, packaged_name
 
-__all__ = ["build"]
+__all__ = ["build", "build_packaged"]
 
 
 def _run_aot(
@@ -55,8 +55,21 @@ def _run_aot(
 
 def build(root: Path) -> Path:
     """Compile ``run`` for the one signature the JIT kernels were compiled for into
-    :func:`~hfx.optimize.kernel_cache.aot_file` under ``root`` (written whole, then moved into
-    place) and return that path.  Raises whatever the compiler raises (no C compiler, ...)."""
+    :func:`~hfx.optimize.kernel_cache.aot_file` under ``root`` and return that path.  Raises
+    whatever the compiler raises (no C compiler, ...)."""
+    return _compile_to(aot_file(root))
+
+
+def build_packaged(directory: Path) -> Path:
+    """As :func:`build`, into ``directory`` under the name the installed package is looked up
+    by (:func:`~hfx.optimize.kernel_cache.packaged_name`): what the wheel build hook
+    (``hatch_build.py``) ships inside the package."""
+    return _compile_to(directory / packaged_name())
+
+
+def _compile_to(target: Path) -> Path:
+    """Compile the exported ``run`` into the extension module ``target`` (written whole,
+    then moved into place)."""
     with warnings.catch_warnings():
         # (pycc is "pending deprecation" with no replacement yet: it is what exists today)
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -67,7 +80,6 @@ def build(root: Path) -> Path:
         run: Any = impl.run
         (signature,) = run.signatures
         returns = run.overloads[signature].signature.return_type
-        target = aot_file(root)
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             cc = pycc.CC(AOT_MODULE)

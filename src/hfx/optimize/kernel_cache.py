@@ -43,6 +43,7 @@ __all__ = [
     "BUILD_FAILED",
     "BUILD_LOCK",
     "KERNEL_SOURCES",
+    "PACKAGED_ENV",
     "RETRY_FAILED_S",
     "STALE_BUILD_S",
     "aot_file",
@@ -51,6 +52,8 @@ __all__ = [
     "failed_recently",
     "holds_kernels",
     "load_aot",
+    "packaged_file",
+    "packaged_name",
     "prepare",
     "start_background_build",
 ]
@@ -93,24 +96,56 @@ AOT_MODULE = "hfx_kernels"
 AOT_LOADED = "hfx.optimize._kernel_aot"
 
 
-def aot_file(root: Path) -> Path:
-    """Where the ahead-of-time compiled kernels for this Python and NumPy ABI lie."""
-    numpy_abi = f"numpy{np.__version__.split('.')[0]}"
+# set to "0": ignore the kernels shipped inside the package (as on an install without them)
+PACKAGED_ENV = "HFX_PACKAGED_KERNELS"
+
+
+def _numpy_abi() -> str:
+    return f"numpy{np.__version__.split('.')[0]}"
+
+
+def _extension_suffix() -> str:
     # (this interpreter's own extension suffix, e.g. ".cpython-311-x86_64-linux-gnu.so": the
     # first of importlib's list, and what sysconfig's EXT_SUFFIX says, without the
     # milliseconds sysconfig takes to initialise)
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    return root / f"aot-{numpy_abi}" / f"{AOT_MODULE}{suffix}"
+    return importlib.machinery.EXTENSION_SUFFIXES[0]
+
+
+def aot_file(root: Path) -> Path:
+    """Where the ahead-of-time compiled kernels for this Python and NumPy ABI lie."""
+    return root / f"aot-{_numpy_abi()}" / f"{AOT_MODULE}{_extension_suffix()}"
+
+
+def packaged_name() -> str:
+    """The file name of the ahead-of-time kernels shipped inside the package (compiled when
+    the wheel is built, ``hatch_build.py``): named after the digest of the kernels' sources
+    and the NumPy ABI, so that edited sources or another NumPy never load stale ones."""
+    return f"{AOT_MODULE}-{_sources_digest()}-{_numpy_abi()}{_extension_suffix()}"
+
+
+def packaged_file() -> Path:
+    """Where this installation's shipped kernels lie (the file may not exist)."""
+    return _PACKAGE / "optimize" / packaged_name()
 
 
 def load_aot(root: Path | None = None) -> ModuleType | None:
     """The ahead-of-time compiled kernels of this hfx (a module with ``run``), loaded once
-    per process from the cache directory ``root`` (default :func:`cache_root`); None where
-    they are not in the cache or do not load."""
+    per process: the ones shipped inside the package (:func:`packaged_file`; unless
+    ``$HFX_PACKAGED_KERNELS`` is "0"), else the ones in the cache directory ``root``
+    (default :func:`cache_root`); None where neither is there or loads."""
     loaded = sys.modules.get(AOT_LOADED)
     if loaded is not None:
         return loaded
-    path = aot_file(cache_root() if root is None else root)
+    if os.environ.get(PACKAGED_ENV) != "0":
+        module = _load_extension(packaged_file())
+        if module is not None:
+            return sys.modules.setdefault(AOT_LOADED, module)
+    module = _load_extension(aot_file(cache_root() if root is None else root))
+    return None if module is None else sys.modules.setdefault(AOT_LOADED, module)
+
+
+def _load_extension(path: Path) -> ModuleType | None:
+    """The kernels' extension module at ``path``; None where it is not there or does not load."""
     if not path.is_file():
         return None
     try:
@@ -121,7 +156,7 @@ def load_aot(root: Path | None = None) -> ModuleType | None:
         spec.loader.exec_module(module)
     except Exception:  # (unreadable, or built for something else): the JIT kernels then
         return None
-    return sys.modules.setdefault(AOT_LOADED, module)
+    return module
 
 
 # a lock older than this is a build that died without removing it
