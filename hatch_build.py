@@ -39,6 +39,13 @@ print(kernel_aot.build_packaged(out))
 """
 
 
+def _last_error(stderr: str) -> str:
+    """The line of a traceback that names the error (else the last line)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    named = [line for line in lines if line.split(":")[0].endswith(("Error", "Exception"))]
+    return (named or lines or ["no output"])[-1]
+
+
 class KernelBuildHook(BuildHookInterface):  # type: ignore[misc]
     PLUGIN_NAME = "custom"
 
@@ -68,7 +75,7 @@ class KernelBuildHook(BuildHookInterface):  # type: ignore[misc]
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if done is None or done.returncode != 0:
-            tail = error if done is None else (done.stderr.strip().splitlines() or ["?"])[-1]
+            tail = error if done is None else _last_error(done.stderr)
             self.app.display_warning(
                 f"hfx: the kernels were not compiled into the package ({tail}); hfx will "
                 "compile them at first use instead"

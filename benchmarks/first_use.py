@@ -1,7 +1,10 @@
 """First use of hfx's compiled small-model kernels on a new machine, as whole processes.
 
-Every case is a new Python process whose ``HFX_CACHE_DIR`` is a directory of this run, in
-one of the states a user's cache passes through:
+Every case is a new Python process whose ``HFX_CACHE_DIR`` is a directory of this run.  The
+default installation ships the kernels compiled into the package (``hatch_build.py``): the
+first row runs so, on an empty cache.  The other rows ignore those
+(``HFX_PACKAGED_KERNELS=0``, as an installation built without a C compiler) and take the
+states such a user's cache passes through:
 
 - empty, ``engine="numba"``: the process compiles the kernels before its first fit (what
   every first use did before the background build; engine "numba" still does);
@@ -66,8 +69,17 @@ print(json.dumps({
 """
 
 
-def _process(cache: Path, name: str, engine: str) -> dict[str, Any]:
-    env = {**os.environ, "HFX_CACHE_DIR": str(cache)}
+def _env(cache: Path, packaged: bool) -> dict[str, str]:
+    """The environment of a process with the cache ``cache``; unless ``packaged``, as an
+    installation without the kernels compiled into the package (``HFX_PACKAGED_KERNELS=0``)."""
+    env = {**os.environ, "HFX_CACHE_DIR": str(cache), "HFX_PACKAGED_KERNELS": "0"}
+    if packaged:
+        del env["HFX_PACKAGED_KERNELS"]
+    return env
+
+
+def _process(cache: Path, name: str, engine: str, packaged: bool = False) -> dict[str, Any]:
+    env = _env(cache, packaged)
     out = subprocess.run(
         [sys.executable, "-c", _PROCESS, name, engine, str(WS_DIR)],
         env=env,
@@ -81,8 +93,8 @@ def _process(cache: Path, name: str, engine: str) -> dict[str, Any]:
     return result
 
 
-def _cli(cache: Path, name: str, repeats: int, *extra: str) -> float:
-    env = {**os.environ, "HFX_CACHE_DIR": str(cache)}
+def _cli(cache: Path, name: str, repeats: int, *extra: str, packaged: bool = False) -> float:
+    env = _env(cache, packaged)
     hfx = str(Path(sys.executable).with_name("hfx"))
     files = [str(WS_DIR / f"{name}.json"), "-p", str(WS_DIR / f"{name}.signal.json")]
     args = [hfx, "cls", *files, *extra]
@@ -127,6 +139,19 @@ def main() -> int:
 
     rows: list[tuple[str, dict[str, Any], str]] = []
     with tempfile.TemporaryDirectory() as tmp:
+        # 0. an installation with the kernels compiled into the package, on an empty cache
+        if kernel_cache.packaged_file().is_file():
+            shipped = Path(tmp) / "packaged"
+            runs = [
+                _process(shipped, args.name, "auto", packaged=True) for _ in range(args.repeats)
+            ]
+            cli = _ms(_cli(shipped, args.name, args.repeats, packaged=True))
+            if any(shipped.rglob("*")):
+                raise SystemExit(f"a process with the packaged kernels wrote to {shipped}")
+            label = "kernels compiled into the package at install, empty cache"
+            rows.append((label, _median_of(runs), cli))
+
+        # without the kernels in the package (an install where no C compiler was found):
         # 1. engine "numba" on an empty cache: the process compiles before its first fit
         compiling = _process(Path(tmp) / "inline", args.name, "numba")
         rows.append(("empty cache, `engine='numba'` (compiles in the process)", compiling, "-"))

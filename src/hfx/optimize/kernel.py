@@ -8,10 +8,12 @@ and the compiled term definitions of :mod:`hfx.likelihood.terms`.
 
 Whether they run is decided up front by a fit plan (:mod:`hfx.optimize.plan`), never by what
 a process did before: this module only says whether they can (:func:`available`,
-:func:`applies`, :func:`ready`) and runs them.  Engine "numba" compiles them at its first
-use in an installation (numba caches the result on disk); engine "auto" takes them only once
-they are in that cache and meanwhile has them compiled in the background
-(:mod:`hfx.optimize.kernel_cache`), so no call waits for the compiler.
+:func:`applies`, :func:`ready`) and runs them.  An installation normally ships them compiled
+ahead of time inside the package (``hatch_build.py``), and every engine runs those.  Without
+them, engine "numba" compiles them at its first use in an installation (numba caches the
+result on disk); engine "auto" takes them only once they are in that cache and meanwhile has
+them compiled in the background (:mod:`hfx.optimize.kernel_cache`), so no call waits for the
+compiler.
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def applies(model: Any) -> bool:
 
 def _source() -> tuple[str, Path | None]:
     """Where this process would take the kernels from: "loaded" (JIT kernels imported),
-    "aot" (the ahead-of-time ones, loaded now if not yet), "jit" (numba's JIT cache only),
+    "aot" (the ahead-of-time ones, shipped in the package or in the cache, loaded now if not
+    yet), "jit" (numba's JIT cache only),
     "none" (not compiled yet) or "no numba" (not installed, or blocked); with the cache
     directory where it was looked at."""
     loaded = sys.modules.get(_IMPL)

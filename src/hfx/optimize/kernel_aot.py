@@ -5,7 +5,8 @@ and its compiler (about half a second).  The same machine code, compiled once mo
 plain CPython extension module in the cache directory, loads in about a millisecond without
 numba (:func:`hfx.optimize.kernel_cache.load_aot`).  The background build
 (:mod:`hfx.optimize.kernel_build`) makes it after the JIT cache, where a C compiler is
-available; without one the JIT cache alone is used.  The module is compiled for the generic
+available; without one the JIT cache alone is used.  The wheel build hook (``hatch_build.py``)
+makes the same module at install time, shipped inside the package (:func:`build_packaged`).  The module is compiled for the generic
 CPU of the platform (no host-specific instructions), so a cache directory shared between
 machines stays safe to load.
 """
