@@ -6,9 +6,9 @@ plain CPython extension module in the cache directory, loads in about a millisec
 numba (:func:`hfx.optimize.kernel_cache.load_aot`).  The background build
 (:mod:`hfx.optimize.kernel_build`) makes it after the JIT cache, where a C compiler is
 available; without one the JIT cache alone is used.  The wheel build hook (``hatch_build.py``)
-makes the same module at install time, shipped inside the package (:func:`build_packaged`).  The module is compiled for the generic
-CPU of the platform (no host-specific instructions), so a cache directory shared between
-machines stays safe to load.
+makes the same module at install time, shipped inside the package (:func:`build_packaged`).
+The module is compiled for the generic CPU of the platform (no host-specific instructions),
+so a cache directory shared between machines, or a wheel, stays safe to load.
 """
 
 from __future__ import annotations

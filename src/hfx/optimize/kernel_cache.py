@@ -15,9 +15,10 @@ such directory can be written, the kernels are compiled in every process (never 
 An installation built from a wheel normally ships the kernels compiled ahead of time inside
 the package (:func:`packaged_file`, made by ``hatch_build.py``), and none of this is used.
 Without them, the first compilation takes seconds.  So that no one waits for it, engine
-"auto" runs on NumPy until the kernels are in the cache, and :func:`start_background_build` compiles them
-in a detached process of lower priority (one per machine: a lock file in the cache directory
-says one is running; a failed build leaves its error there and is retried after a day).
+"auto" runs on NumPy until the kernels are in the cache, and :func:`start_background_build`
+compiles them in a detached process of lower priority (one per machine: a lock file in the
+cache directory says one is running; a failed build leaves its error there and is retried
+after a day).
 """
 
 from __future__ import annotations
