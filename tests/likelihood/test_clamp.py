@@ -120,7 +120,7 @@ def test_kernels_clamp_as_the_model():
     impl = kernel.compiled()
     for row in pars:
         nu, jac = np.empty(2), np.empty((2, model.config.npars))
-        impl.probe_expected_and_jacobian(model.flat_terms, row, nu, jac)
+        impl.probe_expected_and_jacobian(model.packed_terms, row, nu, jac)
         ref_nu, ref_jac = model.expected_and_jacobian(row)
         np.testing.assert_allclose(nu, ref_nu, rtol=1e-13)
         np.testing.assert_allclose(jac, ref_jac, rtol=1e-12, atol=1e-12)

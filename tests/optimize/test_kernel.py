@@ -45,7 +45,7 @@ MODELS = list(_models())
 
 @pytest.mark.parametrize(("name", "model"), MODELS, ids=[m[0] for m in MODELS])
 def test_rates_and_jacobian(impl, name, model):
-    k = model.flat_terms
+    k = model.packed_terms
     nb, npars = model.config.nmaindata, model.config.npars
     points = _random_points(model, 4, seed=11)
     points[1, 1:] = np.where(np.arange(npars - 1) % 2, 1.7, -1.4)  # outside |α| = 1
@@ -60,7 +60,7 @@ def test_rates_and_jacobian(impl, name, model):
 @pytest.mark.parametrize(("name", "model"), MODELS, ids=[m[0] for m in MODELS])
 def test_objective_gradient_and_hessian(impl, name, model):
     """f differs from −log L by a constant; g is its gradient; h is JᵀWJ + constraints."""
-    k = model.flat_terms
+    k = model.packed_terms
     nb, npars = model.config.nmaindata, model.config.npars
     free = ~model.config.suggested_fixed()
     idx = np.flatnonzero(free)
@@ -129,7 +129,7 @@ def test_negative_rate_is_infinite(impl):
     model = ws.model(
         modifier_settings={"histosys": {"interpcode": "code4p", "positive_definite": False}}
     )
-    k = model.flat_terms
+    k = model.packed_terms
     pars = model.config.suggested_init()
     pars[model.config.par_names.index("correlated_bkg_uncertainty")] = -5.0
     data = np.concatenate([[120.0, 180.0], model.config.auxdata])

@@ -109,30 +109,51 @@ def interp(code: int, alpha: float, consts: np.ndarray, v: int) -> tuple[float, 
     return nom * poly, nom * dpoly
 
 
+# Where each table lies in a packed tuple (nbins, ns_code, hs_code, ints, floats, consts,
+# ends) of :func:`~hfx.likelihood.flat_terms.pack_flat_terms`: integer table ``i`` of
+# INT_TABLES is ``ints[ends[i - 1]:ends[i]]`` (from 0 for the first), then come the float
+# tables' ends in ``floats`` (nominal, gauss_sigma, pois_tau) and the number of normsys rows
+# of ``consts`` (the histosys rows follow them).  The kernels read the tables in place at
+# these offsets instead of through 21 views: every array a compiled function receives costs
+# an atomic reference count on entry and exit, which dominated small models' fits.
+_TABLE = {name: i for i, name in enumerate(INT_TABLES)}
+_MULT_PTR, _MULT_PAR, _MULT_VAR = _TABLE["mult_ptr"], _TABLE["mult_par"], _TABLE["mult_var"]
+_NS_PAR, _HS_PAR, _HS_ENTRY = _TABLE["ns_par"], _TABLE["hs_par"], _TABLE["hs_entry"]
+_HS_VAR, _HS_CLAMP = _TABLE["hs_var"], _TABLE["hs_clamp"]
+_GAUSS_PAR, _GAUSS_AUX = _TABLE["gauss_par"], _TABLE["gauss_aux"]
+_POIS_PAR, _POIS_AUX = _TABLE["pois_par"], _TABLE["pois_aux"]
+_NOMINAL_END = len(INT_TABLES)
+_NS_ROWS = len(INT_TABLES) + len(FLOAT_TABLES)
+assert _TABLE["entry_bin"] == 0 and FLOAT_TABLES == ("nominal", "gauss_sigma", "pois_tau")
+
+
 @_inner
-def work_size(k: FlatTerms) -> int:
-    """Scratch values :func:`evaluate` needs (:func:`expected_and_jacobian`'s, then one per
-    bin)."""
-    return 2 * k.ns_par.size + 2 * k.hs_par.size + 3 * k.nominal.size + k.nbins
+def work_size(t: tuple[Any, ...]) -> int:
+    """Scratch values :func:`evaluate` needs for the packed terms ``t``
+    (:func:`expected_and_jacobian`'s, then one per bin)."""
+    ends = t[6]
+    nv = ends[_NS_PAR] - ends[_NS_PAR - 1]
+    nw = ends[_HS_PAR] - ends[_HS_PAR - 1]
+    return 2 * nv + 2 * nw + 3 * ends[_NOMINAL_END] + t[0]
 
 
 @_inner
 def expected_and_jacobian(
-    k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray, work: np.ndarray
+    t: tuple[Any, ...], x: np.ndarray, nu: np.ndarray, jac: np.ndarray, work: np.ndarray
 ) -> None:
-    """Expected counts ν [nb] and ∂ν/∂θ [nb, npars] at full parameters ``x``, in place; an
-    empty ``jac`` (0 rows) asks for the counts only; ``work`` is scratch space of at least
-    :func:`work_size` values.  (One signature for every caller: a literal flag argument
-    would compile the function twice.)"""
-    # Each table is bound once, and the intermediate vectors live in ``work`` at fixed
-    # offsets: in compiled code, reading a field of ``k`` inside a loop, or allocating a
-    # vector, costs atomic reference counting, which dominated small models' fits.
-    ns_par, ns_consts, ns_code = k.ns_par, k.ns_consts, k.ns_code
-    hs_par, hs_consts, hs_code = k.hs_par, k.hs_consts, k.hs_code
-    hs_entry, hs_var, hs_clamp = k.hs_entry, k.hs_var, k.hs_clamp
-    mult_ptr, mult_par, mult_var = k.mult_ptr, k.mult_par, k.mult_var
-    entry_bin, nominal = k.entry_bin, k.nominal
-    nv, nw, ne = ns_par.size, hs_par.size, nominal.size
+    """Expected counts ν [nb] and ∂ν/∂θ [nb, npars] of the packed terms ``t`` at full
+    parameters ``x``, in place; an empty ``jac`` (0 rows) asks for the counts only; ``work``
+    is scratch space of at least :func:`work_size` values.  (One signature for every caller:
+    a literal flag argument would compile the function twice.)"""
+    # The intermediate vectors live in ``work`` at fixed offsets: in compiled code,
+    # allocating a vector costs reference counting, which dominated small models' fits.
+    ns_code, hs_code, ints, floats, consts, ends = t[1], t[2], t[3], t[4], t[5], t[6]
+    mult_ptr, mult_par, mult_var = ends[_MULT_PTR - 1], ends[_MULT_PAR - 1], ends[_MULT_VAR - 1]
+    ns_par, hs_par = ends[_NS_PAR - 1], ends[_HS_PAR - 1]
+    hs_entry, hs_var, hs_clamp = ends[_HS_ENTRY - 1], ends[_HS_VAR - 1], ends[_HS_CLAMP - 1]
+    nv, nw = ends[_NS_PAR] - ns_par, ends[_HS_PAR] - hs_par
+    nt, ne = ends[_HS_ENTRY] - hs_entry, ends[_NOMINAL_END]
+    hs_row = ends[_NS_ROWS]  # (the first histosys row of consts)
     # work: κ [nv], κ' [nv], histosys shift [nw] and its derivative [nw], the entries'
     # base yields [ne], whether each is kept (1) or clamped at zero (0) [ne], their factors
     dkappa = nv
@@ -142,19 +163,19 @@ def expected_and_jacobian(
     keep = base + ne
     factor = keep + ne
     for v in range(nv):
-        d, dd = interp(ns_code, x[ns_par[v]], ns_consts, v)
+        d, dd = interp(ns_code, x[ints[ns_par + v]], consts, v)
         work[v] = 1.0 + d
         work[dkappa + v] = dd
     for w in range(nw):
-        work[shift + w], work[dshift + w] = interp(hs_code, x[hs_par[w]], hs_consts, w)
+        work[shift + w], work[dshift + w] = interp(hs_code, x[ints[hs_par + w]], consts, hs_row + w)
     for e in range(ne):
-        work[base + e] = nominal[e]
-    for t in range(hs_entry.size):
-        work[base + hs_entry[t]] += work[shift + hs_var[t]]
+        work[base + e] = floats[e]  # (the nominal yields come first in floats)
+    for q in range(nt):
+        work[base + ints[hs_entry + q]] += work[shift + ints[hs_var + q]]
     # a sample's interpolated yield is clamped at zero (Model._base), where its histosys
     # parameters no longer move it
     for e in range(ne):
-        if work[base + e] >= 0.0 or not hs_clamp[e]:
+        if work[base + e] >= 0.0 or not ints[hs_clamp + e]:
             work[keep + e] = 1.0
         else:
             work[keep + e] = 0.0
@@ -164,43 +185,43 @@ def expected_and_jacobian(
     if jac.shape[0] == 0:
         for e in range(ne):
             prod = 1.0
-            for m in range(mult_ptr[e], mult_ptr[e + 1]):
-                var = mult_var[m]
-                prod *= x[mult_par[m]] if var < 0 else work[var]
-            nu[entry_bin[e]] += prod * work[base + e]
+            for m in range(ints[mult_ptr + e], ints[mult_ptr + e + 1]):
+                var = ints[mult_var + m]
+                prod *= x[ints[mult_par + m]] if var < 0 else work[var]
+            nu[ints[e]] += prod * work[base + e]  # (entry_bin is the first integer table)
         return
     for b in range(jac.shape[0]):
         for p in range(jac.shape[1]):
             jac[b, p] = 0.0
     for e in range(ne):
-        first, last = mult_ptr[e], mult_ptr[e + 1]
+        first, last = ints[mult_ptr + e], ints[mult_ptr + e + 1]
         prod = 1.0
         for m in range(first, last):
-            var = mult_var[m]
-            prod *= x[mult_par[m]] if var < 0 else work[var]
+            var = ints[mult_var + m]
+            prod *= x[ints[mult_par + m]] if var < 0 else work[var]
         work[factor + e] = prod
-        b = entry_bin[e]
+        b = ints[e]
         yield_e = work[base + e]
         nu[b] += prod * yield_e
         for m in range(first, last):
             others = 1.0
             for m2 in range(first, last):
                 if m2 != m:
-                    var = mult_var[m2]
-                    others *= x[mult_par[m2]] if var < 0 else work[var]
-            var = mult_var[m]
+                    var = ints[mult_var + m2]
+                    others *= x[ints[mult_par + m2]] if var < 0 else work[var]
+            var = ints[mult_var + m]
             deriv = 1.0 if var < 0 else work[dkappa + var]
-            jac[b, mult_par[m]] += yield_e * others * deriv
-    for t in range(hs_entry.size):
-        e = hs_entry[t]
+            jac[b, ints[mult_par + m]] += yield_e * others * deriv
+    for q in range(nt):
+        e = ints[hs_entry + q]
         if work[keep + e] != 0.0:
-            w = hs_var[t]
-            jac[entry_bin[e], hs_par[w]] += work[factor + e] * work[dshift + w]
+            w = ints[hs_var + q]
+            jac[ints[e], ints[hs_par + w]] += work[factor + e] * work[dshift + w]
 
 
 @_inner
 def evaluate(
-    k: FlatTerms,
+    t: tuple[Any, ...],
     x: np.ndarray,
     d: np.ndarray,
     idx: np.ndarray,
@@ -212,18 +233,18 @@ def evaluate(
     h: np.ndarray,
     work: np.ndarray,
 ) -> float:
-    """−log L (up to a constant) at full parameters ``x`` for the data row ``d``; fills the
-    gradient ``g`` and Gauss-Newton Hessian ``h`` over the free parameters ``idx`` (``pos``
-    maps a parameter to its free position or −1), ``res`` = 1 − n/ν and ``jac``; ``work``
-    is scratch space of :func:`work_size` values.
+    """−log L (up to a constant) of the packed terms ``t`` at full parameters ``x`` for the
+    data row ``d``; fills the gradient ``g`` and Gauss-Newton Hessian ``h`` over the free
+    parameters ``idx`` (``pos`` maps a parameter to its free position or −1), ``res`` =
+    1 − n/ν and ``jac``; ``work`` is scratch space of :func:`work_size` values.
 
     Returns +inf where a rate is negative or anything is not finite."""
-    expected_and_jacobian(k, x, nu, jac, work)
+    expected_and_jacobian(t, x, nu, jac, work)
     nb = nu.size
     nf = idx.size
     f = 0.0
     bad = False
-    weight = work[work.size - nb :]  # (after the expected counts' scratch)
+    weights = work.size - nb  # (the bins' weights follow the expected counts' scratch)
     for b in range(nb):
         v = nu[b]
         n = d[b]
@@ -231,7 +252,7 @@ def evaluate(
             bad = True
         f += _poisson_nll(n, v)
         res[b] = _poisson_residual(n, v)
-        weight[b] = _poisson_curvature(n, v)
+        work[weights + b] = _poisson_curvature(n, v)
     for i in range(nf):
         p = idx[i]
         acc = 0.0
@@ -242,27 +263,31 @@ def evaluate(
             q = idx[j]
             acc = 0.0
             for b in range(nb):
-                acc += weight[b] * jac[b, p] * jac[b, q]
+                acc += work[weights + b] * jac[b, p] * jac[b, q]
             h[i, j] = acc
             h[j, i] = acc
-    gauss_par, gauss_aux, gauss_sigma = k.gauss_par, k.gauss_aux, k.gauss_sigma
-    for c in range(gauss_par.size):
-        i = pos[gauss_par[c]]
+    ints, floats, ends = t[3], t[4], t[6]
+    gauss_par, gauss_aux = ends[_GAUSS_PAR - 1], ends[_GAUSS_AUX - 1]
+    gauss_sigma = ends[_NOMINAL_END]
+    for c in range(ends[_GAUSS_PAR] - gauss_par):
+        i = pos[ints[gauss_par + c]]
         if i >= 0:
-            theta = x[gauss_par[c]]
-            aux = d[gauss_aux[c]]
-            sigma = gauss_sigma[c]
+            theta = x[ints[gauss_par + c]]
+            aux = d[ints[gauss_aux + c]]
+            sigma = floats[gauss_sigma + c]
             f += _gauss_nll(theta, aux, sigma)
             g[i] += _gauss_gradient(theta, aux, sigma)
             h[i, i] += _gauss_curvature(sigma)
-    pois_par, pois_aux, pois_tau = k.pois_par, k.pois_aux, k.pois_tau
-    for c in range(pois_par.size):
-        i = pos[pois_par[c]]
+    pois_par, pois_aux = ends[_POIS_PAR - 1], ends[_POIS_AUX - 1]
+    pois_tau = ends[_NOMINAL_END + 1]
+    for c in range(ends[_POIS_PAR] - pois_par):
+        i = pos[ints[pois_par + c]]
         if i >= 0:
-            theta = x[pois_par[c]]
-            aux = d[pois_aux[c]]
-            f += _poisson_nll(aux, theta * pois_tau[c])
-            g[i] += _rate_gradient(theta, aux, pois_tau[c])
+            theta = x[ints[pois_par + c]]
+            aux = d[ints[pois_aux + c]]
+            tau = floats[pois_tau + c]
+            f += _poisson_nll(aux, theta * tau)
+            g[i] += _rate_gradient(theta, aux, tau)
             h[i, i] += _rate_curvature(theta, aux)
     if not math.isfinite(f):
         bad = True
@@ -317,6 +342,13 @@ def symmetric_eigen(w: np.ndarray, v: np.ndarray) -> None:
                     v[r, q] = s * vrp + c * vrq
 
 
+# rows of the scratch space ``mats`` and ``vecs`` that :func:`solve_held` and
+# :func:`_secant_update` use (indexed in place: a row view would cost reference counting)
+_SYSTEM, _LU = 0, 1
+_RHS, _SCALE, _SOLUTION = 0, 1, 2
+_STEP, _CHANGE, _MISS, _UPDATE = 0, 1, 2, 3
+
+
 @_inner
 def solve_held(
     a: np.ndarray,
@@ -331,60 +363,55 @@ def solve_held(
     [2, n, n] and ``vecs`` [≥ 3, n] are scratch space (the system and its LU factors; the
     right-hand side, the scales and the solution)."""
     n = g.size
-    m = mats[0]
-    lu = mats[1]
-    rhs = vecs[0]
-    scale = vecs[1]
-    sol = vecs[2]
     for i in range(n):
         for j in range(n):
-            m[i, j] = a[i, j]
+            mats[_SYSTEM, i, j] = a[i, j]
     for i in range(n):
-        rhs[i] = 0.0 if held[i] else g[i]
+        vecs[_RHS, i] = 0.0 if held[i] else g[i]
         for j in range(n):
             if held[i] or held[j]:
-                m[i, j] = 0.0
+                mats[_SYSTEM, i, j] = 0.0
         if held[i]:
-            m[i, i] = 1.0
+            mats[_SYSTEM, i, i] = 1.0
     for i in range(n):
-        scale[i] = 1.0 / math.sqrt(m[i, i]) if m[i, i] > 0.0 else 1.0
+        vecs[_SCALE, i] = 1.0 / math.sqrt(mats[_SYSTEM, i, i]) if mats[_SYSTEM, i, i] > 0.0 else 1.0
     for i in range(n):
         for j in range(n):
-            m[i, j] *= scale[i] * scale[j]
-        m[i, i] += 1e-12
-        rhs[i] *= scale[i]
+            mats[_SYSTEM, i, j] *= vecs[_SCALE, i] * vecs[_SCALE, j]
+        mats[_SYSTEM, i, i] += 1e-12
+        vecs[_RHS, i] *= vecs[_SCALE, i]
     for i in range(n):
-        sol[i] = rhs[i]
+        vecs[_SOLUTION, i] = vecs[_RHS, i]
         for j in range(n):
-            lu[i, j] = m[i, j]
+            mats[_LU, i, j] = mats[_SYSTEM, i, j]
     singular = False
     # Gaussian elimination with partial pivoting
     for col in range(n):
         piv = col
         for r in range(col + 1, n):
-            if abs(lu[r, col]) > abs(lu[piv, col]):
+            if abs(mats[_LU, r, col]) > abs(mats[_LU, piv, col]):
                 piv = r
-        if lu[piv, col] == 0.0:
+        if mats[_LU, piv, col] == 0.0:
             singular = True
             break
         if piv != col:
             for j in range(n):
-                lu[col, j], lu[piv, j] = lu[piv, j], lu[col, j]
-            sol[col], sol[piv] = sol[piv], sol[col]
+                mats[_LU, col, j], mats[_LU, piv, j] = mats[_LU, piv, j], mats[_LU, col, j]
+            vecs[_SOLUTION, col], vecs[_SOLUTION, piv] = vecs[_SOLUTION, piv], vecs[_SOLUTION, col]
         for r in range(col + 1, n):
-            factor = lu[r, col] / lu[col, col]
+            factor = mats[_LU, r, col] / mats[_LU, col, col]
             if factor != 0.0:
                 for j in range(col, n):
-                    lu[r, j] -= factor * lu[col, j]
-                sol[r] -= factor * sol[col]
+                    mats[_LU, r, j] -= factor * mats[_LU, col, j]
+                vecs[_SOLUTION, r] -= factor * vecs[_SOLUTION, col]
     if not singular:
         for i in range(n - 1, -1, -1):
-            acc = sol[i]
+            acc = vecs[_SOLUTION, i]
             for j in range(i + 1, n):
-                acc -= lu[i, j] * sol[j]
-            sol[i] = acc / lu[i, i]
+                acc -= mats[_LU, i, j] * vecs[_SOLUTION, j]
+            vecs[_SOLUTION, i] = acc / mats[_LU, i, i]
     else:
-        w = m.copy()
+        w = mats[_SYSTEM].copy()
         v = np.empty((n, n))
         symmetric_eigen(w, v)
         biggest = 0.0
@@ -395,15 +422,15 @@ def solve_held(
         for i in range(n):
             acc = 0.0
             for r in range(n):
-                acc += v[r, i] * rhs[r]
+                acc += v[r, i] * vecs[_RHS, r]
             proj[i] = acc / max(w[i, i], floor)
         for r in range(n):
             acc = 0.0
             for i in range(n):
                 acc += v[r, i] * proj[i]
-            sol[r] = acc
+            vecs[_SOLUTION, r] = acc
     for i in range(n):
-        out[i] = 0.0 if held[i] else -scale[i] * sol[i]
+        out[i] = 0.0 if held[i] else -vecs[_SCALE, i] * vecs[_SOLUTION, i]
 
 
 @_inner
@@ -437,7 +464,7 @@ def newton_step(
 
 @_inner
 def fit_one(
-    k: FlatTerms,
+    t: tuple[Any, ...],
     d: np.ndarray,
     x: np.ndarray,
     idx: np.ndarray,
@@ -451,7 +478,7 @@ def fit_one(
     −2 log L at the end point as :func:`twice_nll_at`)."""
     npars = x.size
     nf = idx.size
-    nb = k.nbins
+    nb = t[0]
     pos = np.empty(npars, dtype=np.int64)
     for i in range(npars):
         pos[i] = -1
@@ -474,10 +501,10 @@ def fit_one(
     vecs = np.empty((4, nf))
     converged = False
     it = 0
-    work = np.empty(work_size(k))
-    f = evaluate(k, x, d, idx, pos, nu, jac, res, g, h, work)
+    work = np.empty(work_size(t))
+    f = evaluate(t, x, d, idx, pos, nu, jac, res, g, h, work)
     if not math.isfinite(f):
-        return False, 0, twice_nll_at(k, x, d, nu)
+        return False, 0, twice_nll_at(t, x, d, nu)
     while it < maxiter:
         it += 1
         for i in range(nf):
@@ -502,22 +529,22 @@ def fit_one(
         if decrement <= tolerance:
             converged = True
             break
-        t = 1.0
+        length = 1.0
         accepted = False
         for _ in range(30):
             descent = 0.0
             for i in range(nf):
-                trial[i] = min(max(xf[i] + t * move[i], lo[i]), hi[i])
+                trial[i] = min(max(xf[i] + length * move[i], lo[i]), hi[i])
                 descent += g[i] * (trial[i] - xf[i])
             for i in range(npars):  # (loops, not slice copies: those compile a shape-error path)
                 x_new[i] = x[i]
             for i in range(nf):
                 x_new[idx[i]] = trial[i]
-            f_new = evaluate(k, x_new, d, idx, pos, nu, jac_new, res_new, g_new, h_new, work)
+            f_new = evaluate(t, x_new, d, idx, pos, nu, jac_new, res_new, g_new, h_new, work)
             if f_new <= f + 1e-4 * min(descent, 0.0) + 1e-12 * abs(f):
                 accepted = True
                 break
-            t *= 0.5
+            length *= 0.5
         if not accepted:  # line search failed: the row stops here (refitted by the caller)
             break
         _secant_update(secant, trial, xf, jac, jac_new, res_new, idx, vecs)
@@ -528,12 +555,12 @@ def fit_one(
         res, res_new = res_new, res
         g, g_new = g_new, g
         h, h_new = h_new, h
-    return converged, it, twice_nll_at(k, x, d, nu)
+    return converged, it, twice_nll_at(t, x, d, nu)
 
 
 @_inlined
 def fit_rows(
-    k: FlatTerms,
+    t: tuple[Any, ...],
     data: np.ndarray,
     full: np.ndarray,
     idx: np.ndarray,
@@ -554,7 +581,7 @@ def fit_rows(
     for row in range(nrows):
         for i in range(npars):
             x[i] = full[row, i]
-        done, it, value = fit_one(k, data[row], x, idx, lo, hi, tolerance, maxiter)
+        done, it, value = fit_one(t, data[row], x, idx, lo, hi, tolerance, maxiter)
         converged[row] = done
         nll[row] = value
         most = max(most, it)
@@ -565,7 +592,7 @@ def fit_rows(
 
 @_inlined
 def asimov_fits(
-    k: FlatTerms,
+    t: tuple[Any, ...],
     data: np.ndarray,
     start: np.ndarray,
     idx: np.ndarray,
@@ -591,7 +618,7 @@ def asimov_fits(
     x = np.empty(start.size)
     for i in range(start.size):
         x[i] = start[i]
-    done, _, free_nll = fit_one(k, data, x, idx, lo, hi, tolerance, maxiter)
+    done, _, free_nll = fit_one(t, data, x, idx, lo, hi, tolerance, maxiter)
     if not done:
         return False
     muhat = x[poi]
@@ -599,13 +626,13 @@ def asimov_fits(
         for i in range(start.size):
             x[i] = start[i]
         x[poi] = asimov_poi
-        done, _, _ = fit_one(k, data, x, idx_cond, lo_cond, hi_cond, precise, maxiter)
+        done, _, _ = fit_one(t, data, x, idx_cond, lo_cond, hi_cond, precise, maxiter)
         if not done:
             return False
-    expected_data_into(k, x, asimov)
+    expected_data_into(t, x, asimov)
     out[0] = muhat
     out[1] = free_nll
-    out[2] = twice_nll_at(k, x, asimov, np.empty(k.nbins))
+    out[2] = twice_nll_at(t, x, asimov, np.empty(t[0]))
     return True
 
 
@@ -624,114 +651,83 @@ def _secant_update(
     (``vecs`` [4, nf]: scratch space)."""
     nf = idx.size
     nb = res_new.size
-    s = vecs[0]
-    y = vecs[1]
-    r = vecs[2]
-    u = vecs[3]
     for i in range(nf):
-        s[i] = trial[i] - xf[i]
+        vecs[_STEP, i] = trial[i] - xf[i]
     for i in range(nf):
         p = idx[i]
         acc = 0.0
         for b in range(nb):
             acc += (jac_new[b, p] - jac[b, p]) * res_new[b]
-        y[i] = acc
+        vecs[_CHANGE, i] = acc
     for i in range(nf):
-        r[i] = y[i]
+        vecs[_MISS, i] = vecs[_CHANGE, i]
     for i in range(nf):
         for j in range(nf):
-            r[i] -= secant[i, j] * s[j]
+            vecs[_MISS, i] -= secant[i, j] * vecs[_STEP, j]
     ss = 0.0
     rs = 0.0
     for i in range(nf):
-        ss += s[i] * s[i]
-        rs += r[i] * s[i]
+        ss += vecs[_STEP, i] * vecs[_STEP, i]
+        rs += vecs[_MISS, i] * vecs[_STEP, i]
     if not ss > 1e-300:
         ss = math.inf
     for i in range(nf):
-        u[i] = (r[i] - (0.5 * rs / ss) * s[i]) / ss
+        vecs[_UPDATE, i] = (vecs[_MISS, i] - (0.5 * rs / ss) * vecs[_STEP, i]) / ss
     for i in range(nf):
         for j in range(nf):
-            secant[i, j] += u[i] * s[j] + s[i] * u[j]
+            secant[i, j] += vecs[_UPDATE, i] * vecs[_STEP, j] + vecs[_STEP, i] * vecs[_UPDATE, j]
 
 
 @_inner
-def twice_nll_at(k: FlatTerms, x: np.ndarray, d: np.ndarray, nu: np.ndarray) -> float:
-    """−2 log L with every constant (as Model.twice_nll) at ``x`` for the data row ``d``
-    (``nu`` is scratch space for the expected counts)."""
-    nb = k.nbins
-    expected_and_jacobian(k, x, nu, np.empty((0, 0)), np.empty(work_size(k)))
+def twice_nll_at(t: tuple[Any, ...], x: np.ndarray, d: np.ndarray, nu: np.ndarray) -> float:
+    """−2 log L with every constant (as Model.twice_nll) of the packed terms ``t`` at ``x``
+    for the data row ``d`` (``nu`` is scratch space for the expected counts)."""
+    nb = t[0]
+    expected_and_jacobian(t, x, nu, np.empty((0, 0)), np.empty(work_size(t)))
     nll = 0.0
     for b in range(nb):
         n = d[b]
         nll += _poisson_nll(n, nu[b]) + math.lgamma(n + 1.0)
-    for c in range(k.gauss_par.size):
-        sigma = k.gauss_sigma[c]
-        nll += _gauss_nll(x[k.gauss_par[c]], d[k.gauss_aux[c]], sigma)
+    ints, floats, ends = t[3], t[4], t[6]
+    gauss_par, gauss_aux = ends[_GAUSS_PAR - 1], ends[_GAUSS_AUX - 1]
+    gauss_sigma = ends[_NOMINAL_END]
+    for c in range(ends[_GAUSS_PAR] - gauss_par):
+        sigma = floats[gauss_sigma + c]
+        nll += _gauss_nll(x[ints[gauss_par + c]], d[ints[gauss_aux + c]], sigma)
         nll += math.log(sigma) + 0.5 * math.log(2.0 * math.pi)
-    for c in range(k.pois_par.size):
-        aux = d[k.pois_aux[c]]
-        lam = x[k.pois_par[c]] * k.pois_tau[c]
+    pois_par, pois_aux = ends[_POIS_PAR - 1], ends[_POIS_AUX - 1]
+    pois_tau = ends[_NOMINAL_END + 1]
+    for c in range(ends[_POIS_PAR] - pois_par):
+        aux = d[ints[pois_aux + c]]
+        lam = x[ints[pois_par + c]] * floats[pois_tau + c]
         nll += _poisson_nll(aux, lam) + math.lgamma(aux + 1.0)
     return 2.0 * nll
 
 
 @_inlined
-def twice_nll_rows(k: FlatTerms, pars: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
+def twice_nll_rows(t: tuple[Any, ...], pars: np.ndarray, data: np.ndarray, out: np.ndarray) -> None:
     """−2 log L with every constant (as Model.twice_nll) for each row of ``pars`` and ``data``."""
-    nu = np.empty(k.nbins)
+    nu = np.empty(t[0])
     for row in range(pars.shape[0]):
-        out[row] = twice_nll_at(k, pars[row], data[row], nu)
+        out[row] = twice_nll_at(t, pars[row], data[row], nu)
 
 
 @_inner
-def expected_data_into(k: FlatTerms, x: np.ndarray, out: np.ndarray) -> None:
+def expected_data_into(t: tuple[Any, ...], x: np.ndarray, out: np.ndarray) -> None:
     """Expected main counts followed by the expected auxiliary data (the model's order)."""
-    nb = k.nbins
+    nb = t[0]
     nu = np.empty(nb)
-    expected_and_jacobian(k, x, nu, np.empty((0, 0)), np.empty(work_size(k)))
+    expected_and_jacobian(t, x, nu, np.empty((0, 0)), np.empty(work_size(t)))
     for b in range(nb):
         out[b] = nu[b]
-    for c in range(k.gauss_par.size):
-        out[k.gauss_aux[c]] = x[k.gauss_par[c]]
-    for c in range(k.pois_par.size):
-        out[k.pois_aux[c]] = x[k.pois_par[c]] * k.pois_tau[c]
-
-
-# positions in a packed tuple's ``ends``: after the integer tables' ends come the float
-# tables' (nominal, gauss_sigma, pois_tau), then the number of normsys constant rows
-_NOMINAL_END = len(INT_TABLES)
-_NS_ROWS = len(INT_TABLES) + len(FLOAT_TABLES)
-
-
-@_inlined
-def unpack(terms: tuple[Any, ...]) -> FlatTerms:
-    """The FlatTerms of a packed tuple (:func:`~hfx.likelihood.flat_terms.pack_flat_terms`):
-    views into its arrays (the integer tables in the order of ``INT_TABLES``)."""
-    nbins, ns_code, hs_code, ints, floats, consts, ends = terms
-    return FlatTerms(
-        nbins,
-        floats[0 : ends[_NOMINAL_END]],
-        ints[0 : ends[0]],  # entry_bin
-        ints[ends[0] : ends[1]],  # mult_ptr
-        ints[ends[1] : ends[2]],  # mult_par
-        ints[ends[2] : ends[3]],  # mult_var
-        ns_code,
-        ints[ends[3] : ends[4]],  # ns_par
-        consts[0 : ends[_NS_ROWS]],
-        hs_code,
-        ints[ends[4] : ends[5]],  # hs_par
-        consts[ends[_NS_ROWS] : consts.shape[0]],
-        ints[ends[5] : ends[6]],  # hs_entry
-        ints[ends[6] : ends[7]],  # hs_var
-        ints[ends[7] : ends[8]],  # hs_clamp
-        ints[ends[8] : ends[9]],  # gauss_par
-        ints[ends[9] : ends[10]],  # gauss_aux
-        floats[ends[_NOMINAL_END] : ends[_NOMINAL_END + 1]],  # gauss_sigma
-        ints[ends[10] : ends[11]],  # pois_par
-        ints[ends[11] : ends[12]],  # pois_aux
-        floats[ends[_NOMINAL_END + 1] : ends[_NOMINAL_END + 2]],  # pois_tau
-    )
+    ints, floats, ends = t[3], t[4], t[6]
+    gauss_par, gauss_aux = ends[_GAUSS_PAR - 1], ends[_GAUSS_AUX - 1]
+    for c in range(ends[_GAUSS_PAR] - gauss_par):
+        out[ints[gauss_aux + c]] = x[ints[gauss_par + c]]
+    pois_par, pois_aux = ends[_POIS_PAR - 1], ends[_POIS_AUX - 1]
+    pois_tau = ends[_NOMINAL_END + 1]
+    for c in range(ends[_POIS_PAR] - pois_par):
+        out[ints[pois_aux + c]] = x[ints[pois_par + c]] * floats[pois_tau + c]
 
 
 @_jit
@@ -769,13 +765,15 @@ def run(
     - EXPECTED_DATA: the expected data at ``full[0]`` into ``vector``.
 
     ``terms`` are the FlatTerms packed by :func:`~hfx.likelihood.flat_terms.pack_flat_terms`
-    (a plain tuple of few arrays: each array argument costs a conversion per call)."""
-    k = unpack(terms)
+    (a plain tuple of few arrays: each array argument costs a conversion per call, and
+    each array a compiled function receives a reference count), read in place by every
+    function below."""
+    t = terms
     if task == FIT_ROWS:
-        return fit_rows(k, data, full, idx, lo, hi, tolerance, maxiter, xout, flags, values)
+        return fit_rows(t, data, full, idx, lo, hi, tolerance, maxiter, xout, flags, values)
     if task == ASIMOV_FITS:
         ok = asimov_fits(
-            k, data[0], full[0], idx, lo, hi, idx_cond, lo_cond, hi_cond, poi, asimov_poi,
+            t, data[0], full[0], idx, lo, hi, idx_cond, lo_cond, hi_cond, poi, asimov_poi,
             tolerance, precise, maxiter, vector, values,
         )  # fmt: skip
         if ok and full.shape[0] > 1:  # then both conditional fits from full[1] as well
@@ -784,28 +782,28 @@ def run(
                 for i in range(x.size):
                     x[i] = full[1, i]
                 d = data[0] if j == 0 else vector
-                done, _, value = fit_one(k, d, x, idx_cond, lo_cond, hi_cond, tolerance, maxiter)
+                done, _, value = fit_one(t, d, x, idx_cond, lo_cond, hi_cond, tolerance, maxiter)
                 flags[j] = done
                 values[3 + j] = value
         return 1 if ok else 0
     if task == TWICE_NLL_ROWS:
-        twice_nll_rows(k, full, data, values)
+        twice_nll_rows(t, full, data, values)
         return 0
-    expected_data_into(k, full[0], vector)
+    expected_data_into(t, full[0], vector)
     return 0
 
 
 @_jit
 def probe_expected_and_jacobian(
-    k: FlatTerms, x: np.ndarray, nu: np.ndarray, jac: np.ndarray
+    t: tuple[Any, ...], x: np.ndarray, nu: np.ndarray, jac: np.ndarray
 ) -> None:
-    """:func:`expected_and_jacobian`, callable from Python."""
-    expected_and_jacobian(k, x, nu, jac, np.empty(work_size(k)))
+    """:func:`expected_and_jacobian` of the packed terms ``t``, callable from Python."""
+    expected_and_jacobian(t, x, nu, jac, np.empty(work_size(t)))
 
 
 @_jit
 def probe_evaluate(
-    k: FlatTerms,
+    t: tuple[Any, ...],
     x: np.ndarray,
     d: np.ndarray,
     idx: np.ndarray,
@@ -816,8 +814,8 @@ def probe_evaluate(
     g: np.ndarray,
     h: np.ndarray,
 ) -> float:
-    """:func:`evaluate`, callable from Python."""
-    out: float = evaluate(k, x, d, idx, pos, nu, jac, res, g, h, np.empty(work_size(k)))
+    """:func:`evaluate` of the packed terms ``t``, callable from Python."""
+    out: float = evaluate(t, x, d, idx, pos, nu, jac, res, g, h, np.empty(work_size(t)))
     return out
 
 
