@@ -116,15 +116,17 @@ def interp(code: int, alpha: float, consts: np.ndarray, v: int) -> tuple[float, 
 # of ``consts`` (the histosys rows follow them).  The kernels read the tables in place at
 # these offsets instead of through 21 views: every array a compiled function receives costs
 # an atomic reference count on entry and exit, which dominated small models' fits.
-_TABLE = {name: i for i, name in enumerate(INT_TABLES)}
-_MULT_PTR, _MULT_PAR, _MULT_VAR = _TABLE["mult_ptr"], _TABLE["mult_par"], _TABLE["mult_var"]
-_NS_PAR, _HS_PAR, _HS_ENTRY = _TABLE["ns_par"], _TABLE["hs_par"], _TABLE["hs_entry"]
-_HS_VAR, _HS_CLAMP = _TABLE["hs_var"], _TABLE["hs_clamp"]
-_GAUSS_PAR, _GAUSS_AUX = _TABLE["gauss_par"], _TABLE["gauss_aux"]
-_POIS_PAR, _POIS_AUX = _TABLE["pois_par"], _TABLE["pois_aux"]
+_MULT_PTR, _MULT_PAR, _MULT_VAR = (
+    INT_TABLES.index(n) for n in ("mult_ptr", "mult_par", "mult_var")
+)
+_NS_PAR, _HS_PAR, _HS_ENTRY = (INT_TABLES.index(n) for n in ("ns_par", "hs_par", "hs_entry"))
+_HS_VAR, _HS_CLAMP = INT_TABLES.index("hs_var"), INT_TABLES.index("hs_clamp")
+_GAUSS_PAR, _GAUSS_AUX = INT_TABLES.index("gauss_par"), INT_TABLES.index("gauss_aux")
+_POIS_PAR, _POIS_AUX = INT_TABLES.index("pois_par"), INT_TABLES.index("pois_aux")
 _NOMINAL_END = len(INT_TABLES)
 _NS_ROWS = len(INT_TABLES) + len(FLOAT_TABLES)
-assert _TABLE["entry_bin"] == 0 and FLOAT_TABLES == ("nominal", "gauss_sigma", "pois_tau")
+if INT_TABLES[0] != "entry_bin" or FLOAT_TABLES != ("nominal", "gauss_sigma", "pois_tau"):
+    raise ImportError("the kernels read entry_bin first and these float tables in this order")
 
 
 @_inner
@@ -134,7 +136,8 @@ def work_size(t: tuple[Any, ...]) -> int:
     ends = t[6]
     nv = ends[_NS_PAR] - ends[_NS_PAR - 1]
     nw = ends[_HS_PAR] - ends[_HS_PAR - 1]
-    return 2 * nv + 2 * nw + 3 * ends[_NOMINAL_END] + t[0]
+    size: int = 2 * nv + 2 * nw + 3 * ends[_NOMINAL_END] + t[0]
+    return size
 
 
 @_inner

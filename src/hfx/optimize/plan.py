@@ -10,8 +10,7 @@ nothing a process did earlier changes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -50,9 +49,9 @@ def get_optimizer(spec: Any = None) -> Optimizer | None:
     )
 
 
-@dataclass(frozen=True)
-class FitPlan:
-    """How the fits of one model run.
+class FitPlan(NamedTuple):
+    """How the fits of one model run (an immutable value: a named tuple, the quickest such
+    object to make, as every fit of a small model makes one).
 
     ``engine``: the resolved engine ("numpy" or "numba"); ``optimizer``: None for the default
     path, else the optimizer every fit uses; ``newton``: whether the model takes dense Newton
