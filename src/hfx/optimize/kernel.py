@@ -90,10 +90,12 @@ def _source() -> tuple[str, Path | None]:
         return "aot", None
     if sys.modules.get("numba", False) is None or importlib.util.find_spec("numba") is None:
         return "no numba", None
-    root = kernel_cache.cache_root()
     # (loaded here: the callers that find them go on to run them, and a file that does
-    # not load counts as absent)
-    if kernel_cache.load_aot(root) is not None:
+    # not load counts as absent; the cache is looked at only without the packaged ones)
+    if kernel_cache.load_packaged() is not None:
+        return "aot", None
+    root = kernel_cache.cache_root()
+    if kernel_cache.load_cached(root) is not None:
         return "aot", root
     return ("jit" if kernel_cache.holds_kernels(root) else "none"), root
 

@@ -31,6 +31,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -55,6 +56,8 @@ __all__ = [
     "failed_recently",
     "holds_kernels",
     "load_aot",
+    "load_cached",
+    "load_packaged",
     "packaged_file",
     "packaged_name",
     "prepare",
@@ -133,17 +136,35 @@ def packaged_file() -> Path:
 
 def load_aot(root: Path | None = None) -> ModuleType | None:
     """The ahead-of-time compiled kernels of this hfx (a module with ``run``), loaded once
-    per process: the ones shipped inside the package (:func:`packaged_file`; unless
-    ``$HFX_PACKAGED_KERNELS`` is "0"), else the ones in the cache directory ``root``
-    (default :func:`cache_root`); None where neither is there or loads."""
+    per process: the ones shipped inside the package (:func:`load_packaged`), else the ones
+    in the cache directory ``root`` (:func:`load_cached`); None where neither is there or
+    loads."""
+    module = load_packaged()
+    return module if module is not None else load_cached(root)
+
+
+def load_packaged() -> ModuleType | None:
+    """The ahead-of-time kernels loaded in this process, else the ones shipped inside the
+    package (:func:`packaged_file`; not where ``$HFX_PACKAGED_KERNELS`` is "0"), loaded now;
+    None where they are not there or do not load."""
+    if os.environ.get(PACKAGED_ENV) == "0":
+        return sys.modules.get(AOT_LOADED)
+    return _load_once(packaged_file)
+
+
+def load_cached(root: Path | None = None) -> ModuleType | None:
+    """As :func:`load_packaged`, from the cache directory ``root`` (default
+    :func:`cache_root`)."""
+    return _load_once(lambda: aot_file(cache_root() if root is None else root))
+
+
+def _load_once(where: Callable[[], Path]) -> ModuleType | None:
+    """The kernels' module already loaded in this process, else the one at ``where()``
+    (computed only then: the sources' digest costs a tenth of a millisecond) loaded now."""
     loaded = sys.modules.get(AOT_LOADED)
     if loaded is not None:
         return loaded
-    if os.environ.get(PACKAGED_ENV) != "0":
-        module = _load_extension(packaged_file())
-        if module is not None:
-            return sys.modules.setdefault(AOT_LOADED, module)
-    module = _load_extension(aot_file(cache_root() if root is None else root))
+    module = _load_extension(where())
     return None if module is None else sys.modules.setdefault(AOT_LOADED, module)
 
 
