@@ -88,3 +88,27 @@ def test_code4_is_twice_differentiable_at_one():
         outer, d_outer = interpolate(np, np.array([edge * (1 + eps)]), c, "code4")
         assert inner[0] == pytest.approx(outer[0], abs=1e-6)
         assert d_inner[0] == pytest.approx(d_outer[0], abs=1e-6)
+
+
+def test_code4_inverse_is_the_exact_inverse_of_its_system():
+    """The constant inverse code 4 uses, against the system's inverse in exact rationals
+    (Gauss-Jordan on Fractions, written here) and against the system itself."""
+    from fractions import Fraction
+
+    from hfx.likelihood.interpolation import _CODE4_INVERSE, code4_system
+
+    system = code4_system()
+    n = system.shape[0]
+    rows = [[Fraction(int(v)) for v in row] + [Fraction(int(i == j)) for j in range(n)]
+            for i, row in enumerate(system)]  # fmt: skip
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if rows[r][col] != 0)
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        rows[col] = [v / rows[col][col] for v in rows[col]]
+        for r in range(n):
+            if r != col and rows[r][col] != 0:
+                factor = rows[r][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
+    exact = np.array([[float(v) for v in row[n:]] for row in rows])
+    assert np.array_equal(_CODE4_INVERSE, exact)
+    assert np.array_equal(system @ _CODE4_INVERSE, np.eye(n))

@@ -73,13 +73,12 @@ def prepare(code: str, nominal: Any, high: Any, low: Any, xp: Any = np) -> Inter
     return InterpConstants(code, nom, up, down, extra)
 
 
-def _code4_coefficients(
-    ratio_up: Any, ratio_down: Any, log_up: Any, log_down: Any, xp: Any = np
-) -> Any:
-    """Coefficients a₁…a₆ of p(α) = 1 + Σ aᵢ αⁱ matching the exponential at α = ±1."""
+def code4_system() -> np.ndarray:
+    """The 6×6 linear system of code 4's polynomial p(α) = 1 + Σ aᵢ αⁱ (i = 1 … 6): its
+    value, slope and curvature at α = +1 and α = −1, each row one condition on a₁ … a₆."""
     powers = np.arange(1, 7)
     sign = (-1.0) ** powers
-    system = np.stack(
+    return np.stack(
         [
             np.ones(6),  # p(1)
             sign,  # p(-1)
@@ -89,6 +88,34 @@ def _code4_coefficients(
             powers * (powers - 1.0) * sign,  # p''(-1)
         ]
     )
+
+
+# The exact inverse of code4_system() (its entries are multiples of 1/16, so the floats are
+# exact; tests/likelihood checks the product with the system).  A constant rather than
+# np.linalg.inv at each compile: the first LAPACK call of a process costs about a
+# millisecond, which a small model's first fit would otherwise pay.
+_CODE4_INVERSE = (
+    np.array(
+        [
+            [15, -15, -7, -7, 1, -1],
+            [24, 24, -9, 9, 1, 1],
+            [-10, 10, 10, 10, -2, 2],
+            [-24, -24, 14, -14, -2, -2],
+            [3, -3, -3, -3, 1, -1],
+            [8, 8, -5, 5, 1, 1],
+        ],
+        dtype=np.float64,
+    )
+    / 16.0
+)
+_CODE4_INVERSE.setflags(write=False)
+
+
+def _code4_coefficients(
+    ratio_up: Any, ratio_down: Any, log_up: Any, log_down: Any, xp: Any = np
+) -> Any:
+    """Coefficients a₁…a₆ of p(α) = 1 + Σ aᵢ αⁱ matching the exponential at α = ±1 (value,
+    slope and curvature: :func:`code4_system`)."""
     rhs = xp.stack(
         [
             ratio_up - 1.0,
@@ -100,7 +127,7 @@ def _code4_coefficients(
         ],
         axis=-1,
     )
-    return rhs @ np.linalg.inv(system).T
+    return rhs @ _CODE4_INVERSE.T
 
 
 _POWERS = np.arange(7.0)
