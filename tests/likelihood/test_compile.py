@@ -237,3 +237,39 @@ def test_data_with_wrong_length_is_a_model_error():
     model = _ws().model()
     with pytest.raises(ModelError, match="expects 7"):
         model.logpdf(model.config.suggested_init(), [1.0, 2.0])
+
+
+def _shared_modifier_workspace(bins: tuple[int, int], kind: str) -> dict:
+    def channel(name: str, n: int) -> dict:
+        data = None if kind == "shapefactor" else [0.1] * n
+        modifiers = [
+            {"name": "mu", "type": "normfactor", "data": None},
+            {"name": "shared", "type": kind, "data": data},
+        ]
+        return {"name": name, "samples": [{"name": "b", "data": [5.0] * n, "modifiers": modifiers}]}
+
+    return {
+        "channels": [channel("a", bins[0]), channel("c", bins[1])],
+        "observations": [
+            {"name": "a", "data": [5.0] * bins[0]},
+            {"name": "c", "data": [5.0] * bins[1]},
+        ],
+        "measurements": [{"name": "m", "config": {"poi": "mu", "parameters": []}}],
+        "version": "1.0.0",
+    }
+
+
+@pytest.mark.parametrize("kind", ["staterror", "shapesys", "shapefactor"])
+@pytest.mark.parametrize("bins", [(1, 3), (3, 1), (2, 4)])
+def test_a_per_bin_parameter_shared_by_channels_of_other_bin_counts_is_refused(bins, kind):
+    with pytest.raises(
+        ModelError,
+        match=rf"{kind} 'shared' spans {bins[1]} bins in channel 'c' but {bins[0]} elsewhere",
+    ):
+        Workspace(_shared_modifier_workspace(bins, kind)).model()
+
+
+def test_a_per_bin_parameter_shared_by_channels_of_equal_bin_counts_is_one_parameter_set():
+    model = Workspace(_shared_modifier_workspace((2, 2), "staterror")).model()
+    assert model.config.parameters == ["mu", "shared"]
+    assert model.config.npars == 3  # mu and two components of shared

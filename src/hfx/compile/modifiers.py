@@ -45,28 +45,36 @@ def declare_parameters(layout: Layout) -> list[ParameterSpec]:
     first_seen: dict[str, list[str]] = {t: [] for t in MODIFIER_TYPES}
     kinds: dict[str, set[str]] = {}
     sizes: dict[str, int] = {}
+    seen: set[tuple[str, str]] = set()  # (name, type) pairs met so far
+    seen_vectors: set[tuple[str, str]] = set()  # those of per-bin types
     for block in layout.blocks:
         nbins = block.nbins
-        mods = block.modifiers
-        for name, kind in sorted([(m["name"], m["type"]) for m in mods]):
+        # (a sample's pairs are distinct: the workspace checks refuse a repeated one)
+        pairs = {(m["name"], m["type"]) for m in block.modifiers}
+        # a pair met before changes nothing but where its size must match: only the new
+        # pairs are walked in order, and the per-bin ones met before are size-checked
+        for name, kind in sorted(pairs - seen):
             n = nbins if kind in _VECTOR else 1
             known = kinds.get(name)
             if known is None:
                 kinds[name] = {kind}
                 first_seen[kind].append(name)
                 sizes[name] = n
-                continue
-            if kind not in known:
-                if not (known | {kind}) <= _SHAREABLE:
-                    raise ModelError(
-                        f"modifier {name!r} is used as {kind} in channel {block.channel!r}, "
-                        f"sample {block.sample!r}, but elsewhere as {', '.join(sorted(known))}"
-                    )
+            elif not (known | {kind}) <= _SHAREABLE:
+                raise ModelError(
+                    f"modifier {name!r} is used as {kind} in channel {block.channel!r}, "
+                    f"sample {block.sample!r}, but elsewhere as {', '.join(sorted(known))}"
+                )
+            else:
                 first_seen[kind].append(name)
                 known.add(kind)
-            if sizes[name] != n:
+            if kind in _VECTOR:
+                seen_vectors.add((name, kind))
+            seen.add((name, kind))
+        for name, kind in pairs & seen_vectors:
+            if sizes[name] != nbins:
                 raise ModelError(
-                    f"{kind} {name!r} spans {n} bins in channel {block.channel!r} but "
+                    f"{kind} {name!r} spans {nbins} bins in channel {block.channel!r} but "
                     f"{sizes[name]} elsewhere; a shared per-bin parameter needs equal bin counts"
                 )
     first_seen["staterror"].sort()

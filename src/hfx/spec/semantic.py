@@ -282,18 +282,15 @@ def _check_modifiers(
 ) -> Problem:
     sample = channel["samples"][si]
     isfinite = math.isfinite
-    seen: dict[tuple[str, str], int] = {}
-    for mi, modifier in enumerate(sample["modifiers"]):
+    modifiers = sample["modifiers"]
+    seen: set[tuple[str, str]] = set()
+    for mi, modifier in enumerate(modifiers):
         mname = modifier["name"]
         mtype = modifier["type"]
-        if (mname, mtype) in seen:
-            where = f"/channels/{ci}/samples/{si}"
-            return (
-                f"{where}/modifiers/{mi}",
-                f"{_label(sample, channel)} has two {mtype} modifiers named {mname!r} "
-                f"(first at {where}/modifiers/{seen[mname, mtype]})",
-            )
-        seen[mname, mtype] = mi
+        key = (mname, mtype)
+        if key in seen:
+            return _repeated_modifier(ci, si, channel, mi)
+        seen.add(key)
         data = modifier["data"]
         try:  # NaN and infinities survive any sum; an overflow goes the slow way
             if mtype == "histosys":
@@ -318,10 +315,30 @@ def _check_modifiers(
             )
             if problem is not None:
                 return problem
-        problem = _claim_modifier(types_of, mname, mtype, ci, si, mi)
-        if problem is not None:
-            return problem
+        # the parameter name's claim: a first use recorded as its (channel, sample,
+        # modifier) indices (a pointer only for a message), a new type checked by _claim
+        uses = types_of.get(mname)
+        if uses is None:
+            types_of[mname] = {mtype: (ci, si, mi)}
+        elif mtype not in uses:
+            problem = _claim(types_of, mname, mtype, (ci, si, mi))
+            if problem is not None:
+                return problem
     return None
+
+
+def _repeated_modifier(ci: int, si: int, channel: Mapping[str, Any], mi: int) -> Problem:
+    """The message for modifier ``mi``, which repeats an earlier one's name and type."""
+    sample = channel["samples"][si]
+    modifiers = sample["modifiers"]
+    mname, mtype = modifiers[mi]["name"], modifiers[mi]["type"]
+    first = next(i for i, m in enumerate(modifiers) if m["name"] == mname and m["type"] == mtype)
+    where = f"/channels/{ci}/samples/{si}"
+    return (
+        f"{where}/modifiers/{mi}",
+        f"{_label(sample, channel)} has two {mtype} modifiers named {mname!r} "
+        f"(first at {where}/modifiers/{first})",
+    )
 
 
 def _claim_names(
@@ -329,25 +346,15 @@ def _claim_names(
 ) -> Problem:
     """The parameter-name part of :func:`_check_modifiers` alone."""
     for mi, modifier in enumerate(channel["samples"][si]["modifiers"]):
-        problem = _claim_modifier(types_of, modifier["name"], modifier["type"], ci, si, mi)
-        if problem is not None:
-            return problem
+        mname, mtype = modifier["name"], modifier["type"]
+        uses = types_of.get(mname)
+        if uses is None:
+            types_of[mname] = {mtype: (ci, si, mi)}
+        elif mtype not in uses:
+            problem = _claim(types_of, mname, mtype, (ci, si, mi))
+            if problem is not None:
+                return problem
     return None
-
-
-def _claim_modifier(
-    types_of: dict[str, dict[str, Any]], mname: str, mtype: str, ci: int, si: int, mi: int
-) -> Problem:
-    """:func:`_claim` for modifier ``mi`` of sample ``si`` in channel ``ci``; a first use is
-    recorded as its (channel, sample, modifier) indices, turned into a pointer only for a
-    message."""
-    uses = types_of.get(mname)
-    if uses is None:
-        types_of[mname] = {mtype: (ci, si, mi)}
-        return None
-    if mtype in uses:
-        return None
-    return _claim(types_of, mname, mtype, (ci, si, mi))
 
 
 def _claim(
