@@ -147,8 +147,9 @@ def load_packaged() -> ModuleType | None:
     """The ahead-of-time kernels loaded in this process, else the ones shipped inside the
     package (:func:`packaged_file`; not where ``$HFX_PACKAGED_KERNELS`` is "0"), loaded now;
     None where they are not there or do not load."""
-    if os.environ.get(PACKAGED_ENV) == "0":
-        return sys.modules.get(AOT_LOADED)
+    loaded = sys.modules.get(AOT_LOADED)  # (first: every kernel call of a process asks)
+    if loaded is not None or os.environ.get(PACKAGED_ENV) == "0":
+        return loaded
     return _load_once(packaged_file)
 
 
