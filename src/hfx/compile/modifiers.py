@@ -8,6 +8,7 @@ Each term points at one entry and one component of the parameter vector.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -32,6 +33,7 @@ LINEAR_TYPES = ("normfactor", "lumi", "shapefactor", "shapesys", "staterror")
 # Types that may share one parameter name (one α moves both a normsys and a histosys).
 _SHAREABLE = frozenset({"normsys", "histosys"})
 _VECTOR = frozenset(VECTOR_TYPES)
+_NAME_TYPE = itemgetter("name", "type")  # a modifier's (name, type), taken in C
 
 
 def declare_parameters(layout: Layout) -> list[ParameterSpec]:
@@ -50,7 +52,7 @@ def declare_parameters(layout: Layout) -> list[ParameterSpec]:
     for block in layout.blocks:
         nbins = block.nbins
         # (a sample's pairs are distinct: the workspace checks refuse a repeated one)
-        pairs = {(m["name"], m["type"]) for m in block.modifiers}
+        pairs = set(map(_NAME_TYPE, block.modifiers))
         # a pair met before changes nothing but where its size must match: only the new
         # pairs are walked in order, and the per-bin ones met before are size-checked
         for name, kind in sorted(pairs - seen):
