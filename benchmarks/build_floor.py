@@ -1,0 +1,204 @@
+"""Where a model build's time goes, against what any Python build must spend and NextStat.
+
+For each shared ATLAS workspace with its signal patch, in one process (times are the
+minimum over rounds of the average of repeated builds, so that this noisy machine's
+slow moments stay out):
+
+- **read**: both files' bytes (by file descriptor, as hfx reads them);
+- **parse**: both parsed with orjson (hfx's parser);
+- **Python floor**: read, parse, the patch's operations applied in place with no check at
+  all, one walk over every sample and modifier that takes its name, type and data, and the
+  nominal yields as one NumPy array: what any build written in Python spends before it
+  checks or compiles anything;
+- **hfx** by stage: ``hfx.load`` (read, parse, schema and semantic checks), applying the
+  patch and checking the patched workspace, compiling the model, the data vector; and the
+  whole row as ``benchmarks/hfx_cases.py`` builds it;
+- **NextStat** (with ``--nextstat-python``): its own path from the two files, both read as
+  text, the patch applied by ``apply_patchset`` (Rust) and ``from_workspace``
+  (``nextstat_runner._native_patched_model``), in its own process.
+
+Writes ``RESULTS-build.md``.  Usage: ``python benchmarks/build_floor.py
+[--nextstat-python benchmarks/.nextstat-venv/bin/python] [--workspaces A,B]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+import hfx
+from hfx_cases import PYHF_MODEL, _model
+
+HERE = Path(__file__).resolve().parent
+WS_DIR = HERE.parent.parent / "shared" / "data" / "workspaces" / "atlas"
+DEFAULT = "2018-14_Comb_bkgonly,2018-31_simplifiedA,2018-04_SRcombined,2019-09_bkg_onshell"
+
+_NEXTSTAT = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+import nextstat
+from nextstat_runner import _native_patched_model
+case = json.loads(sys.argv[1])
+_native_patched_model(nextstat, case)
+best = float("inf")
+for _ in range(case["rounds"]):
+    start = time.perf_counter()
+    for _ in range(case["calls"]):
+        _native_patched_model(nextstat, case)
+    best = min(best, (time.perf_counter() - start) / case["calls"])
+print(json.dumps(best))
+"""
+
+
+def _read(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, os.fstat(fd).st_size + 1)
+    finally:
+        os.close(fd)
+
+
+def _pointer_parent(doc: Any, path: str) -> tuple[Any, str]:
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+    for part in parts[:-1]:
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc, parts[-1]
+
+
+def python_floor(ws_file: Path, patch_file: Path) -> np.ndarray:
+    """Read, parse, patch in place and walk once, with no check: a lower bound for a build
+    in Python (add, replace and remove are the operations the signal patches use)."""
+    spec = orjson.loads(_read(ws_file))
+    for op in orjson.loads(_read(patch_file)):
+        parent, key = _pointer_parent(spec, op["path"])
+        if op["op"] == "add":
+            if isinstance(parent, list):
+                parent.insert(len(parent) if key == "-" else int(key), op["value"])
+            else:
+                parent[key] = op["value"]
+        elif op["op"] == "replace":
+            parent[int(key) if isinstance(parent, list) else key] = op["value"]
+        elif op["op"] == "remove":
+            del parent[int(key) if isinstance(parent, list) else key]
+    yields: list[float] = []
+    terms: list[tuple[str, str, Any]] = []
+    for channel in spec["channels"]:
+        for sample in channel["samples"]:
+            yields += sample["data"]
+            terms += [(m["name"], m["type"], m["data"]) for m in sample["modifiers"]]
+    return np.array(yields)
+
+
+def _best_average(work: Any, calls: int, rounds: int) -> float:
+    work()
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            work()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def measure(name: str, nextstat_python: str | None) -> dict[str, Any]:
+    ws_file, patch_file = WS_DIR / f"{name}.json", WS_DIR / f"{name}.signal.json"
+    ws = hfx.load(ws_file)
+    case = {"workspace": str(ws_file), "patch": str(patch_file)}
+    calls = max(3, int(0.2 / max(_best_average(lambda: _model(case), 1, 1), 1e-6)))
+    rounds = 7
+    patches = [json.loads(patch_file.read_text())]
+    patched = ws.apply_patches(patches)
+    model = patched.model(modifier_settings=PYHF_MODEL)
+    row: dict[str, Any] = {
+        "name": name,
+        "parameters": model.config.npars,
+        "modifiers": sum(
+            len(s["modifiers"]) for c in patched._spec["channels"] for s in c["samples"]
+        ),
+    }
+
+    def timed(work: Any) -> float:
+        return _best_average(work, calls, rounds)
+
+    row["read"] = timed(lambda: (_read(ws_file), _read(patch_file)))
+    ws_bytes, patch_bytes = _read(ws_file), _read(patch_file)
+    row["parse"] = timed(lambda: (orjson.loads(ws_bytes), orjson.loads(patch_bytes)))
+    row["floor"] = timed(lambda: python_floor(ws_file, patch_file))
+    row["load"] = timed(lambda: hfx.load(ws_file))
+    row["patch"] = timed(lambda: ws.apply_patches(patches))
+    row["compile"] = timed(lambda: patched.model(modifier_settings=PYHF_MODEL))
+    row["data"] = timed(lambda: np.asarray(patched.data(model)))
+    row["row"] = timed(lambda: _model(case))
+    if nextstat_python:
+        ns_case = {**case, "calls": calls, "rounds": rounds}
+        proc = subprocess.run(
+            [nextstat_python, "-c", _NEXTSTAT, json.dumps(ns_case), str(HERE)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        row["nextstat"] = float(proc.stdout) if proc.returncode == 0 else None
+    return row
+
+
+def _fmt(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds * 1e6:.0f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nextstat-python", default=None)
+    parser.add_argument("--workspaces", default=DEFAULT)
+    parser.add_argument("--output", type=Path, default=HERE / "RESULTS-build.md")
+    args = parser.parse_args()
+    rows = [measure(name, args.nextstat_python) for name in args.workspaces.split(",")]
+    lines = [
+        "# Model build: where the time goes, the Python floor, and NextStat",
+        "",
+        "`python benchmarks/build_floor.py"
+        + (" --nextstat-python ..." if args.nextstat_python else "")
+        + "`, one run on this machine; every figure is the minimum over 7 rounds of the "
+        "average of repeated builds (about 0.2 s a round). Python floor: both files read "
+        "and parsed (orjson), the patch's operations applied in place without any check, "
+        "one walk that takes every sample's yields and every modifier's name, type and "
+        "data, and the yields as one NumPy array: what any build written in Python spends "
+        "before checking or compiling anything. hfx's stages: `hfx.load` (read, parse, "
+        "schema and semantic checks), applying the patch and checking the patched "
+        "workspace, compiling the model (pyhf's interpolation codes, as the benchmark "
+        "suite), the data vector; `hfx row` is the suite's build row (`hfx_cases._model`: "
+        "the files on disk to model and data). NextStat: its own path from the two files "
+        "(both read as text, `apply_patchset` in Rust, `from_workspace`).",
+        "",
+        "| workspace | parameters | modifiers | read | parse | Python floor | hfx.load "
+        "| patch + check | compile | data | hfx row | NextStat | NextStat / hfx "
+        "| floor / NextStat |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        ns = r.get("nextstat")
+        ratio = f"{ns / r['row']:.2f}x" if ns else "-"
+        floor_share = f"{r['floor'] / ns:.0%}" if ns else "-"
+        lines.append(
+            f"| {r['name']} | {r['parameters']} | {r['modifiers']} | {_fmt(r['read'])} "
+            f"| {_fmt(r['parse'])} | {_fmt(r['floor'])} | {_fmt(r['load'])} "
+            f"| {_fmt(r['patch'])} | {_fmt(r['compile'])} | {_fmt(r['data'])} "
+            f"| {_fmt(r['row'])} | {_fmt(ns)} | {ratio} | {floor_share} |"
+        )
+    lines.append("")
+    args.output.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
