@@ -177,11 +177,12 @@ def test_atlas_toys_match_scalar_fits():
         # one a path from the same start reaches differs between algorithms (scipy and Minuit
         # differ on those toys too; either side may end in the lower one).  Most rows agree;
         # every other batched answer must itself be a local minimum: a scalar fit started
-        # there stays put.
+        # there finds nothing lower.  (Not "ends exactly there": L-BFGS-B may stop a little
+        # above its start, as on one toy here, 2e-5 in −2 log L, where Minuit stays put.)
         assert same.mean() >= 0.85, diff[~same]
         for i in np.flatnonzero(~same):
             again = scalar(toys[i], init=batch.bestfit[i]).twice_nll
-            assert abs(again - batch.twice_nll[i]) <= 1e-6
+            assert again >= batch.twice_nll[i] - 1e-6
         x = batch.bestfit
         _, grad = model.nll_and_grad(x, toys)
         pushing = ((x <= bounds[:, 0]) & (grad > 0)) | ((x >= bounds[:, 1]) & (grad < 0))
