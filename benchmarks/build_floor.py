@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ import numpy as np
 import orjson
 
 import hfx
+from hfx.spec.jsonio import _read_bytes  # (hfx's own file reading, by descriptor)
 from hfx_cases import PYHF_MODEL, _model
 
 HERE = Path(__file__).resolve().parent
@@ -59,14 +59,6 @@ print(json.dumps(best))
 """
 
 
-def _read(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        return os.read(fd, os.fstat(fd).st_size + 1)
-    finally:
-        os.close(fd)
-
-
 def _pointer_parent(doc: Any, path: str) -> tuple[Any, str]:
     parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
     for part in parts[:-1]:
@@ -77,8 +69,8 @@ def _pointer_parent(doc: Any, path: str) -> tuple[Any, str]:
 def python_floor(ws_file: Path, patch_file: Path) -> np.ndarray:
     """Read, parse, patch in place and walk once, with no check: a lower bound for a build
     in Python (add, replace and remove are the operations the signal patches use)."""
-    spec = orjson.loads(_read(ws_file))
-    for op in orjson.loads(_read(patch_file)):
+    spec = orjson.loads(_read_bytes(ws_file))
+    for op in orjson.loads(_read_bytes(patch_file)):
         parent, key = _pointer_parent(spec, op["path"])
         if op["op"] == "add":
             if isinstance(parent, list):
@@ -129,8 +121,8 @@ def measure(name: str, nextstat_python: str | None) -> dict[str, Any]:
     def timed(work: Any) -> float:
         return _best_average(work, calls, rounds)
 
-    row["read"] = timed(lambda: (_read(ws_file), _read(patch_file)))
-    ws_bytes, patch_bytes = _read(ws_file), _read(patch_file)
+    row["read"] = timed(lambda: (_read_bytes(ws_file), _read_bytes(patch_file)))
+    ws_bytes, patch_bytes = _read_bytes(ws_file), _read_bytes(patch_file)
     row["parse"] = timed(lambda: (orjson.loads(ws_bytes), orjson.loads(patch_bytes)))
     row["floor"] = timed(lambda: python_floor(ws_file, patch_file))
     row["load"] = timed(lambda: hfx.load(ws_file))
