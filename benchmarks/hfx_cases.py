@@ -6,7 +6,6 @@ Also the optional JAX rows (first call and steady state), skipped cleanly withou
 from __future__ import annotations
 
 import importlib.util
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ PYHF_MODEL = {
 
 def _model(case: dict[str, Any], backend: str = "numpy"):
     ws = hfx.load(case["workspace"])
-    patches = [json.loads(Path(case["patch"]).read_text())] if case.get("patch") else []
+    patches = [case["patch"]] if case.get("patch") else []  # the file, read by hfx
     model = ws.model(patches=patches, backend=backend, modifier_settings=PYHF_MODEL)
     return ws, model, np.asarray(ws.data(model))
 

@@ -49,19 +49,29 @@ def apply_patch(
 
 
 def apply_patch_shared(
-    spec: Mapping[str, Any], ops: Sequence[Mapping[str, Any]], *, source: str | None = None
+    spec: Mapping[str, Any],
+    ops: Sequence[Mapping[str, Any]],
+    *,
+    source: str | None = None,
+    owned_ops: bool = False,
 ) -> dict[str, Any]:
     """:func:`apply_patch` for a ``spec`` that nothing ever changes (a Workspace's).
 
     Copy-on-write: only the containers on the paths the operations change are copied; the
     result shares every other object with ``spec`` (so it must never be changed in place
-    either).  ``spec`` is not modified, and the result shares no objects with ``ops``.
+    either).  ``spec`` is not modified, and the result shares no objects with ``ops``,
+    unless ``owned_ops``: the caller made ``ops`` (e.g. parsed them from a file) and keeps
+    no reference, so their values go into the result as they are, not copied.
     """
-    return _apply(spec, ops, source, shared=True)
+    return _apply(spec, ops, source, shared=True, copy_values=not owned_ops)
 
 
 def _apply(
-    spec: Mapping[str, Any], ops: Sequence[Mapping[str, Any]], source: str | None, shared: bool
+    spec: Mapping[str, Any],
+    ops: Sequence[Mapping[str, Any]],
+    source: str | None,
+    shared: bool,
+    copy_values: bool = True,
 ) -> dict[str, Any]:
     if type(ops) is not list and (
         isinstance(ops, (str, bytes, Mapping)) or not isinstance(ops, Sequence)
@@ -79,10 +89,10 @@ def _apply(
                 f"patch op {index} is not an object but {type(op).__name__}", source=source
             )
         if owned is not None:
-            if _apply_plain(doc, op, owned):
+            if _apply_plain(doc, op, owned, copy_values):
                 continue
             doc, owned = _own_path(doc, op, owned)
-        if _apply_plain(doc, op):
+        if _apply_plain(doc, op, None, copy_values):
             continue
         try:
             doc = jsonpatch.JsonPatch([copy_json(dict(op))]).apply(doc, in_place=True)
@@ -138,21 +148,25 @@ def _plain_op(op: Mapping[str, Any]) -> tuple[str, list[str], str] | None:
     return kind, parents, last
 
 
-def _apply_at(node: Any, kind: str, last: str, op: Mapping[str, Any]) -> bool:
+def _apply_at(
+    node: Any, kind: str, last: str, op: Mapping[str, Any], copy_values: bool = True
+) -> bool:
     """Apply the add, replace or remove ``op`` to the member ``last`` of its parent ``node``
-    in place, as jsonpatch would; False (nothing done) wherever jsonpatch would refuse."""
+    in place, as jsonpatch would; False (nothing done) wherever jsonpatch would refuse.
+    The value goes in as a copy, or as it is without ``copy_values``."""
+    value = copy_json if copy_values else _itself
     if type(node) is dict:
         if kind != "add" and last not in node:
             return False
         if kind == "remove":
             del node[last]
         else:
-            node[last] = copy_json(op["value"])
+            node[last] = value(op["value"])
         return True
     if type(node) is not list:
         return False
     if kind == "add" and last == "-":
-        node.append(copy_json(op["value"]))
+        node.append(value(op["value"]))
         return True
     index = _array_index(last)
     if index is None or index > len(node) - (kind != "add"):
@@ -160,13 +174,19 @@ def _apply_at(node: Any, kind: str, last: str, op: Mapping[str, Any]) -> bool:
     if kind == "remove":
         del node[index]
     elif kind == "add":
-        node.insert(index, copy_json(op["value"]))
+        node.insert(index, value(op["value"]))
     else:
-        node[index] = copy_json(op["value"])
+        node[index] = value(op["value"])
     return True
 
 
-def _apply_plain(doc: Any, op: Mapping[str, Any], owned: set[int] | None = None) -> bool:
+def _itself(value: Any) -> Any:
+    return value
+
+
+def _apply_plain(
+    doc: Any, op: Mapping[str, Any], owned: set[int] | None = None, copy_values: bool = True
+) -> bool:
     """Apply ``op`` in place if it is an add, replace or remove whose target resolves
     through plain dicts and lists, as jsonpatch would; False (nothing changed) for any other
     operation, or wherever jsonpatch would refuse, which it then does with its message.
@@ -199,7 +219,7 @@ def _apply_plain(doc: Any, op: Mapping[str, Any], owned: set[int] | None = None)
             node[key] = child
             owned.add(id(child))
         node = child
-    return _apply_at(node, kind, last, op)
+    return _apply_at(node, kind, last, op, copy_values)
 
 
 def _own_path(doc: Any, op: Mapping[str, Any], owned: set[int]) -> tuple[Any, set[int] | None]:

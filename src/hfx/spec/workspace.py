@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from hfx.errors import ModelError, SpecError
+from hfx.errors import ModelError, PatchError, SpecError
 from hfx.spec import operations
 from hfx.spec.jsonio import PathLike, copy_json, load_json, source_name
 from hfx.spec.validate import validate_workspace
@@ -193,7 +194,8 @@ class Workspace:
         *,
         poi_name: str | None = _UNSET,
     ) -> Model:
-        """Compile this workspace (plus optional JSON patches) into a :class:`Model`.
+        """Compile this workspace (plus optional JSON patches, as :meth:`apply_patches`
+        takes them) into a :class:`Model`.
 
         ``poi_name`` defaults to the measurement's POI; pass ``None`` for a model without one.
         """
@@ -226,12 +228,19 @@ class Workspace:
         return observed
 
     def apply_patches(self, patches: Iterable[Any]) -> Workspace:
-        """Apply JSON patches (lists of operations, or objects with ``.patch``) in order."""
+        """Apply JSON patches in order: lists of operations, objects with ``.patch`` (a
+        :class:`~hfx.Patch`), or paths of JSON Patch files (errors then name the file)."""
         from hfx.spec.jsonpatch_apply import apply_patch_shared
 
         # the spec never changes, so the result may share what the patches leave alone
         spec = self._spec
+        if isinstance(patches, (str, os.PathLike)):
+            patches = [patches]  # one file's path, not a list of one-letter paths
         for patch in patches:
+            if isinstance(patch, (str, os.PathLike)):
+                source, ops = load_patch_file(patch)
+                spec = apply_patch_shared(spec, ops, source=source, owned_ops=True)
+                continue
             ops = getattr(patch, "patch", patch)
             spec = apply_patch_shared(spec, ops, source=getattr(patch, "name", None))
         if spec is self._spec:
@@ -294,6 +303,21 @@ class Workspace:
     def digest(self, algorithm: str = "sha256") -> str:
         """Hex digest of the canonical JSON form of this workspace."""
         return operations.digest(self._spec, algorithm=algorithm)
+
+
+def load_patch_file(path: PathLike) -> tuple[str, Any]:
+    """The name of a JSON Patch file (``-``: stdin) and its operations: the file holds a
+    list of operations, or ``{"patch": [...]}`` as ``hfx patchset extract --with-metadata``
+    writes one."""
+    source = source_name(path)
+    document = load_json(path)
+    if type(document) is dict and "patch" in document:
+        document = document["patch"]
+    if type(document) is not list:
+        raise PatchError(
+            "a patch file must hold a JSON Patch (a list of operations)", source=source, pointer=""
+        )
+    return source, document
 
 
 def _check_normsys_logs(workspace: Workspace, modifier_settings: Any) -> None:

@@ -142,20 +142,14 @@ def _show_progress(flag: bool | None) -> bool:
 
 
 def _load_patch(path: str) -> tuple[str, list[Any]]:
-    """A JSON Patch (a list of operations, or ``{"patch": [...]}`` as ``patchset extract
-    --with-metadata`` writes) and the name of its file."""
-    from hfx.errors import PatchError
-    from hfx.spec.jsonio import load_json
+    """A JSON Patch file's name and operations (``Workspace.apply_patches`` reads the same
+    forms: a list of operations, or ``{"patch": [...]}`` as ``patchset extract
+    --with-metadata`` writes)."""
+    from hfx.spec.workspace import load_patch_file
 
     name = _register_input(path)
     with naming(name):
-        document = load_json(path)
-    if isinstance(document, dict) and "patch" in document:
-        document = document["patch"]
-    if not isinstance(document, list):
-        raise PatchError(
-            "a patch file must hold a JSON Patch (a list of operations)", source=name, pointer=""
-        )
+        _, document = load_patch_file(path)
     return name, document
 
 
