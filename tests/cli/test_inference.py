@@ -329,6 +329,22 @@ def test_bad_patch_names_the_patch_file(runner, example, tmp_path):
     )
     line = assert_one_line_error(run(runner, "cls", example, "-p", broken), names=str(example))
     assert str(broken) in line  # the workspace made invalid by the patch names both
+    # a sample the patch adds, with a bin too many: the semantic check of the patched
+    # workspace (copy-on-write, only what changed) still finds it and names its place
+    nbins = len(doc_example()["channels"][0]["samples"][0]["data"])
+    extra_bin = write_json(
+        tmp_path / "extra_bin.json",
+        [
+            {
+                "op": "add",
+                "path": "/channels/0/samples/-",
+                "value": {"name": "more", "data": [1.0] * (nbins + 1), "modifiers": []},
+            }
+        ],
+    )
+    line = assert_one_line_error(run(runner, "cls", example, "-p", extra_bin), names=str(example))
+    assert str(extra_bin) in line and f"has {nbins + 1} bins" in line
+    assert "/channels/0/samples/" in line
 
 
 def test_usage_errors_are_one_line(runner, example):
