@@ -13,9 +13,17 @@ slow moments stay out):
 - **hfx** by stage: ``hfx.load`` (read, parse, schema and semantic checks), applying the
   patch and checking the patched workspace, compiling the model, the data vector; and the
   whole row as ``benchmarks/hfx_cases.py`` builds it;
+- **hfx's checks** alone: what the build spends on checking (the loaded workspace's
+  schema and semantic checks, the patch's schema check, the patched workspace's
+  incremental check, the normsys factors' signs), so that floor + checks is what a Python
+  build with hfx's checks spends before it compiles anything;
 - **NextStat** (with ``--nextstat-python``): its own path from the two files, both read as
   text, the patch applied by ``apply_patchset`` (Rust) and ``from_workspace``
   (``nextstat_runner._native_patched_model``), in its own process.
+
+A second table runs the malformed workspaces of ``malformed.py`` (each one problem away
+from a published one) through hfx's build and NextStat's ``from_workspace``: which
+problems each refuses.
 
 Writes ``RESULTS-build.md``.  Usage: ``python benchmarks/build_floor.py
 [--nextstat-python benchmarks/.nextstat-venv/bin/python] [--workspaces A,B]``.
@@ -27,7 +35,9 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +45,15 @@ import numpy as np
 import orjson
 
 import hfx
-from hfx.spec.jsonio import _read_bytes  # (hfx's own file reading, by descriptor)
+from hfx.spec.jsonio import (
+    _read_bytes,  # (hfx's own file reading, by descriptor)
+    load_json,
+)
+from hfx.spec.jsonpatch_apply import apply_patch_shared
+from hfx.spec.validate import validate_jsonpatch, validate_workspace
+from hfx.spec.workspace import _check_normsys_logs
 from hfx_cases import PYHF_MODEL, _model
+from malformed import write_cases
 
 HERE = Path(__file__).resolve().parent
 WS_DIR = HERE.parent.parent / "shared" / "data" / "workspaces" / "atlas"
@@ -56,6 +73,20 @@ for _ in range(case["rounds"]):
         _native_patched_model(nextstat, case)
     best = min(best, (time.perf_counter() - start) / case["calls"])
 print(json.dumps(best))
+"""
+
+
+_NEXTSTAT_REFUSALS = r"""
+import json, sys
+import nextstat
+out = {}
+for label, path in json.loads(sys.argv[1]).items():
+    try:
+        nextstat.HistFactoryModel.from_workspace(open(path).read())
+        out[label] = None
+    except Exception as exc:
+        out[label] = " ".join(str(exc).split())
+print(json.dumps(out))
 """
 
 
@@ -125,6 +156,17 @@ def measure(name: str, nextstat_python: str | None) -> dict[str, Any]:
     ws_bytes, patch_bytes = _read_bytes(ws_file), _read_bytes(patch_file)
     row["parse"] = timed(lambda: (orjson.loads(ws_bytes), orjson.loads(patch_bytes)))
     row["floor"] = timed(lambda: python_floor(ws_file, patch_file))
+    spec, ops = load_json(ws_file), load_json(patch_file)
+    patched_spec = apply_patch_shared(spec, ops)
+    unchecked = hfx.Workspace._adopt(patched_spec, validate=False)
+
+    def checks() -> None:
+        validate_workspace(spec)
+        validate_jsonpatch(ops)
+        validate_workspace(patched_spec, based_on=spec)
+        _check_normsys_logs(unchecked, PYHF_MODEL)
+
+    row["checks"] = timed(checks)
     row["load"] = timed(lambda: hfx.load(ws_file))
     row["patch"] = timed(lambda: ws.apply_patches(patches))
     row["compile"] = timed(lambda: patched.model(modifier_settings=PYHF_MODEL))
@@ -140,6 +182,58 @@ def measure(name: str, nextstat_python: str | None) -> dict[str, Any]:
         )
         row["nextstat"] = float(proc.stdout) if proc.returncode == 0 else None
     return row
+
+
+def refusals(nextstat_python: str | None) -> list[tuple[str, str, str]]:
+    """(problem, hfx's answer, NextStat's answer) for each case of ``malformed.py``."""
+    name = "2018-14_Comb_bkgonly"
+    valid = hfx.load(WS_DIR / f"{name}.json").apply_patches([WS_DIR / f"{name}.signal.json"])
+    with tempfile.TemporaryDirectory() as folder:
+        files = write_cases(valid.spec, Path(folder))
+        ours = {label: _hfx_answer(path) for label, path in files.items()}
+        theirs: dict[str, str | None] = {}
+        if nextstat_python:
+            proc = subprocess.run(
+                [
+                    nextstat_python,
+                    "-c",
+                    _NEXTSTAT_REFUSALS,
+                    json.dumps({label: str(path) for label, path in files.items()}),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            theirs = json.loads(proc.stdout) if proc.returncode == 0 else {}
+    rows = []
+    for label in files:
+        if label not in theirs:
+            answer = "-"
+        elif theirs[label] is None:
+            answer = "**accepted**"
+        else:
+            answer = "refused: " + _short(theirs[label])
+        rows.append((label, ours[label], answer))
+    return rows
+
+
+def _hfx_answer(path: Path) -> str:
+    """How hfx's build (load, model, data) answers the workspace in ``path``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ws = hfx.load(path)
+            ws.data(ws.model())
+        except hfx.HfxError as exc:
+            return "refused: " + _short(str(exc).removeprefix(f"{path}: ").removeprefix(f"{path}"))
+    if caught:
+        return "accepted, warning: " + _short(str(caught[0].message).removeprefix(f"{path}: "))
+    return "**accepted**"
+
+
+def _short(text: str, limit: int = 110) -> str:
+    text = " ".join(text.split()).replace("|", "/")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _fmt(seconds: float | None) -> str:
@@ -174,19 +268,34 @@ def main() -> None:
         "",
         "| workspace | parameters | modifiers | read | parse | Python floor | hfx.load "
         "| patch + check | compile | data | hfx row | NextStat | NextStat / hfx "
-        "| floor / NextStat |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| floor / NextStat | hfx checks | (floor + checks) / NextStat |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ns = r.get("nextstat")
         ratio = f"{ns / r['row']:.2f}x" if ns else "-"
         floor_share = f"{r['floor'] / ns:.0%}" if ns else "-"
+        checked_share = f"{(r['floor'] + r['checks']) / ns:.0%}" if ns else "-"
         lines.append(
             f"| {r['name']} | {r['parameters']} | {r['modifiers']} | {_fmt(r['read'])} "
             f"| {_fmt(r['parse'])} | {_fmt(r['floor'])} | {_fmt(r['load'])} "
             f"| {_fmt(r['patch'])} | {_fmt(r['compile'])} | {_fmt(r['data'])} "
-            f"| {_fmt(r['row'])} | {_fmt(ns)} | {ratio} | {floor_share} |"
+            f"| {_fmt(r['row'])} | {_fmt(ns)} | {ratio} | {floor_share} "
+            f"| {_fmt(r['checks'])} | {checked_share} |"
         )
+    lines += [
+        "",
+        "## Which malformed workspaces each build refuses",
+        "",
+        "`benchmarks/malformed.py`: 2018-14_Comb_bkgonly with its signal patch, each case "
+        "broken in one way; hfx: `hfx.load`, `.model()`, `.data()`; NextStat: "
+        "`HistFactoryModel.from_workspace` on the file's text. hfx's messages name the file "
+        "(left out here) and the JSON pointer.",
+        "",
+        "| problem | hfx | NextStat |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in refusals(args.nextstat_python)]
     lines.append("")
     args.output.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
