@@ -24,7 +24,7 @@ from hfx.optimize import kernel
 from hfx.optimize.covariance import build_result
 from hfx.optimize.minuit_fit import MinuitOptimizer
 from hfx.optimize.newton_fit import NewtonOptimizer
-from hfx.optimize.plan import FitPlan, Optimizer, make_plan
+from hfx.optimize.plan import FitPlan, Optimizer, default_plan_runs_kernels, make_plan
 from hfx.optimize.problem import (
     Objective,
     check_data,
@@ -98,13 +98,11 @@ def _sum_is_finite(values: np.ndarray) -> bool:
     return bool(np.isfinite(values).all())
 
 
-def _kernel_fit_from_defaults(model: Any, data: Any, plan: FitPlan) -> FitResult | None:
-    """A fit without uncertainties from the model's suggested start on the compiled kernels,
-    where its first attempt (projected Newton) converges: the same call and result as the
-    general path below, without its set-up (milliseconds matter on small models).  None
-    where that path has to run instead."""
-    if not (plan.batched and plan.engine == "numba"):
-        return None
+def _kernel_fit_from_defaults(model: Any, data: Any) -> FitResult | None:
+    """A fit without uncertainties from the model's suggested start on the compiled
+    kernels (for a plan batched on them), where its first attempt (projected Newton)
+    converges: the same call and result as the general path below, without its set-up
+    (microseconds matter on small models).  None where that path has to run instead."""
     cfg = model.config
     if not getattr(cfg, "suggested_start_in_bounds", False):
         return None  # (not an hfx model, or the general path says what is wrong)
@@ -159,10 +157,20 @@ def fit(
     (:func:`~hfx.optimize.plan.make_plan`) replaces both.  With ``uncertainties=False`` no
     Hessian is computed (uncertainties and covariance are zero).
     """
+    defaults = init is None and bounds is None and fixed is None and not uncertainties
     if plan is None:
+        if (
+            defaults
+            and engine == "auto"
+            and (optimizer is None or optimizer == "auto")
+            and default_plan_runs_kernels(model)
+        ):
+            quick = _kernel_fit_from_defaults(model, data)
+            if quick is not None:
+                return quick
         plan = make_plan(model, engine=engine, optimizer=optimizer)
-    if init is None and bounds is None and fixed is None and not uncertainties:
-        quick = _kernel_fit_from_defaults(model, data, plan)
+    elif defaults and plan.batched and plan.engine == "numba":
+        quick = _kernel_fit_from_defaults(model, data)
         if quick is not None:
             return quick
     opt = plan.optimizer if plan.optimizer is not None else ScipyOptimizer()

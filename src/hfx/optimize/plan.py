@@ -15,13 +15,20 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from hfx.errors import FitError
-from hfx.optimize import engines
-from hfx.optimize.gauss_newton import newton_ok
+from hfx.optimize import engines, kernel
+from hfx.optimize.gauss_newton import newton_ok, supports
 from hfx.optimize.minuit_fit import MinuitOptimizer
 from hfx.optimize.newton_fit import NewtonOptimizer
 from hfx.optimize.scipy_fit import ScipyOptimizer
 
-__all__ = ["OPTIMIZER_NAMES", "FitPlan", "Optimizer", "get_optimizer", "make_plan"]
+__all__ = [
+    "OPTIMIZER_NAMES",
+    "FitPlan",
+    "Optimizer",
+    "default_plan_runs_kernels",
+    "get_optimizer",
+    "make_plan",
+]
 
 Optimizer = ScipyOptimizer | MinuitOptimizer
 OPTIMIZER_NAMES = ("auto", "scipy", "minuit")
@@ -120,6 +127,15 @@ class FitPlan(NamedTuple):
     def expected_data(self, model: Any, pars: np.ndarray) -> np.ndarray:
         """Expected main + auxiliary data at ``pars`` [npars]."""
         return engines.expected_data(self.engine, model, pars)
+
+
+def default_plan_runs_kernels(model: Any) -> bool:
+    """Whether ``make_plan(model)`` (engine "auto", no optimizer) fits on the compiled
+    kernels by batched Newton (``plan.batched and plan.engine == "numba"``), decided
+    without making the plan: the kernels apply to the model (a NumPy model, so not on
+    JAX, of a dense size), it has the exact Jacobian, and the kernels are ready.  (A
+    single default fit of a small model asks this first: making the plan costs more.)"""
+    return kernel.applies(model) and supports(model) and kernel.ready()
 
 
 def make_plan(model: Any, *, engine: str = "auto", optimizer: Any = None) -> FitPlan:
