@@ -17,6 +17,8 @@ slow moments stay out):
   schema and semantic checks, the patch's schema check, the patched workspace's
   incremental check, the normsys factors' signs), so that floor + checks is what a Python
   build with hfx's checks spends before it compiles anything;
+- **the model's arrays alone**: turning the Python lists of every NumPy array the compiled
+  model holds into arrays, a lower bound for any compile to NumPy arrays;
 - **NextStat** (with ``--nextstat-python``): its own path from the two files, both read as
   text, the patch applied by ``apply_patchset`` (Rust) and ``from_workspace``
   (``nextstat_runner._native_patched_model``), in its own process.
@@ -32,6 +34,7 @@ Writes ``RESULTS-build.md``.  Usage: ``python benchmarks/build_floor.py
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import subprocess
 import sys
@@ -121,6 +124,26 @@ def python_floor(ws_file: Path, patch_file: Path) -> np.ndarray:
     return np.array(yields)
 
 
+def model_array_lists(arrays: Any) -> list[tuple[list[Any], Any]]:
+    """Every NumPy array a compiled model holds (``CompiledArrays``, its terms included),
+    as the Python list and dtype it is made from: a compile that made nothing but these
+    arrays would still spend the time of turning these lists into arrays."""
+    found: list[tuple[list[Any], Any]] = []
+    seen: set[int] = set()
+
+    def visit(obj: Any) -> None:
+        if isinstance(obj, np.ndarray):
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                found.append((obj.tolist(), obj.dtype))
+        elif dataclasses.is_dataclass(obj):
+            for f in dataclasses.fields(obj):
+                visit(getattr(obj, f.name))
+
+    visit(arrays)
+    return found
+
+
 def _best_average(work: Any, calls: int, rounds: int) -> float:
     work()
     best = float("inf")
@@ -167,6 +190,9 @@ def measure(name: str, nextstat_python: str | None) -> dict[str, Any]:
         _check_normsys_logs(unchecked, PYHF_MODEL)
 
     row["checks"] = timed(checks)
+    lists = model_array_lists(model.arrays)
+    row["narrays"] = len(lists)
+    row["arrays"] = timed(lambda: [np.array(values, dtype=dtype) for values, dtype in lists])
     row["load"] = timed(lambda: hfx.load(ws_file))
     row["patch"] = timed(lambda: ws.apply_patches(patches))
     row["compile"] = timed(lambda: patched.model(modifier_settings=PYHF_MODEL))
@@ -264,24 +290,34 @@ def main() -> None:
         "workspace, compiling the model (pyhf's interpolation codes, as the benchmark "
         "suite), the data vector; `hfx row` is the suite's build row (`hfx_cases._model`: "
         "the files on disk to model and data). NextStat: its own path from the two files "
-        "(both read as text, `apply_patchset` in Rust, `from_workspace`).",
+        "(both read as text, `apply_patchset` in Rust, `from_workspace`). hfx checks: "
+        "the checks alone (the loaded workspace's schema and semantic checks, the patch's "
+        "schema check, the patched workspace's incremental check, the normsys factors' "
+        "signs), none of which may be weakened; floor + checks is what a Python build with "
+        "these checks spends before it compiles anything. The model's arrays alone: turning "
+        "the Python lists of every NumPy array the compiled model holds into those arrays, "
+        "what even a compile with no logic at all would spend.",
         "",
         "| workspace | parameters | modifiers | read | parse | Python floor | hfx.load "
         "| patch + check | compile | data | hfx row | NextStat | NextStat / hfx "
-        "| floor / NextStat | hfx checks | (floor + checks) / NextStat |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| floor / NextStat | hfx checks | (floor + checks) / NextStat "
+        "| the model's arrays alone | (floor + checks + arrays) / NextStat |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ns = r.get("nextstat")
         ratio = f"{ns / r['row']:.2f}x" if ns else "-"
         floor_share = f"{r['floor'] / ns:.0%}" if ns else "-"
         checked_share = f"{(r['floor'] + r['checks']) / ns:.0%}" if ns else "-"
+        least = r["floor"] + r["checks"] + r["arrays"]
+        least_share = f"{least / ns:.0%}" if ns else "-"
         lines.append(
             f"| {r['name']} | {r['parameters']} | {r['modifiers']} | {_fmt(r['read'])} "
             f"| {_fmt(r['parse'])} | {_fmt(r['floor'])} | {_fmt(r['load'])} "
             f"| {_fmt(r['patch'])} | {_fmt(r['compile'])} | {_fmt(r['data'])} "
             f"| {_fmt(r['row'])} | {_fmt(ns)} | {ratio} | {floor_share} "
-            f"| {_fmt(r['checks'])} | {checked_share} |"
+            f"| {_fmt(r['checks'])} | {checked_share} "
+            f"| {_fmt(r['arrays'])} ({r['narrays']} arrays) | {least_share} |"
         )
     lines += [
         "",
