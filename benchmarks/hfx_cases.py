@@ -15,7 +15,7 @@ import numpy as np
 import hfx
 from hfx.infer import hypotest, upper_limit
 from hfx.optimize import fit
-from repeats import keep_going
+from repeats import timed_runs
 
 # pyhf's model exactly (hfx's default clamps a sample's histosys-interpolated yield at zero,
 # as ROOT does; pyhf does not): answers are checked against pyhf's, so both sides compute the
@@ -53,17 +53,12 @@ def _answer(case: dict[str, Any], model, data) -> Any:
 
 
 def hfx_case(case: dict[str, Any]) -> dict[str, Any]:
-    """Time one case (see ``repeats.keep_going``); returns {"times": [...], "value": answer}."""
+    """Time one case (see ``repeats.timed_runs``); returns {"times": [...], "value": answer}."""
     _, model, data = _model(case)
-    times, value = [], None
-    while keep_going(times, case):
-        start = time.perf_counter()
-        if case["kind"] == "build":
-            _, model, data = _model(case)
-            value = model.config.npars
-        else:
-            value = _answer(case, model, data)
-        times.append(time.perf_counter() - start)
+    if case["kind"] == "build":
+        times, value = timed_runs(lambda: _model(case)[1].config.npars, case)
+    else:
+        times, value = timed_runs(lambda: _answer(case, model, data), case)
     if isinstance(value, np.generic):
         value = value.item()
     return {"times": times, "value": value}

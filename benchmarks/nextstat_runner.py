@@ -2,7 +2,7 @@
 
 Usage: ``python nextstat_runner.py '<case JSON>'`` with the case dictionaries of
 ``pyhf_runner.py`` (kinds build, fit, cls, limit; the optimizer entry is ignored: NextStat
-has one), repeated by the same rule (``repeats.keep_going``).  Prints one JSON object
+has one), repeated by the same rule (``repeats.timed_runs``).  Prints one JSON object
 ``{"times": [...], "value": ...}`` plus, for build, ``from_workspace_times`` (the model
 from the already patched workspace text alone) and, for fit, ``fit_with_uncertainties_times``
 (``nextstat.fit``, which always computes the Hessian uncertainties).
@@ -18,13 +18,12 @@ from __future__ import annotations
 import json
 import math
 import sys
-import time
 from pathlib import Path
 from statistics import NormalDist
 
 import jsonpatch
 
-from repeats import keep_going
+from repeats import timed_runs
 
 NSIGMA = (2, 1, 0, -1, -2)  # the order of pyhf's (and hfx's) expected CLs band
 
@@ -85,12 +84,7 @@ def _answer(nextstat, kind: str, model):
 
 
 def _timed(case, work) -> tuple[list[float], object]:
-    times, value = [], None
-    while keep_going(times, case):
-        start = time.perf_counter()
-        value = work()
-        times.append(time.perf_counter() - start)
-    return times, value
+    return timed_runs(work, case)
 
 
 def main() -> None:

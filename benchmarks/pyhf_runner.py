@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
-from repeats import keep_going
+from repeats import timed_runs
 
 
 def _load(case):
@@ -68,18 +67,17 @@ def main() -> None:
     optimizer = pyhf.optimize.minuit_optimizer() if case["optimizer"] == "minuit" else None
     pyhf.set_backend("numpy", optimizer or pyhf.optimize.scipy_optimizer())
     kind = case["kind"]
-    times, value = [], None
     model, data = _model(pyhf, spec, patches)
-    while keep_going(times, case):
-        start = time.perf_counter()
-        if kind == "build":
-            # from the files on disk, as hfx's and NextStat's builds are timed
-            _, spec, patches = _load(case)
-            model, data = _model(pyhf, spec, patches)
-            value = model.config.npars
-        else:
-            value = _answer(kind, pyhf, model, data, case)
-        times.append(time.perf_counter() - start)
+
+    def build() -> int:
+        # from the files on disk, as hfx's and NextStat's builds are timed
+        _, spec, patches = _load(case)
+        return _model(pyhf, spec, patches)[0].config.npars
+
+    if kind == "build":
+        times, value = timed_runs(build, case)
+    else:
+        times, value = timed_runs(lambda: _answer(kind, pyhf, model, data, case), case)
     print(json.dumps({"times": times, "value": value, "version": pyhf.__version__}))
 
 

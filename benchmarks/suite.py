@@ -630,7 +630,10 @@ def main() -> int:
         "",
         f"Medians of at least {args.repeats} repeats, more for fast cases (until "
         f"{args.min_time:g} s are measured, at most 50), fewer where a pyhf case exceeded "
-        f"{args.budget:.0f} s (`n=` says so), measured in one run on this machine. "
+        f"{args.budget:.0f} s (`n=` says so), measured in one run on this machine; for "
+        "every tool a fast case (a first run under 10 ms) first runs untimed for 50 ms, so "
+        "that its few milliseconds of timed runs do not fall into the machine's settling "
+        "after the previous case (`repeats.timed_runs`). "
         "pyhf 0.7.6, numpy backend. Ratios are pyhf time / hfx time with the same optimizer; "
         "`hfx default` is hfx without optimizer or engine arguments (projected Newton, "
         "batched inside CLs and limits, L-BFGS-B as fallback), compared with pyhf's "
