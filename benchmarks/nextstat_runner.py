@@ -83,10 +83,6 @@ def _answer(nextstat, kind: str, model):
     raise ValueError(f"unknown case kind {kind!r}")
 
 
-def _timed(case, work) -> tuple[list[float], object]:
-    return timed_runs(work, case)
-
-
 def main() -> None:
     if sys.argv[1] == "--write-patched":
         workspace, patch, output = sys.argv[2:5]
@@ -99,12 +95,12 @@ def main() -> None:
     from_workspace = nextstat.HistFactoryModel.from_workspace
     out = {"version": nextstat.__version__, "eval_mode": nextstat.get_eval_mode()}
     if kind == "build":
-        out["times"], model = _timed(case, lambda: from_workspace(_patched_text(case)))
+        out["times"], model = timed_runs(lambda: from_workspace(_patched_text(case)), case)
         out["value"] = model.n_params()
         text = _patched_text(case)
-        out["from_workspace_times"], _ = _timed(case, lambda: from_workspace(text))
+        out["from_workspace_times"], _ = timed_runs(lambda: from_workspace(text), case)
         if case.get("patch"):
-            times, native = _timed(case, lambda: _native_patched_model(nextstat, case))
+            times, native = timed_runs(lambda: _native_patched_model(nextstat, case), case)
             # the same model both ways: its parameters and its likelihood at the start point
             init = model.suggested_init()
             if native.parameter_names() == model.parameter_names() and math.isclose(
@@ -113,10 +109,10 @@ def main() -> None:
                 out["apply_patchset_times"] = times
     else:
         model = from_workspace(_patched_text(case))
-        out["times"], value = _timed(case, lambda: _answer(nextstat, kind, model))
+        out["times"], value = timed_runs(lambda: _answer(nextstat, kind, model), case)
         out["value"] = float(value) if kind == "fit" else [float(v) for v in value]
         if kind == "fit":
-            out["fit_with_uncertainties_times"], _ = _timed(case, lambda: nextstat.fit(model))
+            out["fit_with_uncertainties_times"], _ = timed_runs(lambda: nextstat.fit(model), case)
     print(json.dumps(out))
 
 

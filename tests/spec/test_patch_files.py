@@ -71,29 +71,22 @@ def test_patch_file_with_metadata_wrapper(tmp_path):
 
 
 @needs_atlas
-def test_patch_file_errors_name_the_file(tmp_path):
+@pytest.mark.parametrize(
+    ("text", "error", "says"),
+    [
+        (None, SpecError, "no such file"),  # (no file written)
+        ('{"op": "add"}', PatchError, "list of operations"),
+        ('[{"op": "add", "path": "/channels/7/samples/-", "value": {}}]', PatchError, "patch op 0"),
+        ('[{"op": "add",', SpecError, ""),
+    ],
+)
+def test_patch_file_errors_name_the_file(tmp_path, text, error, says):
     ws = hfx.load(ATLAS_WS / "2018-31_simplifiedA.json")
-    missing = tmp_path / "nope.json"
-    with pytest.raises(SpecError) as err:
-        ws.model(patches=[missing])
-    assert err.value.source == str(missing) and "no such file" in str(err.value)
-
-    not_a_patch = tmp_path / "object.json"
-    not_a_patch.write_text('{"op": "add"}')
-    with pytest.raises(PatchError) as err:
-        ws.apply_patches([not_a_patch])
-    assert err.value.source == str(not_a_patch)
-    assert "list of operations" in str(err.value)
-
-    bad_op = tmp_path / "bad_op.json"
-    bad_op.write_text('[{"op": "add", "path": "/channels/7/samples/-", "value": {}}]')
-    with pytest.raises(PatchError) as err:
-        ws.apply_patches([bad_op])
-    assert err.value.source == str(bad_op)
-    assert "patch op 0" in str(err.value)
-
-    broken = tmp_path / "broken.json"
-    broken.write_text('[{"op": "add",')
-    with pytest.raises(SpecError) as err:
-        ws.apply_patches([broken])
-    assert err.value.source == str(broken)
+    path = tmp_path / "patch.json"
+    if text is not None:
+        path.write_text(text)
+    for use in (lambda: ws.model(patches=[path]), lambda: ws.apply_patches([path])):
+        with pytest.raises(error) as err:
+            use()
+        assert err.value.source == str(path)
+        assert says in str(err.value)

@@ -158,21 +158,21 @@ def fit(
     Hessian is computed (uncertainties and covariance are zero).
     """
     defaults = init is None and bounds is None and fixed is None and not uncertainties
-    if plan is None:
-        if (
+    if plan is not None:
+        lean = defaults and plan.batched and plan.engine == "numba"
+    else:  # (asked without making the plan, which costs more than a small fit's set-up)
+        lean = (
             defaults
             and engine == "auto"
             and (optimizer is None or optimizer == "auto")
             and default_plan_runs_kernels(model)
-        ):
-            quick = _kernel_fit_from_defaults(model, data)
-            if quick is not None:
-                return quick
-        plan = make_plan(model, engine=engine, optimizer=optimizer)
-    elif defaults and plan.batched and plan.engine == "numba":
+        )
+    if lean:
         quick = _kernel_fit_from_defaults(model, data)
         if quick is not None:
             return quick
+    if plan is None:
+        plan = make_plan(model, engine=engine, optimizer=optimizer)
     opt = plan.optimizer if plan.optimizer is not None else ScipyOptimizer()
     x_init, bnds, mask = resolve(model, init, bounds, fixed)
     data = to_numpy(data)

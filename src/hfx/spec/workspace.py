@@ -230,22 +230,26 @@ class Workspace:
     def apply_patches(self, patches: Iterable[Any]) -> Workspace:
         """Apply JSON patches in order: lists of operations, objects with ``.patch`` (a
         :class:`~hfx.Patch`), or paths of JSON Patch files (errors then name the file)."""
-        from hfx.spec.jsonpatch_apply import apply_patch_shared
-
-        # the spec never changes, so the result may share what the patches leave alone
-        spec = self._spec
         if isinstance(patches, (str, os.PathLike)):
             patches = [patches]  # one file's path, not a list of one-letter paths
-        for patch in patches:
-            if isinstance(patch, (str, os.PathLike)):
-                source, ops = load_patch_file(patch)
-                spec = apply_patch_shared(spec, ops, source=source, owned_ops=True)
-                continue
-            ops = getattr(patch, "patch", patch)
-            spec = apply_patch_shared(spec, ops, source=getattr(patch, "name", None))
+        # (each file read when its turn comes: a failing patch leaves later files unread)
+        return self._patched(map(_named_operations, patches), self.source)
+
+    def _patched(
+        self, patches: Iterable[tuple[str | None, Any, bool]], source: str | None
+    ) -> Workspace:
+        """This workspace with ``(name, operations, owned)`` patches applied in order, named
+        ``source``.  Copy-on-write: the spec never changes, so the result shares what the
+        patches leave alone, and only what they change is checked again.  ``owned``: the
+        operations are the caller's to give away (parsed from a file), not copied."""
+        from hfx.spec.jsonpatch_apply import apply_patch_shared
+
+        spec = self._spec
+        for name, ops, owned in patches:
+            spec = apply_patch_shared(spec, ops, source=name, owned_ops=owned)
         if spec is self._spec:
             return self
-        return Workspace._adopt(spec, source=self.source, based_on=self)
+        return Workspace._adopt(spec, source=source, based_on=self)
 
     # --- operations ------------------------------------------------------------------
     def combine(
@@ -303,6 +307,14 @@ class Workspace:
     def digest(self, algorithm: str = "sha256") -> str:
         """Hex digest of the canonical JSON form of this workspace."""
         return operations.digest(self._spec, algorithm=algorithm)
+
+
+def _named_operations(patch: Any) -> tuple[str | None, Any, bool]:
+    """(name for errors, operations, whether they are owned) of one patch as
+    :meth:`Workspace.apply_patches` takes it."""
+    if isinstance(patch, (str, os.PathLike)):
+        return (*load_patch_file(patch), True)
+    return getattr(patch, "name", None), getattr(patch, "patch", patch), False
 
 
 def load_patch_file(path: PathLike) -> tuple[str, Any]:

@@ -156,21 +156,13 @@ def _load_patch(path: str) -> tuple[str, list[Any]]:
 def patched_workspace(workspace: str, patches: tuple[str, ...]) -> tuple[Any, str]:
     """The workspace with the patches applied (validated again), and the name to blame in
     errors."""
-    from hfx.spec.jsonpatch_apply import apply_patch_shared
-    from hfx.spec.workspace import Workspace
-
     ws = load_workspace(workspace)
     loaded = [_load_patch(p) for p in patches]
     source = ws.source
     if loaded:
-        # copy-on-write, as Workspace.apply_patches: the patched spec shares what the
-        # patches leave alone with the loaded one, whose checks then still hold for it
-        spec = ws._spec
-        for name, ops in loaded:
-            spec = apply_patch_shared(spec, ops, source=name, owned_ops=True)
         source = f"{ws.source} (patched by {', '.join(name for name, _ in loaded)})"
-        with naming(source):
-            ws = Workspace._adopt(spec, source=source, based_on=ws)
+        with naming(source):  # (copy-on-write, as Workspace.apply_patches)
+            ws = ws._patched([(name, ops, True) for name, ops in loaded], source)
     return ws, source
 
 
